@@ -1,0 +1,174 @@
+#include "nnc/cli/tool.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <new>
+#include <sstream>
+
+#include "nnc/error.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/version.hpp"
+
+namespace nnc::cli {
+
+namespace {
+std::string g_tool = "nnc";
+bool g_quiet = false;
+bool g_verbose = false;
+
+void emit(const std::string& level, const std::string& message) {
+  std::cerr << "[" << g_tool << "] " << level << message << std::endl;
+}
+
+// Flags that cannot change results stay out of the recorded command and config.
+bool excluded_flag(const std::string& a) {
+  return a == "-v" || a == "--verbose" || a == "--quiet" || a == "-q" || a == "--resume" ||
+         a.rfind("--threads", 0) == 0;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%") == std::string::npos) {
+    return s;
+  }
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_signal(int) { g_stop = 1; }
+}  // namespace
+
+bool stop_requested() { return g_stop != 0; }
+
+void info(const std::string& m) { if (!g_quiet) emit("", m); }
+void debug(const std::string& m) { if (g_verbose && !g_quiet) emit("", m); }
+void warn(const std::string& m) { emit("warning: ", m); }
+bool verbose() { return g_verbose; }
+
+Tool::Tool(const std::string& name, const std::string& purpose, const std::string& synopsis,
+           const std::string& example)
+    : name_(name), app_(purpose + "\n\nUsage: " + synopsis, name) {
+  g_tool = name;
+  app_.footer("e.g.: " + example);
+  app_.option_defaults()->always_capture_default();
+  app_.get_formatter()->column_width(34);
+  app_.add_option("--seed", seed, "random seed (fixed default, never the time)");
+  app_.add_option("--threads", threads, "OpenMP threads, 0 = all cores (results do not depend on it)")
+      ->check(CLI::Range(0, 1024));
+  app_.add_flag("-v,--verbose", g_verbose, "more log lines on stderr");
+  app_.add_flag("--quiet", g_quiet, "no log lines but errors");
+  app_.set_config("--config", "", "read flags from a TOML/INI file (CLI11 config)");
+  app_.set_version_flag("--version", std::string(name) + " " + kVersion);
+}
+
+void Tool::add_json_flag(const std::string& what) { app_.add_flag("--json", json, what); }
+
+int Tool::run(int argc, char** argv, const std::function<void()>& body) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app_.exit(e);
+  } catch (const CLI::ParseError& e) {
+    emit("error: ", std::string(e.what()) + " (see --help)");
+    return e.get_exit_code();
+  }
+  std::string cmd = name_;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (excluded_flag(a)) {
+      if (a == "--threads" && i + 1 < argc) ++i;
+      continue;
+    }
+    cmd += " " + shell_quote(a);
+  }
+  command_ = cmd;
+  std::istringstream cfg(app_.config_to_str(true, false));
+  for (std::string line; std::getline(cfg, line);) {
+    if (line.rfind("threads", 0) == 0 || line.rfind("verbose", 0) == 0 || line.rfind("quiet", 0) == 0 ||
+        line.rfind("resume", 0) == 0) {
+      continue;
+    }
+    config_ += line + "\n";
+  }
+  set_threads(threads);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  try {
+    body();
+    return 0;
+  } catch (const Error& e) {
+    emit("error: ", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    emit("error: ", "out of memory");
+    return 1;
+  } catch (const std::exception& e) {
+    emit("error: ", e.what());
+    return 1;
+  }
+}
+
+Provenance Tool::provenance() const {
+  Provenance p;
+  p.tool = name_;
+  p.version = kVersion;
+  p.command = command_;
+  p.config = config_;
+  p.seed = seed;
+  p.inputs = inputs_;
+  return p;
+}
+
+void Tool::add_input(const std::string& role, const std::string& path, const Bytes& bytes,
+                     const Provenance* input_provenance) {
+  Provenance::Input in;
+  in.role = role;
+  in.path = path;
+  in.sha256 = sha256_hex(bytes);
+  if (input_provenance) in.provenance = std::make_shared<Provenance>(*input_provenance);
+  inputs_.push_back(std::move(in));
+}
+
+Progress::Progress(std::string what, std::size_t total)
+    : what_(std::move(what)), total_(total), tty_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+void Progress::update(std::size_t done, const std::string& detail) {
+  if (g_quiet) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  if (since < (tty_ ? 0.2 : 10.0) && done < total_) return;
+  last_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double frac = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  char eta[32] = "";
+  if (done > 0 && done < total_) std::snprintf(eta, sizeof eta, " eta %.0fs", elapsed / frac - elapsed);
+  if (tty_) {
+    const int width = 30, fill = static_cast<int>(frac * width);
+    std::fprintf(stderr, "\r[%s] %s [%s%s] %zu/%zu %s%s\033[K", g_tool.c_str(), what_.c_str(),
+                 std::string(static_cast<std::size_t>(fill), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - fill), '.').c_str(), done, total_, detail.c_str(), eta);
+  } else {
+    std::fprintf(stderr, "[%s] %s %zu/%zu (%.0f%%) %s%s\n", g_tool.c_str(), what_.c_str(), done, total_,
+                 100 * frac, detail.c_str(), eta);
+  }
+}
+
+void Progress::finish(const std::string& detail) {
+  if (g_quiet) return;
+  if (tty_) std::fprintf(stderr, "\r\033[K");
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::fprintf(stderr, "[%s] %s done in %.1fs %s\n", g_tool.c_str(), what_.c_str(), elapsed, detail.c_str());
+}
+
+}  // namespace nnc::cli

@@ -1,0 +1,67 @@
+// What every tool shares: the flags of design.md section 3, logging to stderr tagged with the
+// tool's name, progress lines, provenance, and the one place errors become exit codes.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "nnc/io/artifact.hpp"
+
+namespace nnc::cli {
+
+// Logging: one line to stderr, "[nnc-train] ...". info is silenced by --quiet; debug needs -v.
+void info(const std::string& message);
+void debug(const std::string& message);
+void warn(const std::string& message);
+bool verbose();
+
+// True once SIGINT or SIGTERM arrived: long loops checkpoint and stop cleanly.
+bool stop_requested();
+
+class Tool {
+ public:
+  // purpose: one line; synopsis: "nnc-train --arch <spec> --dataset <name> -o <model.h5>";
+  // example: an e.g. line from Makefile.pipeline.
+  Tool(const std::string& name, const std::string& purpose, const std::string& synopsis,
+       const std::string& example);
+  CLI::App& app() { return app_; }
+  const std::string& name() const { return name_; }
+
+  std::uint64_t seed = 1;
+  int threads = 0;  // 0: all cores
+  bool json = false;
+  void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
+
+  // Parses the command line, then runs body, mapping errors to exit codes (design.md 3).
+  int run(int argc, char** argv, const std::function<void()>& body);
+
+  // Provenance of this run, with the inputs recorded so far.
+  Provenance provenance() const;
+  // Records an input artifact (its hash, and its own provenance if it has one).
+  void add_input(const std::string& role, const std::string& path, const Bytes& bytes,
+                 const Provenance* input_provenance);
+
+ private:
+  std::string name_;
+  CLI::App app_;
+  std::string command_, config_;
+  std::vector<Provenance::Input> inputs_;
+};
+
+// Progress of a long loop: a bar on a terminal, a line every few seconds otherwise.
+class Progress {
+ public:
+  Progress(std::string what, std::size_t total);
+  void update(std::size_t done, const std::string& detail = "");
+  void finish(const std::string& detail = "");
+
+ private:
+  std::string what_;
+  std::size_t total_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace nnc::cli

@@ -1,0 +1,60 @@
+// Batches: bytes to normalized floats, with CIFAR's random crop and horizontal flip.
+#include <string>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/error.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/nn/rng.hpp"
+
+namespace nnc {
+
+void fill_batch(const Dataset& ds, const std::size_t* idx, int n, Tensor& x, int* labels,
+                const Augment* augment) {
+  // Checked up front: nothing may throw inside the parallel loop.
+  for (int i = 0; i < n; ++i) {
+    if (idx[i] >= ds.size()) {
+      throw Error("fill_batch: image " + std::to_string(idx[i]) + " of " + ds.name + ", which has " +
+                  std::to_string(ds.size()));
+    }
+  }
+  if (ds.shape.c > 3) throw Error("fill_batch: " + ds.shape.str() + " images, expected 1 or 3 channels");
+  if (augment && augment->pad < 0) throw Error("fill_batch: negative crop padding");
+
+  const int C = ds.shape.c, H = ds.shape.h, W = ds.shape.w;
+  // x = (p/255 - mean) / std folded into x = p * scale + shift.
+  float scale[3], shift[3];
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1.0f / (255.0f * ds.std[c]);
+    shift[c] = -ds.mean[c] / ds.std[c];
+  }
+  x.resize(n, ds.shape);
+  for (int i = 0; i < n; ++i) labels[i] = ds.labels[idx[i]];
+
+  parallel_for(n, [&](int i) {
+    const std::uint8_t* src = ds.pixels.data() + idx[i] * ds.shape.size();
+    Real* dst = x.sample(i);
+    int oy = 0, ox = 0;
+    bool flip = false;
+    if (augment) {
+      // Per-sample stream: the batch does not depend on batch composition or thread count.
+      Rng rng(augment->seed, {augment->epoch, idx[i]});
+      const int pad = augment->pad;
+      oy = static_cast<int>(rng.below(2 * pad + 1)) - pad;
+      ox = static_cast<int>(rng.below(2 * pad + 1)) - pad;
+      flip = rng.bernoulli(0.5) && augment->flip;
+    }
+    for (int c = 0; c < C; ++c) {
+      for (int y = 0; y < H; ++y) {
+        const int sy = y + oy;
+        for (int xx = 0; xx < W; ++xx) {
+          const int sx = (flip ? W - 1 - xx : xx) + ox;
+          // Padding is black pixels before normalization, as in torchvision's RandomCrop.
+          const int p = (sy >= 0 && sy < H && sx >= 0 && sx < W) ? src[(c * H + sy) * W + sx] : 0;
+          dst[(c * H + y) * W + xx] = static_cast<Real>(p) * scale[c] + shift[c];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace nnc

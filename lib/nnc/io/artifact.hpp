@@ -1,0 +1,61 @@
+// nnc's artifacts (docs/schema.md): model files, their provenance and training history, and
+// the checkpoints of long runs. Everything here reads and writes bytes; paths and `-` are
+// handled by load_*/save_*.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nnc/io/bytes.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/train.hpp"
+
+namespace nnc {
+
+inline constexpr const char* kSchemaVersion = "1.0.0";
+inline constexpr int kSchemaMajor = 1;
+
+// Who made an artifact and from what: tool, version, command line (less the flags that cannot
+// change results), resolved config, seed, and each input with its hash and its own provenance.
+struct Provenance {
+  std::string tool, version, command, config;
+  std::uint64_t seed = 0;
+  struct Input {
+    std::string role;  // "model", "chip", "dataset", "init", ...
+    std::string path;
+    std::string sha256;
+    std::shared_ptr<Provenance> provenance;  // null for inputs that are not nnc artifacts
+  };
+  std::vector<Input> inputs;
+};
+
+// A numeric array recorded alongside a model (CGaP's widths per step, a sweep's table...).
+struct Series {
+  std::vector<std::uint64_t> dims;
+  std::vector<double> values;
+};
+
+struct ModelArtifact {
+  Model model;
+  std::string creator = "nnc";              // the tool that wrote it
+  std::vector<EpochRecord> history;         // per-epoch training record
+  std::map<std::string, Series> series;     // /history/<name>, anything else worth keeping
+  std::map<std::string, std::string> notes; // /history attributes (strings)
+  Provenance provenance;
+  std::optional<TrainState> checkpoint;     // only in checkpoint files: where the run is
+};
+
+// "model", "chip", or throws a bad-input error (not HDF5, not nnc, newer major version).
+std::string artifact_kind(const Bytes& bytes, const std::string& name);
+
+Bytes encode_model(const ModelArtifact& a);
+ModelArtifact decode_model(const Bytes& bytes, const std::string& name);
+
+// Path or "-".
+ModelArtifact load_model(const std::string& path);
+void save_model(const std::string& path, const ModelArtifact& a);
+
+}  // namespace nnc

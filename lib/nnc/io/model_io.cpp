@@ -1,0 +1,283 @@
+#include "nnc/io/model_io.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "nnc/version.hpp"
+
+namespace nnc::io {
+
+namespace {
+
+std::string layer_name(std::size_t i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%03zu", i);
+  return buf;
+}
+
+std::vector<std::uint64_t> dims_of(const Param& p) { return {p.shape.begin(), p.shape.end()}; }
+
+}  // namespace
+
+void write_root_attrs(hid_t root, const std::string& kind, const std::string& creator) {
+  h5::write_attr(root, "nnc_kind", kind);
+  h5::write_attr(root, "nnc_schema_version", std::string(kSchemaVersion));
+  h5::write_attr(root, "creator", creator);
+  h5::write_attr(root, "creator_version", std::string(kVersion));
+}
+
+std::string check_root(const h5::Reader& r) {
+  const hid_t root = r.root();
+  if (!h5::has_attr(root, "nnc_kind")) {
+    throw bad_input(r.name(), "an HDF5 file but not an nnc artifact (no nnc_kind attribute)");
+  }
+  const std::string kind = h5::read_attr_string(r, root, "nnc_kind");
+  const std::string version = h5::read_attr_string(r, root, "nnc_schema_version");
+  int major = -1;
+  if (std::sscanf(version.c_str(), "%d.", &major) != 1 || major < 0) {
+    throw bad_input(r.name(), "schema version '" + version + "' is not MAJOR.MINOR.PATCH");
+  }
+  if (major > kSchemaMajor) {
+    throw Error(r.name() + ": schema version " + version + " is newer than this nnc reads (" +
+                    kSchemaVersion + "); update nnc",
+                ErrorKind::unsupported_schema);
+  }
+  if (kind != "model" && kind != "chip") throw bad_input(r.name(), "unknown nnc_kind '" + kind + "'");
+  return kind;
+}
+
+void write_provenance(hid_t parent, const Provenance& p) {
+  h5::Id g = h5::create_group(parent, "provenance");
+  h5::write_attr(g, "tool", p.tool);
+  h5::write_attr(g, "version", p.version);
+  h5::write_attr(g, "command", p.command);
+  h5::write_attr(g, "config", p.config);
+  h5::write_attr(g, "seed", static_cast<std::int64_t>(p.seed));
+  h5::Id inputs = h5::create_group(g, "inputs");
+  for (std::size_t i = 0; i < p.inputs.size(); ++i) {
+    const auto& in = p.inputs[i];
+    h5::Id ig = h5::create_group(inputs, layer_name(i));
+    h5::write_attr(ig, "role", in.role);
+    h5::write_attr(ig, "path", in.path);
+    h5::write_attr(ig, "sha256", in.sha256);
+    if (in.provenance) write_provenance(ig, *in.provenance);
+  }
+}
+
+Provenance read_provenance(const h5::Reader& r, hid_t parent) {
+  Provenance p;
+  h5::Id g = h5::open_group(r, parent, "provenance");
+  p.tool = h5::read_attr_string(r, g, "tool");
+  p.version = h5::read_attr_string(r, g, "version");
+  p.command = h5::read_attr_string(r, g, "command");
+  p.config = h5::read_attr_string(r, g, "config");
+  p.seed = static_cast<std::uint64_t>(h5::read_attr_int(r, g, "seed"));
+  if (h5::exists(g, "inputs")) {
+    h5::Id inputs = h5::open_group(r, g, "inputs");
+    for (const std::string& name : h5::children(inputs)) {
+      h5::Id ig = h5::open_group(r, inputs, name);
+      Provenance::Input in;
+      in.role = h5::read_attr_string(r, ig, "role");
+      in.path = h5::read_attr_string(r, ig, "path");
+      in.sha256 = h5::read_attr_string(r, ig, "sha256");
+      if (h5::exists(ig, "provenance")) in.provenance = std::make_shared<Provenance>(read_provenance(r, ig));
+      p.inputs.push_back(std::move(in));
+    }
+  }
+  return p;
+}
+
+void write_model_group(hid_t group, const ModelArtifact& a) {
+  const Model& m = a.model;
+  h5::write_string_dataset(group, "arch", m.spec());
+  {
+    h5::Id arch(H5Dopen2(group, "arch", H5P_DEFAULT));
+    h5::write_attr(arch, "name", m.arch());
+    const Shape s = m.input_shape();
+    h5::write_attr(arch, "input_shape", std::vector<std::int64_t>{s.c, s.h, s.w});
+    h5::write_attr(arch, "classes", static_cast<std::int64_t>(m.classes()));
+  }
+  h5::Id layers = h5::create_group(group, "layers");
+  for (std::size_t i = 0; i < m.layers().size(); ++i) {
+    const Layer& l = *m.layers()[i];
+    h5::Id lg = h5::create_group(layers, layer_name(i));
+    h5::write_attr(lg, "type", l.type());
+    h5::write_attr(lg, "spec", l.spec());
+    for (Param* p : const_cast<Layer&>(l).params()) {
+      h5::write_dataset(lg, p->name, dims_of(*p), p->value.data());
+      if (p->has_mask()) h5::write_dataset(lg, p->name == "weight" ? "mask" : p->name + "_mask", dims_of(*p), p->mask.data());
+    }
+  }
+  h5::Id hist = h5::create_group(group, "history");
+  const std::uint64_t n = a.history.size();
+  std::vector<std::int32_t> epoch;
+  std::vector<double> lr, tl, ta, vl, va;
+  for (const auto& e : a.history) {
+    epoch.push_back(e.epoch);
+    lr.push_back(e.lr);
+    tl.push_back(e.train_loss);
+    ta.push_back(e.train_accuracy);
+    vl.push_back(e.val_loss);
+    va.push_back(e.val_accuracy);
+  }
+  h5::write_dataset(hist, "epoch", {n}, epoch.data());
+  h5::write_dataset(hist, "lr", {n}, lr.data());
+  h5::write_dataset(hist, "train_loss", {n}, tl.data());
+  h5::write_dataset(hist, "train_accuracy", {n}, ta.data());
+  h5::write_dataset(hist, "val_loss", {n}, vl.data());
+  h5::write_dataset(hist, "val_accuracy", {n}, va.data());
+  for (const auto& [name, s] : a.series) h5::write_dataset(hist, name, s.dims, s.values.data());
+  for (const auto& [name, v] : a.notes) h5::write_attr(hist, name, v);
+  write_provenance(group, a.provenance);
+  if (a.checkpoint) {
+    const TrainState& st = *a.checkpoint;
+    h5::Id cg = h5::create_group(group, "checkpoint");
+    h5::write_attr(cg, "epoch", static_cast<std::int64_t>(st.epoch));
+    h5::write_attr(cg, "step", static_cast<std::int64_t>(st.step));
+    h5::write_attr(cg, "loss_sum", st.loss_sum);
+    h5::write_attr(cg, "correct_sum", st.correct_sum);
+    h5::Id vg = h5::create_group(cg, "velocity");
+    for (std::size_t i = 0; i < m.layers().size(); ++i) {
+      auto ps = const_cast<Layer&>(*m.layers()[i]).params();
+      if (ps.empty()) continue;
+      h5::Id lg = h5::create_group(vg, layer_name(i));
+      for (Param* p : ps) {
+        if (p->velocity.size() == p->value.size()) h5::write_dataset(lg, p->name, dims_of(*p), p->velocity.data());
+      }
+    }
+  }
+}
+
+ModelArtifact read_model_group(const h5::Reader& r, hid_t group) {
+  const std::string spec = h5::read_string_dataset(r, group, "arch");
+  h5::Id arch(H5Dopen2(group, "arch", H5P_DEFAULT));
+  const auto shape = h5::read_attr_ints(r, arch, "input_shape");
+  const auto classes = h5::read_attr_int(r, arch, "classes");
+  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[0] > 1 << 16 ||
+      shape[1] > 1 << 16 || shape[2] > 1 << 16 || classes < 1 || classes > 1 << 20) {
+    throw r.error("/arch", "invalid input_shape or classes");
+  }
+  ModelArtifact a;
+  try {
+    a.model = Model(spec, Shape{int(shape[0]), int(shape[1]), int(shape[2])}, static_cast<int>(classes));
+  } catch (const Error& e) {
+    throw r.error("/arch", e.what());
+  }
+  if (h5::has_attr(arch, "name")) a.model.set_arch(h5::read_attr_string(r, arch, "name"));
+  h5::Id layers = h5::open_group(r, group, "layers");
+  const auto names = h5::children(layers);
+  if (names.size() != a.model.layers().size()) {
+    throw r.error(h5::object_path(layers), std::to_string(names.size()) + " layers, the architecture has " +
+                                               std::to_string(a.model.layers().size()));
+  }
+  for (std::size_t i = 0; i < a.model.layers().size(); ++i) {
+    Layer& l = *a.model.layers()[i];
+    h5::Id lg = h5::open_group(r, layers, layer_name(i));
+    const std::string type = h5::read_attr_string(r, lg, "type");
+    if (type != l.type()) {
+      throw r.error(h5::object_path(lg), "layer type '" + type + "', the architecture says '" + l.type() + "'");
+    }
+    for (Param* p : l.params()) {
+      auto v = h5::read_dataset<float>(r, lg, p->name, dims_of(*p));
+      p->value = ConstVectorMap(v.data(), static_cast<Eigen::Index>(v.size()));
+      const std::string mask = p->name == "weight" ? "mask" : p->name + "_mask";
+      if (h5::exists(lg, mask)) {
+        p->mask = h5::read_dataset<std::uint8_t>(r, lg, mask, dims_of(*p));
+        for (auto& b : p->mask) b = b != 0;
+      }
+    }
+  }
+  try {
+    a.model.check_finite();
+  } catch (const Error& e) {
+    throw bad_input(r.name(), e.what());
+  }
+  for (Param* p : a.model.params()) {
+    if (!p->has_mask()) continue;
+    for (std::size_t i = 0; i < p->size(); ++i) {
+      if (!p->mask[i] && p->value[static_cast<Eigen::Index>(i)] != 0) {
+        throw r.error("/layers", "a masked weight is not zero (mask and weights disagree)");
+      }
+    }
+  }
+  h5::Id hist = h5::open_group(r, group, "history");
+  const auto epoch = h5::read_dataset<std::int32_t>(r, hist, "epoch");
+  const std::vector<std::uint64_t> n{epoch.size()};
+  const auto lr = h5::read_dataset<double>(r, hist, "lr", n);
+  const auto tl = h5::read_dataset<double>(r, hist, "train_loss", n);
+  const auto ta = h5::read_dataset<double>(r, hist, "train_accuracy", n);
+  const auto vl = h5::read_dataset<double>(r, hist, "val_loss", n);
+  const auto va = h5::read_dataset<double>(r, hist, "val_accuracy", n);
+  for (std::size_t i = 0; i < epoch.size(); ++i) {
+    a.history.push_back(EpochRecord{epoch[i], lr[i], tl[i], ta[i], vl[i], va[i], 0});
+  }
+  static const std::vector<std::string> fixed = {"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy"};
+  for (const std::string& name : h5::children(hist)) {
+    if (std::find(fixed.begin(), fixed.end(), name) != fixed.end()) continue;
+    Series s;
+    s.values = h5::read_dataset<double>(r, hist, name, {}, &s.dims);
+    a.series[name] = std::move(s);
+  }
+  const int nattrs = H5Aget_num_attrs(hist);
+  for (int i = 0; i < nattrs; ++i) {
+    char buf[256];
+    h5::Id at(H5Aopen_by_idx(hist, ".", H5_INDEX_NAME, H5_ITER_INC, static_cast<hsize_t>(i), H5P_DEFAULT, H5P_DEFAULT));
+    if (!at.valid() || H5Aget_name(at, sizeof buf, buf) < 0) continue;
+    a.notes[buf] = h5::read_attr_string(r, hist, buf);
+  }
+  a.provenance = read_provenance(r, group);
+  a.creator = a.provenance.tool;
+  if (h5::exists(group, "checkpoint")) {
+    h5::Id cg = h5::open_group(r, group, "checkpoint");
+    TrainState st;
+    st.epoch = static_cast<int>(h5::read_attr_int(r, cg, "epoch"));
+    st.step = static_cast<int>(h5::read_attr_int(r, cg, "step"));
+    st.loss_sum = h5::read_attr_double(r, cg, "loss_sum");
+    st.correct_sum = h5::read_attr_double(r, cg, "correct_sum");
+    st.history = a.history;
+    h5::Id vg = h5::open_group(r, cg, "velocity");
+    for (std::size_t i = 0; i < a.model.layers().size(); ++i) {
+      if (!h5::exists(vg, layer_name(i))) continue;
+      h5::Id lg = h5::open_group(r, vg, layer_name(i));
+      for (Param* p : a.model.layers()[i]->params()) {
+        if (!h5::exists(lg, p->name)) continue;
+        auto v = h5::read_dataset<float>(r, lg, p->name, dims_of(*p));
+        p->velocity = ConstVectorMap(v.data(), static_cast<Eigen::Index>(v.size()));
+      }
+    }
+    a.checkpoint = st;
+  }
+  return a;
+}
+
+}  // namespace nnc::io
+
+namespace nnc {
+
+std::string artifact_kind(const Bytes& bytes, const std::string& name) {
+  h5::Reader r(bytes, name);
+  return io::check_root(r);
+}
+
+Bytes encode_model(const ModelArtifact& a) {
+  h5::Writer w;
+  io::write_root_attrs(w.root(), "model", a.creator);
+  io::write_model_group(w.root(), a);
+  return w.image();
+}
+
+ModelArtifact decode_model(const Bytes& bytes, const std::string& name) {
+  h5::Reader r(bytes, name);
+  const std::string kind = io::check_root(r);
+  if (kind != "model") {
+    throw bad_input(name, "is an nnc " + kind + ", expected a model" +
+                              (kind == "chip" ? " (a chip's model is inside it; this tool needs a model file)" : ""));
+  }
+  return io::read_model_group(r, r.root());
+}
+
+ModelArtifact load_model(const std::string& path) { return decode_model(read_bytes(path), path); }
+
+void save_model(const std::string& path, const ModelArtifact& a) { write_bytes_atomic(path, encode_model(a)); }
+
+}  // namespace nnc

@@ -1,0 +1,66 @@
+// Layer: the interface every layer implements, and Param, a trainable (or stored) array.
+//
+// Contract of every layer: setup() is called once with the input shape before anything else;
+// forward() overwrites y; backward() overwrites dx (when given) and overwrites, never
+// accumulates, the gradients of its params. x, y and dy are the tensors of the same step.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nnc/nn/rng.hpp"
+#include "nnc/nn/tensor.hpp"
+
+namespace nnc {
+
+struct Param {
+  std::string name;                 // "weight", "bias", "gamma", "beta", "running_mean", ...
+  std::vector<int> shape;           // logical shape, row-major ([out][in][kh][kw] for conv)
+  Vector value;
+  Vector grad;                      // same size as value; zero for non-trainable params
+  Vector velocity;                  // SGD momentum buffer (empty until the first step)
+  std::vector<std::uint8_t> mask;   // empty, or 1 = connection kept, 0 = pruned (weights only)
+  bool trainable = true;            // false for batch-norm running statistics
+  bool decay = true;                // weight decay applies (weights, not biases or bn)
+
+  void resize(std::vector<int> s);
+  std::size_t size() const { return static_cast<std::size_t>(value.size()); }
+  std::size_t nonzeros() const { return static_cast<std::size_t>((value.array() != 0).count()); }
+  bool has_mask() const { return !mask.empty(); }
+  void apply_mask();                // zero the pruned weights
+};
+
+// What a forward pass may need beyond its input: training mode and the dropout stream.
+struct ForwardContext {
+  bool training = false;
+  std::uint64_t seed = 0;  // dropout draws from Rng(seed, {step, layer, sample})
+  std::uint64_t step = 0;
+  int layer_index = 0;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string type() const = 0;  // "conv", "dense", "relu", "maxpool", ... (schema.md)
+  virtual std::string spec() const = 0;  // this layer's token in the spec grammar
+  // Sizes the params for the input shape and returns the output shape; throws if impossible.
+  virtual Shape setup(Shape in) = 0;
+  virtual void init(Rng& /*rng*/) {}  // random initial values of the params
+  virtual void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) = 0;
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
+  virtual std::vector<Param*> params() { return {}; }
+  virtual std::unique_ptr<Layer> clone() const = 0;
+
+  Shape input_shape() const { return in_; }
+  Shape output_shape() const { return out_; }
+  // Multiply-accumulates of one sample's forward pass.
+  virtual double macs() const { return 0; }
+
+ protected:
+  Shape in_, out_;
+};
+
+using LayerPtr = std::unique_ptr<Layer>;
+
+}  // namespace nnc

@@ -1,0 +1,500 @@
+#include "nnc/nn/layers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "nnc/error.hpp"
+#include "nnc/nn/parallel.hpp"
+
+namespace nnc {
+
+void Param::resize(std::vector<int> s) {
+  shape = std::move(s);
+  Eigen::Index n = 1;
+  for (int d : shape) n *= d;
+  value.setZero(n);
+  grad.setZero(n);
+  mask.clear();
+}
+
+void Param::apply_mask() {
+  if (mask.empty()) return;
+  for (Eigen::Index i = 0; i < value.size(); ++i) {
+    if (!mask[static_cast<std::size_t>(i)]) value[i] = 0;
+  }
+}
+
+namespace {
+
+// Kaiming-uniform: U(-b, b) with b = sqrt(6 / fan_in), written here so draws are portable.
+void init_uniform(Vector& v, double fan_in, Rng& rng) {
+  const double b = std::sqrt(6.0 / fan_in);
+  for (Eigen::Index i = 0; i < v.size(); ++i) v[i] = static_cast<Real>((2 * rng.uniform() - 1) * b);
+}
+
+template <class T>
+void ensure_size(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Conv2d
+
+std::string Conv2d::spec() const {
+  std::string s = "c" + std::to_string(out_channels_);
+  if (kernel_ != 3) s += "k" + std::to_string(kernel_);
+  if (stride_ != 1) s += "s" + std::to_string(stride_);
+  if (pad_ != 0) s += "p" + std::to_string(pad_);
+  return s;
+}
+
+Shape Conv2d::setup(Shape in) {
+  const int h = (in.h + 2 * pad_ - kernel_) / stride_ + 1;
+  const int w = (in.w + 2 * pad_ - kernel_) / stride_ + 1;
+  if (in.h + 2 * pad_ < kernel_ || in.w + 2 * pad_ < kernel_ || h <= 0 || w <= 0) {
+    throw Error("layer " + spec() + ": kernel " + std::to_string(kernel_) +
+                " does not fit input " + in.str());
+  }
+  in_ = in;
+  out_ = {out_channels_, h, w};
+  weight.resize({out_channels_, in.c, kernel_, kernel_});
+  if (has_bias_) bias.resize({out_channels_});
+  return out_;
+}
+
+void Conv2d::init(Rng& rng) {
+  init_uniform(weight.value, rows(), rng);
+  if (has_bias_) bias.value.setZero();
+  weight.apply_mask();
+}
+
+std::vector<Param*> Conv2d::params() {
+  if (has_bias_) return {&weight, &bias};
+  return {&weight};
+}
+
+double Conv2d::macs() const { return double(out_.size()) * rows(); }
+
+void Conv2d::im2col(const Tensor& x, int begin, int end, Matrix& cols) const {
+  const int k = kernel_, P = out_.h * out_.w, n = end - begin;
+  cols.resize(static_cast<Eigen::Index>(n) * P, rows());
+  for (int c = 0; c < in_.c; ++c) {
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < k; ++j) {
+        Real* col = cols.data() + static_cast<std::size_t>((c * k + i) * k + j) * n * P;
+        for (int s = 0; s < n; ++s) {
+          const Real* img = x.sample(begin + s) + static_cast<std::size_t>(c) * in_.h * in_.w;
+          for (int oy = 0; oy < out_.h; ++oy) {
+            Real* dst = col + static_cast<std::size_t>(s) * P + oy * out_.w;
+            const int iy = oy * stride_ - pad_ + i;
+            if (iy < 0 || iy >= in_.h) {
+              std::fill(dst, dst + out_.w, Real(0));
+              continue;
+            }
+            const Real* row = img + iy * in_.w;
+            for (int ox = 0; ox < out_.w; ++ox) {
+              const int ix = ox * stride_ - pad_ + j;
+              dst[ox] = (ix >= 0 && ix < in_.w) ? row[ix] : Real(0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void Conv2d::col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const {
+  const int k = kernel_, P = out_.h * out_.w, n = end - begin;
+  for (int s = 0; s < n; ++s) std::fill(dx.sample(begin + s), dx.sample(begin + s) + in_.size(), Real(0));
+  for (int c = 0; c < in_.c; ++c) {
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < k; ++j) {
+        const Real* col = dcols.data() + static_cast<std::size_t>((c * k + i) * k + j) * n * P;
+        for (int s = 0; s < n; ++s) {
+          Real* img = dx.sample(begin + s) + static_cast<std::size_t>(c) * in_.h * in_.w;
+          for (int oy = 0; oy < out_.h; ++oy) {
+            const int iy = oy * stride_ - pad_ + i;
+            if (iy < 0 || iy >= in_.h) continue;
+            const Real* src = col + static_cast<std::size_t>(s) * P + oy * out_.w;
+            Real* row = img + iy * in_.w;
+            for (int ox = 0; ox < out_.w; ++ox) {
+              const int ix = ox * stride_ - pad_ + j;
+              if (ix >= 0 && ix < in_.w) row[ix] += src[ox];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const int N = x.n(), P = out_.h * out_.w;
+  y.resize(N, out_);
+  ensure_size(work_, static_cast<std::size_t>(num_chunks(N, kSampleChunk)));
+  const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    Work& w = work_[static_cast<std::size_t>(k)];
+    im2col(x, begin, end, w.cols);
+    w.out.noalias() = w.cols * W;
+    for (int s = begin; s < end; ++s) {
+      for (int o = 0; o < out_channels_; ++o) {
+        const Real b = has_bias_ ? bias.value[o] : Real(0);
+        const Real* src = w.out.data() + static_cast<std::size_t>(o) * w.out.rows() +
+                          static_cast<std::size_t>(s - begin) * P;
+        Real* dst = y.sample(s) + static_cast<std::size_t>(o) * P;
+        for (int p = 0; p < P; ++p) dst[p] = src[p] + b;
+      }
+    }
+  });
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  const int N = x.n(), P = out_.h * out_.w;
+  const int chunks = num_chunks(N, kSampleChunk);
+  ensure_size(work_, static_cast<std::size_t>(chunks));
+  if (dx) dx->resize(N, in_);
+  const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    Work& w = work_[static_cast<std::size_t>(k)];
+    const int n = end - begin;
+    w.dout.resize(static_cast<Eigen::Index>(n) * P, out_channels_);
+    for (int s = begin; s < end; ++s) {
+      for (int o = 0; o < out_channels_; ++o) {
+        std::memcpy(w.dout.data() + static_cast<std::size_t>(o) * w.dout.rows() +
+                        static_cast<std::size_t>(s - begin) * P,
+                    dy.sample(s) + static_cast<std::size_t>(o) * P, sizeof(Real) * P);
+      }
+    }
+    im2col(x, begin, end, w.cols);
+    w.dw.noalias() = w.cols.transpose() * w.dout;
+    if (has_bias_) w.db = w.dout.colwise().sum().transpose();
+    if (dx) {
+      w.dcols.noalias() = w.dout * W.transpose();
+      col2im(w.dcols, begin, end, *dx);
+    }
+  });
+  // Chunk results are summed in chunk order: the same sum whatever the thread count.
+  MatrixMap dW(weight.grad.data(), rows(), out_channels_);
+  dW = work_[0].dw;
+  for (int k = 1; k < chunks; ++k) dW += work_[static_cast<std::size_t>(k)].dw;
+  if (has_bias_) {
+    bias.grad = work_[0].db;
+    for (int k = 1; k < chunks; ++k) bias.grad += work_[static_cast<std::size_t>(k)].db;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dense
+
+Shape Dense::setup(Shape in) {
+  in_ = in;
+  out_ = {outputs_, 1, 1};
+  weight.resize({outputs_, static_cast<int>(in.size())});
+  bias.resize({outputs_});
+  return out_;
+}
+
+void Dense::init(Rng& rng) {
+  init_uniform(weight.value, static_cast<double>(in_.size()), rng);
+  bias.value.setZero();
+  weight.apply_mask();
+}
+
+void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const int N = x.n();
+  const auto K = static_cast<Eigen::Index>(in_.size());
+  if (static_cast<Eigen::Index>(x.sample_size()) != K) {
+    throw Error("layer " + spec() + ": expected " + std::to_string(K) + " inputs, got " +
+                std::to_string(x.sample_size()));
+  }
+  y.resize(N, out_);
+  const ConstMatrixMap W(weight.value.data(), K, outputs_);
+  const auto X = x.mat();
+  auto Y = y.mat();
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    Y.middleCols(begin, end - begin).noalias() = W.transpose() * X.middleCols(begin, end - begin);
+    Y.middleCols(begin, end - begin).colwise() += bias.value;
+  });
+}
+
+void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  const int N = x.n();
+  const auto K = static_cast<Eigen::Index>(in_.size());
+  const int chunks = num_chunks(N, kSampleChunk);
+  ensure_size(dw_, static_cast<std::size_t>(chunks));
+  ensure_size(db_, static_cast<std::size_t>(chunks));
+  if (dx) dx->resize(N, in_);
+  const ConstMatrixMap W(weight.value.data(), K, outputs_);
+  const auto X = x.mat();
+  const auto dY = dy.mat();
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    const int n = end - begin;
+    dw_[static_cast<std::size_t>(k)].noalias() = X.middleCols(begin, n) * dY.middleCols(begin, n).transpose();
+    db_[static_cast<std::size_t>(k)] = dY.middleCols(begin, n).rowwise().sum();
+    if (dx) dx->mat().middleCols(begin, n).noalias() = W * dY.middleCols(begin, n);
+  });
+  MatrixMap dW(weight.grad.data(), K, outputs_);
+  dW = dw_[0];
+  bias.grad = db_[0];
+  for (int k = 1; k < chunks; ++k) {
+    dW += dw_[static_cast<std::size_t>(k)];
+    bias.grad += db_[static_cast<std::size_t>(k)];
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Relu
+
+void Relu::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  y.resize(x.n(), x.shape());
+  const Real* a = x.data();
+  Real* b = y.data();
+  const auto n = static_cast<std::ptrdiff_t>(x.size());
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (std::ptrdiff_t i = 0; i < n; ++i) b[i] = a[i] > 0 ? a[i] : Real(0);
+}
+
+void Relu::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  dx->resize(x.n(), x.shape());
+  const Real* a = x.data();
+  const Real* g = dy.data();
+  Real* d = dx->data();
+  const auto n = static_cast<std::ptrdiff_t>(x.size());
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = a[i] > 0 ? g[i] : Real(0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Pool
+
+Shape Pool::setup(Shape in) {
+  if (in.h < k_ || in.w < k_) {
+    throw Error("layer " + spec() + ": window does not fit input " + in.str());
+  }
+  in_ = in;
+  out_ = {in.c, in.h / k_, in.w / k_};
+  return out_;
+}
+
+void Pool::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const int N = x.n();
+  y.resize(N, out_);
+  if (max_) ensure_size(argmax_, y.size());
+  const Real inv = Real(1) / static_cast<Real>(k_ * k_);
+  parallel_for(N, [&](int s) {
+    const Real* in = x.sample(s);
+    Real* out = y.sample(s);
+    int* arg = max_ ? argmax_.data() + static_cast<std::size_t>(s) * out_.size() : nullptr;
+    for (int c = 0; c < out_.c; ++c) {
+      for (int oy = 0; oy < out_.h; ++oy) {
+        for (int ox = 0; ox < out_.w; ++ox) {
+          const int o = (c * out_.h + oy) * out_.w + ox;
+          int best = -1;
+          Real acc = max_ ? -std::numeric_limits<Real>::infinity() : Real(0);
+          for (int i = 0; i < k_; ++i) {
+            for (int j = 0; j < k_; ++j) {
+              const int idx = (c * in_.h + oy * k_ + i) * in_.w + ox * k_ + j;
+              if (max_) {
+                if (in[idx] > acc || best < 0) { acc = in[idx]; best = idx; }
+              } else {
+                acc += in[idx];
+              }
+            }
+          }
+          if (max_) { out[o] = acc; arg[o] = best; } else { out[o] = acc * inv; }
+        }
+      }
+    }
+  });
+}
+
+void Pool::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  const int N = x.n();
+  dx->resize(N, in_);
+  const Real inv = Real(1) / static_cast<Real>(k_ * k_);
+  parallel_for(N, [&](int s) {
+    Real* d = dx->sample(s);
+    std::fill(d, d + in_.size(), Real(0));
+    const Real* g = dy.sample(s);
+    if (max_) {
+      const int* arg = argmax_.data() + static_cast<std::size_t>(s) * out_.size();
+      for (std::size_t o = 0; o < out_.size(); ++o) d[arg[o]] += g[o];
+      return;
+    }
+    for (int c = 0; c < out_.c; ++c)
+      for (int oy = 0; oy < out_.h; ++oy)
+        for (int ox = 0; ox < out_.w; ++ox) {
+          const Real v = g[(c * out_.h + oy) * out_.w + ox] * inv;
+          for (int i = 0; i < k_; ++i)
+            for (int j = 0; j < k_; ++j) d[(c * in_.h + oy * k_ + i) * in_.w + ox * k_ + j] += v;
+        }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// BatchNorm
+
+Shape BatchNorm::setup(Shape in) {
+  in_ = out_ = in;
+  for (Param* p : {&gamma, &beta, &running_mean, &running_var}) p->resize({in.c});
+  gamma.decay = beta.decay = false;
+  running_mean.trainable = running_var.trainable = false;
+  running_mean.decay = running_var.decay = false;
+  reset();
+  return out_;
+}
+
+void BatchNorm::reset() {
+  gamma.value.setOnes();
+  beta.value.setZero();
+  running_mean.value.setZero();
+  running_var.value.setOnes();
+}
+
+void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  const int N = x.n(), C = in_.c, HW = in_.h * in_.w;
+  y.resize(N, out_);
+  const bool batch_stats = ctx.training && !frozen;
+  mean_.assign(static_cast<std::size_t>(C), 0.0);
+  inv_std_.assign(static_cast<std::size_t>(C), 0.0);
+  const double count = static_cast<double>(N) * HW;
+  if (batch_stats && count < 2) throw Error("batch norm needs at least 2 values per channel in training");
+  parallel_for(C, [&](int c) {
+    double mean, var;
+    if (batch_stats) {
+      double sum = 0, sq = 0;
+      for (int s = 0; s < N; ++s) {
+        const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+        for (int i = 0; i < HW; ++i) sum += p[i];
+      }
+      mean = sum / count;
+      for (int s = 0; s < N; ++s) {
+        const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+        for (int i = 0; i < HW; ++i) sq += (p[i] - mean) * (p[i] - mean);
+      }
+      var = sq / count;
+      running_mean.value[c] = static_cast<Real>((1 - kMomentum) * running_mean.value[c] + kMomentum * mean);
+      running_var.value[c] =
+          static_cast<Real>((1 - kMomentum) * running_var.value[c] + kMomentum * var * count / (count - 1));
+    } else {
+      mean = running_mean.value[c];
+      var = running_var.value[c];
+    }
+    const double inv = 1.0 / std::sqrt(var + kEps);
+    mean_[static_cast<std::size_t>(c)] = mean;
+    inv_std_[static_cast<std::size_t>(c)] = inv;
+    const Real scale = static_cast<Real>(gamma.value[c] * inv);
+    const Real shift = static_cast<Real>(beta.value[c] - gamma.value[c] * mean * inv);
+    for (int s = 0; s < N; ++s) {
+      const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+      Real* q = y.sample(s) + static_cast<std::size_t>(c) * HW;
+      for (int i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+    }
+  });
+  last_batch_stats_ = batch_stats;
+}
+
+void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  const int N = x.n(), C = in_.c, HW = in_.h * in_.w;
+  if (dx) dx->resize(N, in_);
+  const double count = static_cast<double>(N) * HW;
+  parallel_for(C, [&](int c) {
+    const double mean = mean_[static_cast<std::size_t>(c)], inv = inv_std_[static_cast<std::size_t>(c)];
+    double dgamma = 0, dbeta = 0;
+    for (int s = 0; s < N; ++s) {
+      const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+      const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
+      for (int i = 0; i < HW; ++i) {
+        dgamma += g[i] * (p[i] - mean) * inv;
+        dbeta += g[i];
+      }
+    }
+    gamma.grad[c] = static_cast<Real>(dgamma);
+    beta.grad[c] = static_cast<Real>(dbeta);
+    if (!dx) return;
+    const double gi = gamma.value[c] * inv;
+    for (int s = 0; s < N; ++s) {
+      const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+      const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
+      Real* d = dx->sample(s) + static_cast<std::size_t>(c) * HW;
+      for (int i = 0; i < HW; ++i) {
+        if (last_batch_stats_) {
+          const double xhat = (p[i] - mean) * inv;
+          d[i] = static_cast<Real>(gi * (g[i] - dbeta / count - xhat * dgamma / count));
+        } else {
+          d[i] = static_cast<Real>(gi * g[i]);
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Dropout
+
+std::string Dropout::spec() const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "drop%g", p_);
+  return buf;
+}
+
+void Dropout::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  y.resize(x.n(), x.shape());
+  if (!ctx.training || p_ <= 0) {
+    std::copy(x.data(), x.data() + x.size(), y.data());
+    keep_.clear();
+    return;
+  }
+  keep_.resize(x.size());
+  const Real scale = static_cast<Real>(1.0 / (1.0 - p_));
+  const std::size_t S = x.sample_size();
+  parallel_for(x.n(), [&](int s) {
+    Rng rng(ctx.seed, {0xD409u, ctx.step, static_cast<std::uint64_t>(ctx.layer_index),
+                       static_cast<std::uint64_t>(s)});
+    for (std::size_t i = 0; i < S; ++i) {
+      const std::size_t j = static_cast<std::size_t>(s) * S + i;
+      keep_[j] = rng.uniform() >= p_;
+      y.data()[j] = keep_[j] ? x.data()[j] * scale : Real(0);
+    }
+  });
+}
+
+void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  dx->resize(x.n(), x.shape());
+  if (keep_.empty()) {
+    std::copy(dy.data(), dy.data() + dy.size(), dx->data());
+    return;
+  }
+  const Real scale = static_cast<Real>(1.0 / (1.0 - p_));
+  for (std::size_t j = 0; j < dy.size(); ++j) dx->data()[j] = keep_[j] ? dy.data()[j] * scale : Real(0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Flatten
+
+Shape Flatten::setup(Shape in) {
+  in_ = in;
+  out_ = {static_cast<int>(in.size()), 1, 1};
+  return out_;
+}
+
+void Flatten::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  y.resize(x.n(), out_);
+  std::copy(x.data(), x.data() + x.size(), y.data());
+}
+
+void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  dx->resize(x.n(), in_);
+  std::copy(dy.data(), dy.data() + dy.size(), dx->data());
+}
+
+}  // namespace nnc

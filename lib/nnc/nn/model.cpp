@@ -1,0 +1,228 @@
+#include "nnc/nn/model.hpp"
+
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "nnc/error.hpp"
+#include "nnc/nn/layers.hpp"
+
+namespace nnc {
+
+std::string preset_spec(const std::string& name) {
+  static const std::map<std::string, std::string> presets = {
+      {"lenet5", "c20k5,mp2,c50k5,mp2,flat,fc500,relu,fc10"},
+      {"lenet300", "flat,fc300,relu,fc100,relu,fc10"},
+      {"cnn9",
+       "c32p1,bn,relu,c32p1,bn,relu,mp2,c64p1,bn,relu,c64p1,bn,relu,mp2,c128p1,bn,relu,"
+       "c128p1,bn,relu,c128p1,bn,relu,mp2,flat,fc256,relu,fc10"},
+      {"vgg16",
+       "c64p1,bn,relu,c64p1,bn,relu,mp2,c128p1,bn,relu,c128p1,bn,relu,mp2,"
+       "c256p1,bn,relu,c256p1,bn,relu,c256p1,bn,relu,mp2,c512p1,bn,relu,c512p1,bn,relu,"
+       "c512p1,bn,relu,mp2,c512p1,bn,relu,c512p1,bn,relu,c512p1,bn,relu,mp2,"
+       "flat,fc512,relu,fc512,relu,fc10"},
+  };
+  auto it = presets.find(name);
+  return it == presets.end() ? "" : it->second;
+}
+
+std::string resolve_arch(const std::string& arch) {
+  std::string spec = preset_spec(arch);
+  return spec.empty() ? arch : spec;
+}
+
+std::vector<LayerPtr> parse_spec(const std::string& spec) {
+  static const std::regex conv(R"(c([0-9]{1,5})(?:k([0-9]{1,3}))?(?:s([0-9]{1,3}))?(?:p([0-9]{1,3}))?)");
+  static const std::regex fc(R"(fc([0-9]{1,7}))"), pool(R"((mp|ap)([0-9]{1,3}))");
+  static const std::regex drop(R"(drop(0(?:\.[0-9]+)?|\.[0-9]+))");
+  std::vector<std::string> tokens;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = spec.find(',', start);
+    tokens.push_back(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  auto bad = [&](const std::string& token, const std::string& why) {
+    return Error("architecture '" + spec + "': layer '" + token + "' " + why +
+                 " (a preset: lenet5, lenet300, cnn9, vgg16; or a spec such as c20k5,mp2,flat,fc10)",
+                 ErrorKind::bad_input);
+  };
+  std::vector<LayerPtr> layers;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    std::smatch m;
+    auto num = [&](int g, int def) { return m[g].matched ? std::stoi(m[g].str()) : def; };
+    if (std::regex_match(t, m, conv)) {
+      const int out = num(1, 0), k = num(2, 3), s = num(3, 1), p = num(4, 0);
+      if (out < 1 || k < 1 || s < 1) throw bad(t, "needs filters, kernel and stride of at least 1");
+      const bool next_is_bn = i + 1 < tokens.size() && tokens[i + 1] == "bn";
+      layers.push_back(std::make_unique<Conv2d>(out, k, s, p, !next_is_bn));
+    } else if (std::regex_match(t, m, fc)) {
+      if (num(1, 0) < 1) throw bad(t, "needs at least 1 output");
+      layers.push_back(std::make_unique<Dense>(num(1, 0)));
+    } else if (std::regex_match(t, m, pool)) {
+      if (num(2, 0) < 1) throw bad(t, "needs a window of at least 1");
+      layers.push_back(std::make_unique<Pool>(m[1].str() == "mp", num(2, 0)));
+    } else if (std::regex_match(t, m, drop)) {
+      layers.push_back(std::make_unique<Dropout>(std::stod(m[1].str())));
+    } else if (t == "relu") {
+      layers.push_back(std::make_unique<Relu>());
+    } else if (t == "bn") {
+      layers.push_back(std::make_unique<BatchNorm>());
+    } else if (t == "flat") {
+      layers.push_back(std::make_unique<Flatten>());
+    } else {
+      throw bad(t, t.empty() ? "is empty" : "is not a layer");
+    }
+  }
+  return layers;
+}
+
+Model::Model(const std::string& arch, Shape input, int classes)
+    : arch_(arch), input_(input), classes_(classes) {
+  const std::string spec = resolve_arch(arch);
+  layers_ = parse_spec(spec);
+  try {
+    setup();
+  } catch (const Error& e) {
+    throw Error("architecture '" + arch + "' on " + input.str() + " inputs: " + e.what(),
+                ErrorKind::bad_input);
+  }
+  const Shape out = layers_.back()->output_shape();
+  if (out.size() != static_cast<std::size_t>(classes)) {
+    throw Error("architecture '" + arch + "' ends with " + std::to_string(out.size()) +
+                " outputs, the dataset has " + std::to_string(classes) + " classes",
+                ErrorKind::bad_input);
+  }
+}
+
+Model::Model(const Model& o) : arch_(o.arch_), input_(o.input_), classes_(o.classes_) {
+  for (const auto& l : o.layers_) layers_.push_back(l->clone());
+}
+
+Model& Model::operator=(const Model& o) {
+  if (this != &o) {
+    Model copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+void Model::setup() {
+  Shape s = input_;
+  for (auto& l : layers_) {
+    // Keep params across a re-setup when their shapes still fit (a width change elsewhere).
+    std::vector<Param> saved;
+    for (Param* p : l->params()) saved.push_back(*p);
+    s = l->setup(s);
+    auto ps = l->params();
+    for (std::size_t i = 0; i < ps.size() && i < saved.size(); ++i) {
+      if (saved[i].shape == ps[i]->shape) *ps[i] = saved[i];
+    }
+  }
+  acts_.clear();
+  grads_.clear();
+}
+
+void Model::init(std::uint64_t seed) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Rng rng(seed, {0x1417u, static_cast<std::uint64_t>(i)});
+    layers_[i]->init(rng);
+  }
+}
+
+const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
+  if (x.sample_size() != input_.size()) {
+    throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
+  }
+  acts_.resize(layers_.size());
+  last_input_ = &x;
+  const Tensor* cur = &x;
+  ForwardContext c = ctx;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    c.layer_index = static_cast<int>(i);
+    layers_[i]->forward(*cur, acts_[i], c);
+    cur = &acts_[i];
+  }
+  return *cur;
+}
+
+void Model::backward(const Tensor& dlogits, bool keep_input_grad) {
+  grads_.resize(layers_.size() + 1);
+  const Tensor* dy = &dlogits;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    const bool need_dx = i > 0 || keep_input_grad;
+    layers_[i]->backward(activation(i), acts_[i], *dy, need_dx ? &grads_[i] : nullptr);
+    dy = &grads_[i];
+  }
+}
+
+std::vector<Param*> Model::params() {
+  std::vector<Param*> out;
+  for (auto& l : layers_)
+    for (Param* p : l->params()) out.push_back(p);
+  return out;
+}
+
+std::vector<const Param*> Model::params() const {
+  std::vector<const Param*> out;
+  for (auto& l : layers_)
+    for (Param* p : l->params()) out.push_back(p);
+  return out;
+}
+
+std::size_t Model::param_count() const {
+  std::size_t n = 0;
+  for (const Param* p : params())
+    if (p->trainable) n += p->size();
+  return n;
+}
+
+std::size_t Model::nonzero_param_count() const {
+  std::size_t n = 0;
+  for (const auto& l : layers_) {
+    auto ps = l->params();
+    if (l->type() != "conv" && l->type() != "dense") {
+      for (Param* p : ps)
+        if (p->trainable) n += p->size();
+      continue;
+    }
+    const Param& w = *ps[0];
+    const int outs = w.shape[0];
+    const std::size_t per_out = w.size() / static_cast<std::size_t>(outs);
+    for (int o = 0; o < outs; ++o) {
+      std::size_t nz = 0;
+      for (std::size_t i = 0; i < per_out; ++i) nz += w.value[static_cast<Eigen::Index>(o * per_out + i)] != 0;
+      n += nz;
+      if (ps.size() > 1 && nz > 0) n += 1;  // the bias of a unit that still has inputs
+    }
+  }
+  return n;
+}
+
+double Model::macs() const {
+  double m = 0;
+  for (const auto& l : layers_) m += l->macs();
+  return m;
+}
+
+std::string Model::spec() const {
+  std::string s;
+  for (const auto& l : layers_) s += (s.empty() ? "" : ",") + l->spec();
+  return s;
+}
+
+void Model::check_finite() const {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    for (Param* p : layers_[i]->params()) {
+      if (!p->value.allFinite()) {
+        throw Error("layer " + std::to_string(i) + " (" + layers_[i]->spec() + ") " + p->name +
+                        " holds NaN or Inf values",
+                    ErrorKind::bad_input);
+      }
+    }
+  }
+}
+
+}  // namespace nnc

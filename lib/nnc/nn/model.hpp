@@ -1,0 +1,70 @@
+// Model: a sequential network built from a spec string (design.md section 5), with the
+// activations of its last forward pass kept for backward.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "nnc/nn/layer.hpp"
+
+namespace nnc {
+
+// Preset names and their specs.
+std::string preset_spec(const std::string& name);  // "" if not a preset
+// A preset name or a spec, resolved to a spec.
+std::string resolve_arch(const std::string& arch);
+// Parses a spec into layers (not yet set up); throws Error naming the bad token.
+std::vector<LayerPtr> parse_spec(const std::string& spec);
+
+class Model {
+ public:
+  Model() = default;
+  // Builds the layers of `arch` (preset or spec) for inputs of shape `input`; throws if the
+  // spec is malformed or its output is not `classes` wide.
+  Model(const std::string& arch, Shape input, int classes);
+  Model(const Model& other);
+  Model& operator=(const Model& other);
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+
+  void init(std::uint64_t seed);  // random initial weights, layer l from Rng(seed, {l})
+
+  // Forward pass of a batch; returns the logits (classes x n). Keeps activations for backward.
+  const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
+  // Backward from d loss / d logits; overwrites every param's gradient.
+  // With keep_input_grad, input_grad() holds d loss / d input afterwards.
+  void backward(const Tensor& dlogits, bool keep_input_grad = false);
+  const Tensor& input_grad() const { return grads_.front(); }
+  // The input (i = 0) or the output of layer i-1, as of the last forward pass.
+  const Tensor& activation(std::size_t i) const { return i == 0 ? *last_input_ : acts_[i - 1]; }
+  const Tensor& activation_grad(std::size_t i) const { return grads_[i]; }
+
+  std::vector<Param*> params();
+  std::vector<const Param*> params() const;
+  // Trainable parameter count (weights and biases, batch-norm gamma and beta).
+  std::size_t param_count() const;
+  // Nonzero weights plus the biases of units that still have connections (design.md 8).
+  std::size_t nonzero_param_count() const;
+  double macs() const;  // per sample, dense (masks not considered)
+
+  std::string spec() const;  // the spec of the layers as they are now (widths may change)
+  const std::string& arch() const { return arch_; }  // what the model was built from
+  void set_arch(std::string name) { arch_ = std::move(name); }
+  Shape input_shape() const { return input_; }
+  int classes() const { return classes_; }
+  std::vector<LayerPtr>& layers() { return layers_; }
+  const std::vector<LayerPtr>& layers() const { return layers_; }
+  // Re-runs setup over all layers, keeping params whose shapes still fit (after a width change).
+  void setup();
+  // Throws if any param holds NaN or Inf (names the layer and param).
+  void check_finite() const;
+
+ private:
+  std::string arch_;
+  Shape input_;
+  int classes_ = 0;
+  std::vector<LayerPtr> layers_;
+  const Tensor* last_input_ = nullptr;
+  std::vector<Tensor> acts_, grads_;
+};
+
+}  // namespace nnc

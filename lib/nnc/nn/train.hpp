@@ -1,0 +1,66 @@
+// The training loop (shuffled mini-batch SGD with held-out validation, checkpoints that
+// resume exactly) and evaluation.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/optimizer.hpp"
+
+namespace nnc {
+
+struct TrainOptions {
+  int epochs = 1;
+  int batch = 64;
+  Schedule schedule;
+  SgdOptions sgd;
+  bool augment = false;      // CIFAR random crop and flip
+  std::uint64_t seed = 1;    // shuffle, dropout and augmentation streams
+  int checkpoint_every = 0;  // steps between checkpoints (0: only at epoch ends)
+};
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double lr = 0, train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;
+  double seconds = 0;  // wall time of the epoch (not part of any result)
+};
+
+// Where a run is: everything besides the model that a resumed run needs. Random state is
+// derived from (seed, epoch, step), so the position is the random state.
+struct TrainState {
+  int epoch = 0;        // epochs completed
+  int step = 0;         // batches completed in the current epoch
+  double loss_sum = 0;  // of the current epoch so far
+  double correct_sum = 0;
+  std::vector<EpochRecord> history;
+};
+
+struct TrainHooks {
+  std::function<void(const Model&, const TrainState&)> checkpoint;
+  // Called after every step: state, steps per epoch, loss of the step.
+  std::function<void(const TrainState&, int, double)> progress;
+  std::function<void(const EpochRecord&)> epoch_end;
+  // Called between steps; returning true stops the run cleanly after a checkpoint.
+  std::function<bool()> should_stop;
+};
+
+// Batches per epoch: floor(n / batch), the incomplete last batch dropped (at least one batch).
+int steps_per_epoch(std::size_t n, int batch);
+
+// Trains from `state` to options.epochs. `validation` may be empty.
+void train(Model& model, const Dataset& train_set, const Dataset& validation,
+           const TrainOptions& options, TrainState& state, const TrainHooks& hooks = {});
+
+struct EvalResult {
+  std::size_t samples = 0, correct = 0;
+  double loss = 0;                      // mean cross-entropy
+  double accuracy = 0;                  // correct / samples
+  std::vector<std::size_t> confusion;  // classes x classes, [true][predicted]
+};
+
+// Inference over the first `limit` images (0: all) in batches of `batch`.
+EvalResult evaluate(Model& model, const Dataset& data, std::size_t limit = 0, int batch = 1000);
+
+}  // namespace nnc

@@ -1,0 +1,57 @@
+// nnc-info: what an nnc artifact is: kind, schema version, layers, history, provenance chain.
+#include <cstdio>
+#include <iostream>
+
+#include "nnc/cli/report.hpp"
+#include "nnc/cli/tool.hpp"
+#include "nnc/error.hpp"
+
+using namespace nnc;
+
+int main(int argc, char** argv) {
+  cli::Tool tool("nnc-info", "Describe an nnc artifact (model or chip).", "nnc-info <file|-> [--json]",
+                 "nnc-info exp/mnist/lenet5.h5");
+  std::string input;
+  tool.app().add_option("input", input, "artifact file, - for stdin")->required();
+  tool.add_json_flag();
+
+  return tool.run(argc, argv, [&] {
+    const Bytes bytes = read_bytes(input);
+    const std::string kind = artifact_kind(bytes, input);
+    const ModelArtifact a = decode_model(bytes, input);
+    const auto stats = layer_stats(a.model);
+    if (tool.json) {
+      Json j = Json::object();
+      j.set("file", input).set("kind", kind).set("schema_version", kSchemaVersion).set("creator", a.creator);
+      j.set("arch", a.model.arch()).set("spec", a.model.spec());
+      j.set("input_shape", a.model.input_shape().str()).set("classes", a.model.classes());
+      j.set("params", a.model.param_count()).set("nonzero_params", a.model.nonzero_param_count());
+      j.set("layers", cli::layers_json(stats));
+      Json hist = Json::array();
+      for (const auto& e : a.history) {
+        hist.push(Json::object().set("epoch", e.epoch).set("lr", e.lr).set("train_loss", e.train_loss)
+                      .set("train_accuracy", e.train_accuracy).set("val_loss", e.val_loss)
+                      .set("val_accuracy", e.val_accuracy));
+      }
+      j.set("history", std::move(hist));
+      j.set("provenance", cli::provenance_json(a.provenance));
+      std::cout << j.dump(2) << std::endl;
+      return;
+    }
+    std::printf("%s: nnc %s (schema %s), written by %s\n", input.c_str(), kind.c_str(), kSchemaVersion,
+                a.creator.c_str());
+    std::printf("arch: %s\nspec: %s\ninput %s, %d classes, %zu parameters (%zu nonzero)\n\n", a.model.arch().c_str(),
+                a.model.spec().c_str(), a.model.input_shape().str().c_str(), a.model.classes(), a.model.param_count(),
+                a.model.nonzero_param_count());
+    std::printf("%s\n", cli::layers_text(stats).c_str());
+    if (!a.history.empty()) {
+      std::printf("history:\n");
+      for (const auto& e : a.history) {
+        std::printf("  epoch %3d  lr %.4g  train loss %.4f acc %.4f  val loss %.4f acc %.4f\n", e.epoch, e.lr,
+                    e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy);
+      }
+      std::printf("\n");
+    }
+    std::printf("provenance:\n%s", cli::provenance_text(a.provenance, 1).c_str());
+  });
+}
