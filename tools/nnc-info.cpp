@@ -1,4 +1,5 @@
 // nnc-info: what an nnc artifact is: kind, schema version, layers, history, provenance chain.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -34,6 +35,14 @@ int main(int argc, char** argv) {
                       .set("val_accuracy", e.val_accuracy));
       }
       j.set("history", std::move(hist));
+      Json series = Json::object();
+      for (const auto& [name, s] : a.series) {
+        series.set(name, Json::object().set("dims", Json::array(s.dims)).set("values", Json::array(s.values)));
+      }
+      j.set("series", std::move(series));
+      Json notes = Json::object();
+      for (const auto& [name, v] : a.notes) notes.set(name, v);
+      j.set("notes", std::move(notes));
       j.set("provenance", cli::provenance_json(a.provenance));
       std::cout << j.dump(2) << std::endl;
       return;
@@ -52,6 +61,18 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
+    for (const auto& [name, v] : a.notes) std::printf("%s: %s\n", name.c_str(), v.c_str());
+    for (const auto& [name, s] : a.series) {
+      // A series is printed as rows of its last dimension.
+      const std::size_t cols = s.dims.empty() ? 1 : s.dims.back();
+      std::printf("%s:\n", name.c_str());
+      for (std::size_t i = 0; i < s.values.size(); i += std::max<std::size_t>(cols, 1)) {
+        std::printf("  ");
+        for (std::size_t k = i; k < std::min(s.values.size(), i + cols); ++k) std::printf(" %g", s.values[k]);
+        std::printf("\n");
+      }
+    }
+    if (!a.notes.empty() || !a.series.empty()) std::printf("\n");
     std::printf("provenance:\n%s", cli::provenance_text(a.provenance, 1).c_str());
   });
 }
