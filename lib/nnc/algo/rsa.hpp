@@ -1,0 +1,159 @@
+// Random Sparse Adaptation (design.md section 7): a few hard-wired high-precision (SRAM) cells
+// beside the RRAM crossbars, selected at random per tile and trained by backprop while the
+// RRAM stays read-only.
+//
+// Cells are addressed on a mapped layer's crossbar matrix (nn/stats.hpp crossbar_matrix):
+// column-major rows x cols, rows = inputs (row = cin*k*k + i*k + j for conv), cols = outputs.
+// The flat index row + col * rows is also the index into the layer's weight Param.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/rng.hpp"
+
+namespace nnc {
+
+enum class RsaMode { additive, replace };
+enum class RsaSelectionKind { balanced, random };
+
+std::string to_string(RsaMode m);               // "additive" | "replace"
+std::string to_string(RsaSelectionKind k);      // "balanced" | "random"
+RsaMode parse_rsa_mode(const std::string& s);   // throws Error for anything else
+RsaSelectionKind parse_rsa_selection(const std::string& s);
+
+struct RsaCell {
+  int row = 0, col = 0;
+  bool operator==(const RsaCell&) const = default;
+};
+
+// n distinct cells of an r x c tile such that every row holds floor(n/r) or ceil(n/r) of
+// them and every column floor(n/c) or ceil(n/c). Requires 0 <= n <= r*c. Construction:
+// cell k (k < n) goes to row k mod r and to column b, where the column blocks are consecutive
+// runs of k of lengths floor(n/c) or ceil(n/c) <= r (so the rows inside a block are distinct);
+// rows and columns are then relabeled by random permutations (which picks the rows and columns
+// that get the extra cell) and the pattern is randomized by degree-preserving switches
+// ((i1,j1),(i2,j2) -> (i1,j2),(i2,j1) when both targets are empty), which keep every row and
+// column count. Result sorted column-major (by col, then row).
+std::vector<RsaCell> balanced_tile_cells(int r, int c, std::size_t n, Rng& rng);
+// n distinct cells of an r x c tile uniformly at random (Floyd's sampling), no balance.
+std::vector<RsaCell> random_tile_cells(int r, int c, std::size_t n, Rng& rng);
+
+// Cells per tile: round(density * r * c), half away from zero.
+std::size_t rsa_cells_for(int r, int c, double density);
+
+struct RsaLayerCells {
+  int layer = 0;                     // index in Model::layers()
+  int rows = 0, cols = 0;            // the crossbar matrix
+  std::vector<std::uint32_t> index;  // flat row + col*rows, sorted ascending, no duplicates
+};
+
+struct RsaSelection {
+  RsaSelectionKind kind = RsaSelectionKind::balanced;
+  double density = 0.05;
+  int tile = 128;
+  std::uint64_t seed = 1;
+  std::vector<RsaLayerCells> layers;  // one per selected mapped layer, in model order
+  std::size_t cells() const;
+};
+
+// Selects cells in each listed layer (conv or dense; throws Error otherwise), tile by tile
+// (tiles of `tile` x `tile` weight positions, edge tiles smaller), each tile from
+// Rng(seed, {layer, tile_index}) with tile_index = tile_row * tile_cols + tile_col.
+// density in [0, 1].
+RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double density,
+                        RsaSelectionKind kind, std::uint64_t seed, int tile = 128);
+
+// The mapped (conv and dense) layer indices of m.
+std::vector<int> mapped_layers(const Model& m);
+
+// RSA values of one layer and, when quantized, their step.
+struct RsaLayerValues {
+  std::vector<Real> value;  // one per cell of the matching RsaLayerCells
+  double step = 0;          // quantization step (0: 32-bit float cells)
+};
+
+struct RsaState {
+  RsaSelection selection;
+  RsaMode mode = RsaMode::additive;
+  int bits = 0;  // 0: float32 cells; else signed fixed point of this many bits
+  std::vector<RsaLayerValues> values;  // parallel to selection.layers
+  std::size_t cells() const { return selection.cells(); }
+  // SRAM needed: 4 bytes per cell for float, else ceil(bits * cells / 8) per layer.
+  std::size_t sram_bytes() const;
+  std::size_t layer_sram_bytes(std::size_t i) const;
+};
+
+// Initial values. Additive: N(0, s^2) with s = init_std_fraction * std of the layer's
+// `pretrained` weights, from Rng(seed, {0x125a, layer}). Replace: the pretrained weight at each
+// cell. Quantized (bits > 0): step = max|w| of the pretrained layer / (2^(bits-1) - 1), values
+// rounded to it and clamped to +-(2^(bits-1) - 1) steps.
+RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
+                  double init_std_fraction, int bits, std::uint64_t seed);
+
+// Effective weights of the chip with RSA: m holds the chip's read-back weights (RRAM alone);
+// additive adds each value to its weight, replace overwrites the weight (the RRAM cell is
+// wired out). Throws Error if the state does not fit m's layers.
+void apply_rsa(Model& m, const RsaState& state);
+
+// The crossbar time model of an adaptation (design.md section 6).
+struct RsaTimeModel {
+  double t_mvm_s = 100e-9;  // one crossbar read of one input vector, all tiles in parallel
+  double t_sram_s = 1e-9;   // one RSA cell update
+};
+
+// Crossbar reads of one sample through the listed mapped layers: output positions (h*w of a
+// conv's output, 1 for dense), summed over layers. Forward and backward each take this many.
+double crossbar_reads_per_sample(const Model& m, const std::vector<int>& layers);
+// Modeled seconds of one training step: 2 * batch * reads_per_sample * t_mvm + cells * t_sram.
+double rsa_step_seconds(double reads_per_sample, int batch, std::size_t cells, const RsaTimeModel& t);
+
+struct RsaTrainOptions {
+  int epochs = 1;
+  int batch = 64;
+  double lr = 0.01;
+  double momentum = 0.9;
+  int eval_points = 5;        // validation accuracy at this many evenly spaced steps (plus step 0)
+  std::size_t val_limit = 0;  // validate on the first N images (0: all)
+  std::uint64_t seed = 1;     // batch order: Rng(seed, {0x25a, epoch})
+};
+
+struct RsaPoint {
+  long step = 0;
+  double time_s = 0;        // modeled adaptation time up to this step
+  double val_accuracy = 0;
+  double val_loss = 0;
+};
+
+struct RsaEpoch {
+  int epoch = 0;  // 1-based
+  double train_loss = 0, train_accuracy = 0;
+};
+
+struct RsaReport {
+  double reads_per_sample = 0;
+  double step_seconds = 0;  // modeled, one step
+  long steps = 0;
+  double time_s = 0;        // modeled, whole adaptation
+  std::vector<RsaPoint> points;
+  std::vector<RsaEpoch> epochs;
+};
+
+// Loss gradient with respect to every RSA value (parallel to state.values) for one batch, the
+// chip's weights (chip_model's conv and dense weights) held fixed. Batch norm runs on its
+// running statistics. chip_model is used as scratch and restored.
+std::vector<std::vector<double>> rsa_gradient(Model& chip_model, const RsaState& state,
+                                              const Tensor& x, const int* labels);
+
+// Trains the RSA values only, with SGD and momentum (no weight decay): each step the weights
+// become chip weights (+) RSA values, a training-mode forward (batch norm frozen) and backward
+// run, and the weight gradients at the RSA cells update the values; quantized cells round after
+// every update. chip_model is not changed. `progress` (may be empty) gets (step, steps, loss).
+RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& train_set,
+                    const Dataset& validation, const RsaTrainOptions& options, const RsaTimeModel& time,
+                    const std::function<void(long, long, double)>& progress = {});
+
+}  // namespace nnc
