@@ -2,6 +2,7 @@
 
 #include <H5LTpublic.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace nnc::h5 {
@@ -32,7 +33,10 @@ Writer::Writer() {
   Id fapl(H5Pcreate(H5P_FILE_ACCESS));
   H5Pset_fapl_core(fapl, 1 << 20, 0);  // in memory, no backing file
   Id fcpl = object_create_plist(H5P_FILE_CREATE);
-  file_ = Id(H5Fcreate("nnc-image", H5F_ACC_TRUNC, fcpl, fapl));
+  // Each in-memory file needs a name of its own while it is open.
+  static std::atomic<unsigned long> counter{0};
+  const std::string name = "nnc-image-" + std::to_string(counter++);
+  file_ = Id(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, fcpl, fapl));
   if (!file_.valid()) throw write_error("an in-memory file");
 }
 

@@ -1,0 +1,37 @@
+// In-memory fixtures shared by the unit tests.
+#pragma once
+#include "nnc/data/dataset.hpp"
+#include "nnc/nn/rng.hpp"
+
+namespace nnc::test {
+
+// n images of `shape` in `classes` classes: each class a bright bar at its own place plus noise,
+// learnable in a few steps.
+inline Dataset bars_dataset(std::size_t n, Shape shape = {1, 12, 12}, int classes = 4, std::uint64_t seed = 7) {
+  Dataset d;
+  d.name = "mnist";
+  d.shape = shape;
+  d.classes = classes;
+  Rng rng(seed);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng.below(static_cast<std::uint64_t>(classes)));
+    d.labels.push_back(static_cast<std::uint8_t>(label));
+    for (int c = 0; c < shape.c; ++c)
+      for (int y = 0; y < shape.h; ++y)
+        for (int x = 0; x < shape.w; ++x) {
+          const bool bar = y * classes / shape.h == label;
+          d.pixels.push_back(static_cast<std::uint8_t>(rng.below(80) + (bar ? 150 : 0)));
+        }
+  }
+  return d;
+}
+
+// A tensor of n samples with values uniform in [lo, hi).
+inline Tensor random_tensor(int n, Shape s, std::uint64_t seed, double lo = -1, double hi = 1) {
+  Tensor t(n, s);
+  Rng rng(seed);
+  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<Real>(lo + (hi - lo) * rng.uniform());
+  return t;
+}
+
+}  // namespace nnc::test

@@ -1,0 +1,310 @@
+// Layers, model, loss, optimizer and training loop: gradients by finite differences,
+// preset sizes, determinism across thread counts, and exact resume from a checkpoint.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "fixtures.hpp"
+#include "nnc/error.hpp"
+#include "nnc/io/artifact.hpp"
+#include "nnc/nn/layers.hpp"
+#include "nnc/nn/loss.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/nn/train.hpp"
+
+using namespace nnc;
+using nnc::test::random_tensor;
+
+namespace {
+
+// L = sum(r .* layer(x)) in double; checks dL/dx and dL/dparams from backward() against
+// central differences at every coordinate (the tensors are small).
+void check_layer_gradients(Layer& layer, Shape in, int n, bool training, double lo = -1, double hi = 1) {
+  layer.setup(in);
+  Rng init(3);
+  layer.init(init);
+  for (Param* p : layer.params()) {
+    Rng r(11);
+    if (p->trainable) {
+      for (Eigen::Index i = 0; i < p->value.size(); ++i) p->value[i] += static_cast<Real>(0.3 * (r.uniform() - 0.5));
+    }
+  }
+  Tensor x = random_tensor(n, in, 5, lo, hi);
+  ForwardContext ctx{training, 9, 1, 0};
+  Tensor y;
+  layer.forward(x, y, ctx);
+  Tensor r = random_tensor(y.n(), y.shape(), 6);
+  auto loss = [&](const Tensor& input) {
+    Tensor out;
+    layer.forward(input, out, ctx);
+    double s = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) s += double(out.data()[i]) * r.data()[i];
+    return s;
+  };
+  layer.forward(x, y, ctx);
+  Tensor dx;
+  layer.backward(x, y, r, &dx);
+  std::vector<Vector> grads;
+  for (Param* p : layer.params()) grads.push_back(p->grad);
+
+  const double eps = 1e-2;
+  auto close = [](double analytic, double numeric) {
+    return std::fabs(analytic - numeric) <= 2e-3 + 2e-2 * std::fabs(numeric);
+  };
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    Tensor xp = x, xm = x;
+    xp.data()[i] += static_cast<Real>(eps);
+    xm.data()[i] -= static_cast<Real>(eps);
+    const double numeric = (loss(xp) - loss(xm)) / (2 * eps);
+    INFO(layer.spec(), " dx[", i, "]");
+    CHECK(close(dx.data()[i], numeric));
+  }
+  auto ps = layer.params();
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    if (!ps[k]->trainable) continue;
+    for (Eigen::Index i = 0; i < ps[k]->value.size(); ++i) {
+      const Real saved = ps[k]->value[i];
+      ps[k]->value[i] = saved + static_cast<Real>(eps);
+      const double lp = loss(x);
+      ps[k]->value[i] = saved - static_cast<Real>(eps);
+      const double lm = loss(x);
+      ps[k]->value[i] = saved;
+      INFO(layer.spec(), " ", ps[k]->name, "[", i, "]");
+      CHECK(close(grads[k][i], (lp - lm) / (2 * eps)));
+    }
+  }
+}
+
+// Keeps x away from the kinks of relu and max pooling, where differences are not derivatives.
+}  // namespace
+
+TEST_CASE("gradients of every layer match finite differences") {
+  SUBCASE("conv with bias, stride and padding") {
+    Conv2d l(3, 3, 2, 1, true);
+    check_layer_gradients(l, {2, 5, 5}, 2, true);
+  }
+  SUBCASE("conv without bias, kernel 5") {
+    Conv2d l(2, 5, 1, 0, false);
+    check_layer_gradients(l, {2, 6, 6}, 2, true);
+  }
+  SUBCASE("dense") {
+    Dense l(4);
+    check_layer_gradients(l, {3, 2, 2}, 3, true);
+  }
+  SUBCASE("relu") {
+    Relu l;
+    check_layer_gradients(l, {2, 3, 3}, 2, true, 0.05, 1);
+  }
+  SUBCASE("max pool") {
+    Pool l(true, 2);
+    check_layer_gradients(l, {2, 4, 4}, 2, true);
+  }
+  SUBCASE("average pool") {
+    Pool l(false, 2);
+    check_layer_gradients(l, {2, 5, 4}, 2, true);
+  }
+  SUBCASE("batch norm, training statistics") {
+    BatchNorm l;
+    check_layer_gradients(l, {3, 2, 2}, 4, true);
+  }
+  SUBCASE("batch norm, frozen") {
+    BatchNorm l;
+    l.frozen = true;
+    check_layer_gradients(l, {3, 2, 2}, 4, true);
+  }
+  SUBCASE("batch norm on dense features") {
+    BatchNorm l;
+    check_layer_gradients(l, {5, 1, 1}, 6, true);
+  }
+  SUBCASE("dropout (its mask fixed by the step's seed)") {
+    Dropout l(0.4);
+    check_layer_gradients(l, {2, 3, 3}, 2, true);
+  }
+  SUBCASE("flatten") {
+    Flatten l;
+    check_layer_gradients(l, {2, 2, 3}, 2, true);
+  }
+}
+
+TEST_CASE("softmax cross-entropy gradient matches finite differences") {
+  Tensor z = random_tensor(3, {5, 1, 1}, 4, -2, 2);
+  const int labels[3] = {0, 4, 2};
+  Tensor dz;
+  const LossResult r = softmax_cross_entropy(z, labels, &dz);
+  CHECK(r.loss > 0);
+  const double eps = 1e-3;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    Tensor zp = z, zm = z;
+    zp.data()[i] += static_cast<Real>(eps);
+    zm.data()[i] -= static_cast<Real>(eps);
+    const double numeric =
+        (softmax_cross_entropy(zp, labels, nullptr).loss - softmax_cross_entropy(zm, labels, nullptr).loss) / (2 * eps) / 3;
+    CHECK(dz.data()[i] == doctest::Approx(numeric).epsilon(1e-2));
+  }
+}
+
+TEST_CASE("a hand-computed convolution") {
+  // 1 input channel 3x3, one 2x2 filter of ones, bias 1: each output is the window sum + 1.
+  Conv2d conv(1, 2, 1, 0, true);
+  conv.setup({1, 3, 3});
+  conv.weight.value.setOnes();
+  conv.bias.value.setConstant(1);
+  Tensor x(1, {1, 3, 3});
+  for (int i = 0; i < 9; ++i) x.data()[i] = static_cast<Real>(i);
+  Tensor y;
+  conv.forward(x, y, {});
+  REQUIRE(y.shape() == Shape{1, 2, 2});
+  CHECK(y.data()[0] == 0 + 1 + 3 + 4 + 1);
+  CHECK(y.data()[1] == 1 + 2 + 4 + 5 + 1);
+  CHECK(y.data()[2] == 3 + 4 + 6 + 7 + 1);
+  CHECK(y.data()[3] == 4 + 5 + 7 + 8 + 1);
+}
+
+TEST_CASE("presets have the parameter counts of design.md") {
+  CHECK(Model("lenet5", {1, 28, 28}, 10).param_count() == 431080);
+  CHECK(Model("lenet300", {1, 28, 28}, 10).param_count() == 266610);
+  CHECK(Model("cnn9", {3, 32, 32}, 10).param_count() == 962282);
+  CHECK(Model("vgg16", {3, 32, 32}, 10).param_count() == 15249354);
+}
+
+TEST_CASE("specs: the grammar and its errors") {
+  Model m("c8k5s2p1,bn,relu,ap2,drop0.25,flat,fc10", {1, 28, 28}, 10);
+  CHECK(m.spec() == "c8k5s2p1,bn,relu,ap2,drop0.25,flat,fc10");
+  CHECK(m.layers()[0]->params().size() == 1);  // conv before bn has no bias
+  CHECK_THROWS_AS(Model("c8,foo,fc10", {1, 28, 28}, 10), Error);
+  CHECK_THROWS_AS(Model("", {1, 28, 28}, 10), Error);
+  CHECK_THROWS_AS(Model("c0,flat,fc10", {1, 28, 28}, 10), Error);
+  CHECK_THROWS_AS(Model("flat,fc12", {1, 28, 28}, 10), Error);      // 12 outputs, 10 classes
+  CHECK_THROWS_AS(Model("c8k31,flat,fc10", {1, 28, 28}, 10), Error);  // kernel larger than input
+  CHECK_THROWS_AS(Model("notapreset", {1, 28, 28}, 10), Error);
+  try {
+    Model("c8,mp2,fc10x", {1, 28, 28}, 10);
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("'fc10x'") != std::string::npos);
+    CHECK(e.kind() == ErrorKind::bad_input);
+  }
+}
+
+namespace {
+
+TrainOptions tiny_options(int epochs) {
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch = 16;
+  o.schedule.lr = 0.05;
+  o.seed = 42;
+  return o;
+}
+
+std::vector<float> flat_params(Model& m) {
+  std::vector<float> out;
+  for (Param* p : m.params()) out.insert(out.end(), p->value.data(), p->value.data() + p->value.size());
+  return out;
+}
+
+const char* kTinySpec = "c4k3,bn,relu,mp2,drop0.2,flat,fc12,relu,fc4";
+
+}  // namespace
+
+TEST_CASE("training learns the fixture and the result does not depend on the thread count") {
+  const Dataset data = test::bars_dataset(400);
+  const auto [tr, val] = split_validation(data, 80);
+  std::vector<float> results[2];
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    Model m(kTinySpec, tr.shape, tr.classes);
+    m.init(1);
+    TrainState st;
+    train(m, tr, val, tiny_options(3), st);
+    CHECK(st.history.back().val_accuracy > 0.9);
+    results[threads - 1] = flat_params(m);
+  }
+  set_threads(0);
+  CHECK(results[0] == results[1]);
+}
+
+TEST_CASE("a run interrupted mid-epoch and resumed from its checkpoint ends bitwise equal") {
+  const Dataset data = test::bars_dataset(400);
+  const auto [tr, val] = split_validation(data, 80);
+  const TrainOptions opt = tiny_options(3);
+
+  Model whole(kTinySpec, tr.shape, tr.classes);
+  whole.init(1);
+  TrainState whole_state;
+  train(whole, tr, val, opt, whole_state);
+
+  // Stop after 27 steps (mid-epoch 2); the checkpoint goes through the HDF5 encoder.
+  Model part(kTinySpec, tr.shape, tr.classes);
+  part.init(1);
+  TrainState st;
+  int steps = 0;
+  Bytes checkpoint;
+  TrainHooks hooks;
+  hooks.should_stop = [&] { return steps++ == 27; };
+  hooks.checkpoint = [&](const Model& m, const TrainState& s) {
+    ModelArtifact a;
+    a.model = m;
+    a.history = s.history;
+    a.checkpoint = s;
+    checkpoint = encode_model(a);
+  };
+  train(part, tr, val, opt, st, hooks);
+  REQUIRE(st.epoch == 1);
+  REQUIRE(st.step > 0);
+
+  ModelArtifact resumed = decode_model(checkpoint, "checkpoint");
+  REQUIRE(resumed.checkpoint);
+  TrainState rs = *resumed.checkpoint;
+  train(resumed.model, tr, val, opt, rs);
+  CHECK(flat_params(resumed.model) == flat_params(whole));
+  REQUIRE(rs.history.size() == whole_state.history.size());
+  for (std::size_t i = 0; i < rs.history.size(); ++i) {
+    CHECK(rs.history[i].train_loss == whole_state.history[i].train_loss);
+    CHECK(rs.history[i].val_accuracy == whole_state.history[i].val_accuracy);
+  }
+}
+
+TEST_CASE("evaluate counts a confusion matrix that adds up") {
+  const Dataset data = test::bars_dataset(50);
+  Model m("flat,fc4", data.shape, data.classes);
+  m.init(2);
+  const EvalResult r = evaluate(m, data, 0, 16);
+  std::size_t sum = 0, diag = 0;
+  for (std::size_t t = 0; t < 4; ++t)
+    for (std::size_t p = 0; p < 4; ++p) {
+      sum += r.confusion[t * 4 + p];
+      if (t == p) diag += r.confusion[t * 4 + p];
+    }
+  CHECK(sum == 50);
+  CHECK(diag == r.correct);
+  CHECK(r.accuracy == doctest::Approx(double(r.correct) / 50));
+}
+
+TEST_CASE("SGD keeps masked weights at exactly zero") {
+  Param p;
+  p.resize({4});
+  p.value << 1, 2, 3, 4;
+  p.mask = {1, 0, 1, 0};
+  p.apply_mask();
+  p.grad << 0.5, 0.5, 0.5, 0.5;
+  for (int i = 0; i < 3; ++i) sgd_step({&p}, 0.1, SgdOptions{});
+  CHECK(p.value[1] == 0);
+  CHECK(p.value[3] == 0);
+  CHECK(p.value[0] < 1);
+}
+
+TEST_CASE("schedules") {
+  Schedule s;
+  s.lr = 0.1;
+  s.kind = "cosine";
+  CHECK(s.at(0, 10, 0.0) == doctest::Approx(0.1));
+  CHECK(s.at(5, 10, 0.5) == doctest::Approx(0.05));
+  s.kind = "step";
+  s.step_epochs = 2;
+  CHECK(s.at(1, 10, 0.1) == doctest::Approx(0.1));
+  CHECK(s.at(2, 10, 0.2) == doctest::Approx(0.01));
+  s.kind = "nonsense";
+  CHECK_THROWS_AS(s.at(0, 1, 0), Error);
+}
