@@ -1,49 +1,90 @@
-// nnc-eval: accuracy, loss, confusion and per-layer size of a model on a dataset's test split.
+// nnc-eval: accuracy, loss, confusion and per-layer size of a model or a chip on a dataset's
+// test split; on a model with device flags and --chips N, a Monte Carlo over N chips.
 #include <cstdio>
 #include <iostream>
 
+#include "nnc/cli/chip_report.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/error.hpp"
+#include "nnc/io/chip.hpp"
 
 using namespace nnc;
 
 int main(int argc, char** argv) {
-  cli::Tool tool("nnc-eval", "Evaluate a model on a dataset's test split.",
-                 "nnc-eval <model.h5|-> --dataset <name> [--limit N] [--json]",
-                 "nnc-eval exp/mnist/lenet5.h5 --dataset mnist --json");
+  cli::Tool tool("nnc-eval", "Evaluate a model, a chip, or N chips programmed from a model, on a test split.",
+                 "nnc-eval <model.h5|chip.h5|-> --dataset <name> [--limit N] [--chips N device flags] [--json]",
+                 "nnc-eval exp/mnist/lenet5.h5 --dataset mnist --chips 5 --sigma 0.1 --json");
   auto& app = tool.app();
   std::string input;
   std::size_t limit = 0;
-  int batch = 1000;
+  int batch = 1000, chips = 0;
   cli::DataOptions data;
-  app.add_option("input", input, "model file, - for stdin")->required();
+  DeviceParams device;
+  app.add_option("input", input, "model or chip file, - for stdin")->required();
   data.Register(app, false);
   app.add_option("--limit", limit, "evaluate only the first N test images (0 = all)");
   app.add_option("--batch", batch, "inference batch size")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--chips", chips, "program N chips from the model (seeds seed..seed+N-1) and evaluate each")
+      ->check(CLI::Range(0, 100000));
+  device.Register(app);
   tool.add_json_flag();
 
   return tool.run(argc, argv, [&] {
-    ModelArtifact a = cli::load_model_input(tool, input);
+    if (chips > 0) device.validate();
+    const Bytes bytes = read_bytes(input);
+    const std::string kind = artifact_kind(bytes, input);
+    if (kind == "chip" && chips > 0) {
+      throw bad_input(input, "is a chip; --chips programs new chips and needs a model file");
+    }
+    ModelArtifact a;
+    ChipArtifact chip;
+    if (kind == "chip") {
+      chip = decode_chip(bytes, input);
+      tool.add_input("chip", input, bytes, &chip.provenance);
+      a.model = read_back_weights(chip.chip, chip.model.model);
+    } else {
+      a = decode_model(bytes, input);
+      tool.add_input("model", input, bytes, &a.provenance);
+    }
     Dataset test = data.load_test(limit);
     if (a.model.input_shape() != test.shape || a.model.classes() != test.classes) {
       throw bad_input(input, "model takes " + a.model.input_shape().str() + " inputs and " +
                                  std::to_string(a.model.classes()) + " classes; " + data.dataset + " has " +
                                  test.shape.str() + " and " + std::to_string(test.classes));
     }
+    if (chips > 0) {
+      const ChipEvalSummary s = evaluate_chips(a.model, device, test, tool.seed, chips, batch, [&](int i, const EvalResult& r) {
+        cli::info("chip " + std::to_string(i + 1) + "/" + std::to_string(chips) + " (seed " +
+                  std::to_string(tool.seed + i) + "): accuracy " + std::to_string(r.accuracy));
+      });
+      if (tool.json) {
+        Json j = cli::chip_eval_json(s);
+        j.set("dataset", data.dataset).set("kind", "chips").set("device", cli::device_json(device));
+        std::cout << j.dump() << std::endl;
+        return;
+      }
+      std::printf("%s on %s test (%zu images), %d chips (seeds %llu..%llu): accuracy mean %.4f std %.4f min %.4f max %.4f, "
+                  "%.2f s per chip\n", input.c_str(), data.dataset.c_str(), test.size(), chips,
+                  static_cast<unsigned long long>(tool.seed), static_cast<unsigned long long>(tool.seed + chips - 1),
+                  s.mean, s.std, s.min, s.max, s.seconds.empty() ? 0.0 : s.seconds.front());
+      std::printf("%s", cli::device_text(device).c_str());
+      return;
+    }
     const EvalResult r = evaluate(a.model, test, 0, batch);
     const auto stats = layer_stats(a.model);
     if (tool.json) {
       Json j = cli::eval_json(r);
-      j.set("dataset", data.dataset).set("kind", "model");
+      j.set("dataset", data.dataset).set("kind", kind);
       j.set("params", a.model.param_count()).set("nonzero_params", a.model.nonzero_param_count());
       j.set("layers", cli::layers_json(stats));
+      if (kind == "chip") j.set("chip", cli::chip_json(chip.chip));
       std::cout << j.dump() << std::endl;
       return;
     }
-    std::printf("%s on %s test (%zu images): accuracy %.4f, loss %.4f\n", input.c_str(), data.dataset.c_str(),
-                r.samples, r.accuracy, r.loss);
+    std::printf("%s (%s) on %s test (%zu images): accuracy %.4f, loss %.4f\n", input.c_str(), kind.c_str(),
+                data.dataset.c_str(), r.samples, r.accuracy, r.loss);
     std::printf("%s", cli::layers_text(stats).c_str());
   });
 }

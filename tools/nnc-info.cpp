@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "nnc/cli/chip_report.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/error.hpp"
+#include "nnc/io/chip.hpp"
 
 using namespace nnc;
 
@@ -19,7 +21,9 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     const Bytes bytes = read_bytes(input);
     const std::string kind = artifact_kind(bytes, input);
-    const ModelArtifact a = decode_model(bytes, input);
+    // A chip's model part is described like a model file, then the chip itself.
+    const ChipArtifact chip = kind == "chip" ? decode_chip(bytes, input) : ChipArtifact{};
+    const ModelArtifact a = kind == "chip" ? chip.model : decode_model(bytes, input);
     const auto stats = layer_stats(a.model);
     if (tool.json) {
       Json j = Json::object();
@@ -43,12 +47,17 @@ int main(int argc, char** argv) {
       Json notes = Json::object();
       for (const auto& [name, v] : a.notes) notes.set(name, v);
       j.set("notes", std::move(notes));
-      j.set("provenance", cli::provenance_json(a.provenance));
+      if (kind == "chip") {
+        j.set("creator", chip.creator).set("model_provenance", cli::provenance_json(a.provenance));
+        j.set("device", cli::device_json(chip.chip.device)).set("chip", cli::chip_json(chip.chip));
+        j.set("chip_layers", cli::chip_layers_json(chip.chip));
+      }
+      j.set("provenance", cli::provenance_json(kind == "chip" ? chip.provenance : a.provenance));
       std::cout << j.dump(2) << std::endl;
       return;
     }
     std::printf("%s: nnc %s (schema %s), written by %s\n", input.c_str(), kind.c_str(), kSchemaVersion,
-                a.creator.c_str());
+                (kind == "chip" ? chip.creator : a.creator).c_str());
     std::printf("arch: %s\nspec: %s\ninput %s, %d classes, %zu parameters (%zu nonzero)\n\n", a.model.arch().c_str(),
                 a.model.spec().c_str(), a.model.input_shape().str().c_str(), a.model.classes(), a.model.param_count(),
                 a.model.nonzero_param_count());
@@ -73,6 +82,14 @@ int main(int argc, char** argv) {
       }
     }
     if (!a.notes.empty() || !a.series.empty()) std::printf("\n");
-    std::printf("provenance:\n%s", cli::provenance_text(a.provenance, 1).c_str());
+    if (kind == "chip") {
+      std::printf("%s\nchip (seed %llu, %s):\n%s\n", cli::device_text(chip.chip.device).c_str(),
+                  static_cast<unsigned long long>(chip.chip.seed),
+                  chip.chip.verified() ? ("read-verify-write, " + std::to_string(chip.chip.pulses()) + " pulses, " +
+                                          std::to_string(chip.chip.time_s()) + " s modeled").c_str()
+                                       : "one-shot",
+                  cli::chip_layers_text(chip.chip).c_str());
+    }
+    std::printf("provenance:\n%s", cli::provenance_text(kind == "chip" ? chip.provenance : a.provenance, 1).c_str());
   });
 }

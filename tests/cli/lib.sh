@@ -1,7 +1,7 @@
 # Shared by the CLI tests: a fresh temp dir with tiny synthetic datasets, and assertions.
 # Each test script sources this, then runs tools from $NNC_BIN with NNC_DATASETS=$FIX.
 set -euo pipefail
-: "${NNC_BIN:?set NNC_BIN to the build's bin directory}"
+: "${NNC_BIN:?set NNC_BIN to the bin directory of the build}"
 : "${NNC_FIXTURE_MAKER:?set NNC_FIXTURE_MAKER to the nnc-make-fixture binary}"
 export PATH="$NNC_BIN:$PATH"
 WORK=$(mktemp -d)

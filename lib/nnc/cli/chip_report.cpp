@@ -1,0 +1,106 @@
+#include "nnc/cli/chip_report.hpp"
+
+#include <cstdio>
+
+namespace nnc::cli {
+
+Json device_json(const DeviceParams& d) {
+  Json j = Json::object();
+  j.set("g_on_siemens", d.g_on_siemens).set("g_off_siemens", d.g_off_siemens).set("levels", d.levels);
+  j.set("sigma", d.sigma).set("p_sf0", d.p_sf0).set("p_sf1", d.p_sf1).set("tile", d.tile);
+  j.set("w_scale", d.w_scale).set("digital_layers", d.digital_layers).set("read_noise_sigma", d.read_noise_sigma);
+  j.set("clip", d.clip).set("method", d.method).set("max_pulses", d.max_pulses).set("rvw_fraction", d.rvw_fraction);
+  j.set("t_write_s", d.t_write_s).set("t_read_s", d.t_read_s).set("t_sram_s", d.t_sram_s).set("t_mvm_s", d.t_mvm_s);
+  return j;
+}
+
+std::string device_text(const DeviceParams& d) {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "device: G_on %g S, G_off %g S, %d levels, sigma %g, P(SF0, stuck LRS) %g, P(SF1, stuck HRS) %g\n"
+                "        tile %d x %d, w-scale %s, digital layers [%s], read noise %g, clip %s\n"
+                "        programming %s (max %d pulses, fraction %g)\n"
+                "time:   write %g s/pulse, verify read %g s/cell, SRAM %g s/update, MVM %g s/read\n",
+                d.g_on_siemens, d.g_off_siemens, d.levels, d.sigma, d.p_sf0, d.p_sf1, d.tile, d.tile,
+                d.w_scale.c_str(), d.digital_layers.c_str(), d.read_noise_sigma, d.clip ? "on" : "off",
+                d.method.c_str(), d.max_pulses, d.rvw_fraction, d.t_write_s, d.t_read_s, d.t_sram_s, d.t_mvm_s);
+  return buf;
+}
+
+Json chip_layers_json(const ChipState& chip) {
+  Json arr = Json::array();
+  const auto stats = chip_stats(chip);
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const auto& s = stats[i];
+    const LayerChip& lc = chip.layers[i];
+    Json j = Json::object();
+    j.set("index", s.layer).set("rows", lc.rows).set("cols", lc.cols).set("w_scale", lc.w_max);
+    j.set("tile_grid", Json::array(std::vector<int>{lc.tile_rows, lc.tile_cols}));
+    j.set("tiles", s.tiles).set("tiles_used", s.tiles_used).set("cells", s.cells);
+    j.set("sf1", s.sf1).set("sf0", s.sf0).set("levels_used", s.levels_used);
+    if (chip.verified()) j.set("pulses", s.pulses).set("time_s", s.time_s);
+    arr.push(std::move(j));
+  }
+  return arr;
+}
+
+std::string chip_layers_text(const ChipState& chip) {
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-4s %11s %9s %10s %10s %9s %9s %7s %12s %10s\n", "#", "matrix", "tiles", "w_scale",
+                "cells", "SF1", "SF0", "levels", "pulses", "time_s");
+  out += buf;
+  const auto stats = chip_stats(chip);
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const auto& s = stats[i];
+    const LayerChip& lc = chip.layers[i];
+    const std::string matrix = std::to_string(lc.rows) + "x" + std::to_string(lc.cols);
+    const std::string tiles = std::to_string(s.tiles_used) + "/" + std::to_string(lc.tile_rows) + "x" +
+                              std::to_string(lc.tile_cols);
+    std::snprintf(buf, sizeof buf, "%-4d %11s %9s %10.4g %10zu %9zu %9zu %7d %12llu %10.4g\n", s.layer,
+                  matrix.c_str(), tiles.c_str(), lc.w_max, s.cells, s.sf1, s.sf0, s.levels_used,
+                  static_cast<unsigned long long>(s.pulses), s.time_s);
+    out += buf;
+  }
+  return out;
+}
+
+Json chip_json(const ChipState& chip) {
+  Json j = Json::object();
+  std::size_t cells = 0, sf0 = 0, sf1 = 0;
+  int tiles = 0;
+  for (const auto& s : chip_stats(chip)) {
+    cells += s.cells;
+    sf0 += s.sf0;
+    sf1 += s.sf1;
+    tiles += s.tiles_used;
+  }
+  j.set("seed", chip.seed).set("mapped_layers", chip.layers.size()).set("tiles", tiles).set("cells", cells);
+  j.set("sf1", sf1).set("sf0", sf0).set("verified", chip.verified());
+  j.set("pulses", chip.pulses()).set("time_s", chip.time_s());
+  return j;
+}
+
+Json chip_eval_json(const ChipEvalSummary& s) {
+  Json j = Json::object();
+  j.set("accuracy", s.mean).set("accuracy_std", s.std).set("accuracy_min", s.min).set("accuracy_max", s.max);
+  j.set("chips", s.chips.size()).set("samples", s.chips.empty() ? 0 : s.chips.front().samples);
+  double secs = 0, pulses = 0, time = 0;
+  for (std::size_t i = 0; i < s.chips.size(); ++i) {
+    secs += s.seconds[i];
+    pulses += s.pulses[i];
+    time += s.time_s[i];
+  }
+  const double n = s.chips.empty() ? 1.0 : double(s.chips.size());
+  j.set("seconds_per_chip", secs / n).set("pulses_mean", pulses / n).set("time_s_mean", time / n);
+  Json per = Json::array();
+  for (std::size_t i = 0; i < s.chips.size(); ++i) {
+    per.push(Json::object().set("seed", s.seeds[i]).set("accuracy", s.chips[i].accuracy)
+                 .set("loss", s.chips[i].loss).set("pulses", s.pulses[i]).set("time_s", s.time_s[i])
+                 .set("seconds", s.seconds[i]));
+  }
+  j.set("per_chip", std::move(per));
+  return j;
+}
+
+}  // namespace nnc::cli

@@ -1,0 +1,22 @@
+// Reports about chips, shared by nnc-program-rram, nnc-eval and nnc-info: device parameters
+// with their units, per-layer fault counts, levels used and tiles, Monte Carlo summaries.
+#pragma once
+#include <string>
+
+#include "nnc/cli/json.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/device/evaluate.hpp"
+
+namespace nnc::cli {
+
+Json device_json(const DeviceParams& d);  // keys carry units: g_on_siemens, t_write_s, ...
+std::string device_text(const DeviceParams& d);
+Json chip_layers_json(const ChipState& chip);
+std::string chip_layers_text(const ChipState& chip);
+// A chip summary: layers, cells, faults, R-V-W pulses and time.
+Json chip_json(const ChipState& chip);
+// accuracy (the mean), accuracy_std, accuracy_min, accuracy_max, chips, samples,
+// seconds_per_chip, and per chip its seed and accuracy.
+Json chip_eval_json(const ChipEvalSummary& s);
+
+}  // namespace nnc::cli

@@ -1,0 +1,31 @@
+// Accuracy of chips: one programmed chip, or a Monte Carlo over N chips programmed in memory
+// from one model with seeds seed..seed+N-1 (design.md section 2, nnc-eval --chips).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/nn/train.hpp"
+
+namespace nnc {
+
+struct ChipEvalSummary {
+  std::vector<EvalResult> chips;       // one per chip, in seed order
+  std::vector<std::uint64_t> seeds;
+  std::vector<double> pulses, time_s;  // R-V-W record per chip (0 after one-shot)
+  std::vector<double> seconds;         // wall time per chip: programming and evaluation
+  double mean = 0, std = 0, min = 0, max = 0;  // of accuracy; std is the sample std (n - 1)
+};
+
+// Programs `chips` chips of `model` with `device` (seeds seed, seed+1, ...) and evaluates what
+// each computes on `test`. `each` (optional) is called after every chip with its index.
+ChipEvalSummary evaluate_chips(const Model& model, const DeviceParams& device, const Dataset& test,
+                               std::uint64_t seed, int chips, int batch = 1000,
+                               const std::function<void(int, const EvalResult&)>& each = {});
+
+// Mean, sample standard deviation, min and max of accuracies into summary.
+void summarize_accuracy(ChipEvalSummary& summary);
+
+}  // namespace nnc

@@ -1,0 +1,214 @@
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "nnc/io/chip.hpp"
+#include "nnc/io/h5.hpp"
+#include "nnc/io/model_io.hpp"
+#include "nnc/nn/stats.hpp"
+
+namespace nnc {
+
+namespace {
+
+std::string layer_name(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%03d", i);
+  return buf;
+}
+
+std::vector<std::uint64_t> dims(const std::vector<int>& shape) { return {shape.begin(), shape.end()}; }
+
+void write_device(hid_t root, const DeviceParams& d) {
+  h5::Id g = h5::create_group(root, "device");
+  h5::write_attr(g, "g_on_siemens", d.g_on_siemens);
+  h5::write_attr(g, "g_off_siemens", d.g_off_siemens);
+  h5::write_attr(g, "levels", static_cast<std::int64_t>(d.levels));
+  h5::write_attr(g, "sigma", d.sigma);
+  h5::write_attr(g, "p_sf0", d.p_sf0);
+  h5::write_attr(g, "p_sf1", d.p_sf1);
+  h5::write_attr(g, "tile", static_cast<std::int64_t>(d.tile));
+  h5::write_attr(g, "w_scale", d.w_scale);
+  h5::write_attr(g, "digital_layers", d.digital_layers);
+  h5::write_attr(g, "read_noise_sigma", d.read_noise_sigma);
+  h5::write_attr(g, "clip", static_cast<std::int64_t>(d.clip));
+  h5::write_attr(g, "method", d.method);
+  h5::write_attr(g, "max_pulses", static_cast<std::int64_t>(d.max_pulses));
+  h5::write_attr(g, "rvw_fraction", d.rvw_fraction);
+  h5::write_attr(g, "t_write_s", d.t_write_s);
+  h5::write_attr(g, "t_read_s", d.t_read_s);
+  h5::write_attr(g, "t_sram_s", d.t_sram_s);
+  h5::write_attr(g, "t_mvm_s", d.t_mvm_s);
+}
+
+DeviceParams read_device(const h5::Reader& r) {
+  h5::Id g = h5::open_group(r, r.root(), "device");
+  DeviceParams d;
+  d.g_on_siemens = h5::read_attr_double(r, g, "g_on_siemens");
+  d.g_off_siemens = h5::read_attr_double(r, g, "g_off_siemens");
+  d.levels = static_cast<int>(h5::read_attr_int(r, g, "levels"));
+  d.sigma = h5::read_attr_double(r, g, "sigma");
+  d.p_sf0 = h5::read_attr_double(r, g, "p_sf0");
+  d.p_sf1 = h5::read_attr_double(r, g, "p_sf1");
+  d.tile = static_cast<int>(h5::read_attr_int(r, g, "tile"));
+  d.w_scale = h5::read_attr_string(r, g, "w_scale");
+  d.digital_layers = h5::read_attr_string(r, g, "digital_layers");
+  d.read_noise_sigma = h5::read_attr_double(r, g, "read_noise_sigma");
+  d.clip = h5::read_attr_int(r, g, "clip") != 0;
+  d.method = h5::read_attr_string(r, g, "method");
+  d.max_pulses = static_cast<int>(h5::read_attr_int(r, g, "max_pulses"));
+  d.rvw_fraction = h5::read_attr_double(r, g, "rvw_fraction");
+  d.t_write_s = h5::read_attr_double(r, g, "t_write_s");
+  d.t_read_s = h5::read_attr_double(r, g, "t_read_s");
+  d.t_sram_s = h5::read_attr_double(r, g, "t_sram_s");
+  d.t_mvm_s = h5::read_attr_double(r, g, "t_mvm_s");
+  try {
+    d.validate();
+  } catch (const Error& e) {
+    throw r.error("/device", e.what());
+  }
+  return d;
+}
+
+}  // namespace
+
+Bytes encode_chip(const ChipArtifact& a) {
+  h5::Writer w;
+  io::write_root_attrs(w.root(), "chip", a.creator);
+  {
+    h5::Id mg = h5::create_group(w.root(), "model");
+    io::write_model_group(mg, a.model);
+  }
+  const ChipState& chip = a.chip;
+  write_device(w.root(), chip.device);
+  {
+    h5::Id cg = h5::create_group(w.root(), "chip");
+    h5::write_attr(cg, "seed", static_cast<std::int64_t>(chip.seed));
+    h5::Id layers = h5::create_group(cg, "layers");
+    for (const LayerChip& lc : chip.layers) {
+      h5::Id lg = h5::create_group(layers, layer_name(lc.layer));
+      h5::write_attr(lg, "w_scale", lc.w_max);
+      h5::write_attr(lg, "matrix", std::vector<std::int64_t>{lc.rows, lc.cols});
+      h5::write_attr(lg, "tile_grid", std::vector<std::int64_t>{lc.tile_rows, lc.tile_cols});
+      const auto shape = dims(lc.weight_shape);
+      h5::write_dataset(lg, "target_level", shape, lc.target_level.data());
+      h5::write_dataset(lg, "g_plus", shape, lc.g_plus.data());
+      h5::write_dataset(lg, "g_minus", shape, lc.g_minus.data());
+      h5::write_dataset(lg, "fault_plus", shape, lc.fault_plus.data());
+      h5::write_dataset(lg, "fault_minus", shape, lc.fault_minus.data());
+      h5::write_dataset(lg, "tile_used", {std::uint64_t(lc.tile_rows), std::uint64_t(lc.tile_cols)}, lc.tile_used.data());
+    }
+  }
+  if (chip.verified()) {
+    h5::Id pg = h5::create_group(w.root(), "programming");
+    h5::write_attr(pg, "method", std::string("rvw"));
+    h5::write_attr(pg, "time_s", chip.time_s());
+    h5::write_attr(pg, "pulses", static_cast<std::int64_t>(chip.pulses()));
+    h5::Id layers = h5::create_group(pg, "layers");
+    for (const LayerChip& lc : chip.layers) {
+      h5::Id lg = h5::create_group(layers, layer_name(lc.layer));
+      h5::write_attr(lg, "time_s", lc.time_s);
+      h5::write_dataset(lg, "pulses_plus", dims(lc.weight_shape), lc.pulses_plus.data());
+      h5::write_dataset(lg, "pulses_minus", dims(lc.weight_shape), lc.pulses_minus.data());
+    }
+  }
+  io::write_provenance(w.root(), a.provenance);
+  return w.image();
+}
+
+ChipArtifact decode_chip(const Bytes& bytes, const std::string& name) {
+  h5::Reader r(bytes, name);
+  const std::string kind = io::check_root(r);
+  if (kind != "chip") {
+    throw bad_input(name, "is an nnc " + kind + ", expected a chip (program one with nnc-program-rram)");
+  }
+  ChipArtifact a;
+  {
+    h5::Id mg = h5::open_group(r, r.root(), "model");
+    a.model = io::read_model_group(r, mg);
+  }
+  a.provenance = io::read_provenance(r, r.root());
+  a.creator = a.provenance.tool;
+  ChipState& chip = a.chip;
+  chip.device = read_device(r);
+  const Model& model = a.model.model;
+  h5::Id cg = h5::open_group(r, r.root(), "chip");
+  chip.seed = static_cast<std::uint64_t>(h5::read_attr_int(r, cg, "seed"));
+  h5::Id layers = h5::open_group(r, cg, "layers");
+  const bool verified = h5::exists(r.root(), "programming");
+  h5::Id play;
+  if (verified) {
+    h5::Id pg = h5::open_group(r, r.root(), "programming");
+    play = h5::open_group(r, pg, "layers");
+  }
+  const int top = chip.device.levels - 1;
+  for (const std::string& ln : h5::children(layers)) {
+    char* end = nullptr;
+    const long index = std::strtol(ln.c_str(), &end, 10);
+    const std::string where = "/chip/layers/" + ln;
+    if (ln.empty() || *end != '\0' || index < 0 || index >= static_cast<long>(model.layers().size()) ||
+        !is_mapped(*model.layers()[static_cast<std::size_t>(index)])) {
+      throw r.error(where, "names no conv or dense layer of the model part /model");
+    }
+    h5::Id lg = h5::open_group(r, layers, ln);
+    LayerChip lc;
+    lc.layer = static_cast<int>(index);
+    const Layer& layer = *model.layers()[static_cast<std::size_t>(index)];
+    for (Param* p : const_cast<Layer&>(layer).params()) {
+      if (p->name == "weight") lc.weight_shape = p->shape;
+    }
+    const ConstMatrixMap wm = crossbar_matrix(layer);
+    lc.rows = static_cast<int>(wm.rows());
+    lc.cols = static_cast<int>(wm.cols());
+    lc.w_max = h5::read_attr_double(r, lg, "w_scale");
+    const auto matrix = h5::read_attr_ints(r, lg, "matrix");
+    const auto grid = h5::read_attr_ints(r, lg, "tile_grid");
+    const int T = chip.device.tile;
+    if (matrix != std::vector<std::int64_t>{lc.rows, lc.cols}) {
+      throw r.error(where, "matrix attribute does not match the model's layer " + std::to_string(lc.rows) + " x " +
+                               std::to_string(lc.cols));
+    }
+    lc.tile_rows = (lc.rows + T - 1) / T;
+    lc.tile_cols = (lc.cols + T - 1) / T;
+    if (grid != std::vector<std::int64_t>{lc.tile_rows, lc.tile_cols}) {
+      throw r.error(where, "tile_grid does not match the matrix and the tile size " + std::to_string(T));
+    }
+    if (!(lc.w_max > 0) || !std::isfinite(lc.w_max)) throw r.error(where, "w_scale is not a positive number");
+    const auto shape = dims(lc.weight_shape);
+    lc.target_level = h5::read_dataset<std::int32_t>(r, lg, "target_level", shape);
+    lc.g_plus = h5::read_dataset<float>(r, lg, "g_plus", shape);
+    lc.g_minus = h5::read_dataset<float>(r, lg, "g_minus", shape);
+    lc.fault_plus = h5::read_dataset<std::uint8_t>(r, lg, "fault_plus", shape);
+    lc.fault_minus = h5::read_dataset<std::uint8_t>(r, lg, "fault_minus", shape);
+    lc.tile_used = h5::read_dataset<std::uint8_t>(r, lg, "tile_used",
+                                                  {std::uint64_t(lc.tile_rows), std::uint64_t(lc.tile_cols)});
+    for (std::size_t k = 0; k < lc.size(); ++k) {
+      if (lc.target_level[k] < -top || lc.target_level[k] > top) {
+        throw r.error(where + "/target_level", "a level outside [-(levels-1), levels-1]");
+      }
+      if (lc.fault_plus[k] > kFaultSF0 || lc.fault_minus[k] > kFaultSF0) {
+        throw r.error(where, "a fault code other than 0, 1, 2");
+      }
+      if (!(lc.g_plus[k] >= 0) || !(lc.g_minus[k] >= 0) || !std::isfinite(lc.g_plus[k]) || !std::isfinite(lc.g_minus[k])) {
+        throw r.error(where, "a conductance that is negative or not finite");
+      }
+    }
+    for (auto& u : lc.tile_used) u = u != 0;
+    if (verified) {
+      if (!h5::exists(play, ln)) throw r.error("/programming/layers", "no record for chip layer " + ln);
+      h5::Id pl = h5::open_group(r, play, ln);
+      lc.time_s = h5::read_attr_double(r, pl, "time_s");
+      lc.pulses_plus = h5::read_dataset<std::uint16_t>(r, pl, "pulses_plus", shape);
+      lc.pulses_minus = h5::read_dataset<std::uint16_t>(r, pl, "pulses_minus", shape);
+    }
+    chip.layers.push_back(std::move(lc));
+  }
+  check_chip_fits(chip, model, name);
+  return a;
+}
+
+ChipArtifact load_chip(const std::string& path) { return decode_chip(read_bytes(path), path); }
+
+void save_chip(const std::string& path, const ChipArtifact& a) { write_bytes_atomic(path, encode_chip(a)); }
+
+}  // namespace nnc
