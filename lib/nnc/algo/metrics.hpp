@@ -1,0 +1,85 @@
+// Structure metrics of a sparse network (design.md section 8): the paper's L and C, the unit
+// graph's path length and bipartite clustering against random graphs (the small-world
+// coefficient), parameters, FLOPs, and the crossbar view (tiles and tile links).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nnc/cli/json.hpp"
+#include "nnc/nn/model.hpp"
+
+namespace nnc {
+
+// An undirected graph by adjacency lists (nodes 0..n-1).
+struct Graph {
+  std::vector<std::vector<int>> adj;
+  explicit Graph(int n = 0) : adj(static_cast<std::size_t>(n)) {}
+  int nodes() const { return static_cast<int>(adj.size()); }
+  void add_edge(int a, int b) { adj[a].push_back(b); adj[b].push_back(a); }
+  std::size_t edges() const;
+};
+
+// Mean shortest-path length over ordered pairs of distinct nodes that reach each other
+// (unreachable pairs are left out); 0 when no pair is connected.
+double path_length(const Graph& g);
+
+// Robins-Alexander bipartite clustering: 4 x (4-cycles) / (paths of length 3); requires a
+// bipartite graph; 0 when there is no path of length 3.
+double bipartite_clustering(const Graph& g);
+
+// The unit graph of a model: units are the input channels (or neurons) of the first conv or
+// dense layer and the outputs of each conv and dense layer (channels of conv layers, neurons
+// of dense ones). A dense layer reading a flattened conv output sees each input neuron as
+// part of its channel (flatten order [C][H][W]), so channel c is tied to output o when any
+// weight from c's neurons to o is nonzero. Layer j's edges join unit layer j to j+1.
+struct UnitGraph {
+  std::vector<int> units;            // per unit layer (mapped layers + 1)
+  std::vector<int> layer_index;      // model layer index of each mapped layer
+  // edges[j]: (input unit, output unit) pairs of mapped layer j with a nonzero weight
+  std::vector<std::vector<std::pair<int, int>>> edges;
+  // rows_per_unit[j]: crossbar rows of mapped layer j fed by one unit of unit layer j
+  std::vector<int> rows_per_unit;
+};
+UnitGraph unit_graph(const Model& model);
+
+struct LayerMetrics {
+  int index = 0;  // model layer index
+  std::string type, spec;
+  int units_in = 0, units_out = 0;
+  std::size_t edges = 0;
+  // The paper's L and C over this layer's input units: L = units with a path of surviving
+  // connections to class k, averaged over k; C = classes a live unit reaches, averaged over
+  // live units (a unit with any surviving connection, in or out).
+  double L = 0, C = 0;
+  int live = 0;
+  double path_length = 0, clustering = 0;            // this layer's bipartite graph
+  double path_length_random = 0, clustering_random = 0;
+  double small_world_sigma = 0;                      // (C / C_rand) / (L / L_rand)
+  std::size_t params = 0;                            // nonzero weights + live biases
+  double flops = 0;                                  // per sample
+  int tiles = 0, tiles_total = 0;
+  int tile_links = 0;  // links from this layer's tiles to the next mapped layer's
+};
+
+struct NetworkMetrics {
+  std::vector<LayerMetrics> layers;  // conv and dense layers only
+  double L = 0, C = 0;               // L summed over layers, C over all live units
+  int live = 0;
+  double path_length = 0, clustering = 0, path_length_random = 0, clustering_random = 0;
+  double small_world_sigma = 0;
+  std::size_t params = 0;  // Model::nonzero_param_count (all layers)
+  double flops = 0;
+  int tiles = 0, tile_links = 0;
+};
+
+// The random reference of each layer is a bipartite graph on the same units with the same
+// edge count, edges drawn uniformly without repetition from Rng(seed, {kMetricsStream, j}).
+inline constexpr std::uint64_t kMetricsStream = 0x4d45;  // "ME"
+NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed = 1, int tile = 128);
+
+// JSON with design.md's keys: L, C, live, path_length, clustering, small_world_sigma,
+// params, flops, tiles, tile_links, and "layers" (the same per layer).
+Json metrics_json(const NetworkMetrics& m);
+
+}  // namespace nnc

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# nnc-swprune end to end on the tiny fixture: a Small-World theta sweep with JSON records,
+# the selected model with its masks and sweep table, the magnitude baseline, thread
+# independence, and bad flags.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+ARCH="c6k5,mp2,c12k5,mp2,flat,fc32,relu,fc10"
+SW="--arch $ARCH --dataset mnist $VAL --epochs 2 --finetune-epochs 1 --finetune-lr 0.005 --density 1,0.5,0.1,0.5 --p 0.01"
+
+nnc-swprune $SW --theta-sweep 0.5,1,2 --tolerance 0.05 --json -o sw.h5 --quiet >sweep.jsonl
+[ "$(grep -c '"record": "theta"' sweep.jsonl)" -eq 3 ] || fail "expected 3 theta records: $(cat sweep.jsonl)"
+grep -q '"record": "unpruned"' sweep.jsonl || fail "no unpruned record"
+for key in L C live path_length clustering small_world_sigma tiles tile_links params flops; do
+  grep '"record": "theta"' sweep.jsonl | head -1 | grep -q "\"$key\": " || fail "theta record lacks $key"
+done
+# Parameters fall as theta grows.
+p05=$(grep '"theta": 0.5,' sweep.jsonl | json_get params)
+p2=$(grep '"theta": 2,' sweep.jsonl | json_get params)
+[ "$p2" -lt "$p05" ] || fail "params at theta 2 ($p2) not below theta 0.5 ($p05)"
+sel=$(grep '"record": "summary"' sweep.jsonl | json_get selected_theta)
+[ -n "$sel" ] || fail "no theta selected within a 5% tolerance: $(cat sweep.jsonl)"
+# The output is the selected model: its parameters are that theta's record's.
+psel=$(grep "\"theta\": $sel," sweep.jsonl | json_get params)
+pout=$(nnc-info sw.h5 --json | json_get nonzero_params)
+[ "$psel" = "$pout" ] || fail "output has $pout parameters, the selected theta $sel had $psel"
+nnc-info sw.h5 | grep -q "swprune_sweep" || fail "sweep table not in the model"
+nnc-info sw.h5 | grep -q "swprune_selected_theta: $sel" || fail "selected theta not noted"
+acc=$(nnc-eval sw.h5 --dataset mnist --json | json_get accuracy)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' || fail "pruned model accuracy $acc"
+
+# Same seed, any thread count: identical bytes.
+nnc-swprune $SW --theta 1 -o t1.h5 --quiet --threads 1
+nnc-swprune $SW --theta 1 -o t2.h5 --quiet --threads 2
+cmp t1.h5 t2.h5 || fail "thread count changed the output"
+
+# Baseline: magnitude pruning of a dense model to a parameter count, then fine-tuning.
+nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o dense.h5 --quiet
+nnc-swprune --baseline magnitude --init dense.h5 --target-params 3000 --dataset mnist $VAL --finetune-epochs 1 \
+  --json -o mag.h5 --quiet >mag.jsonl
+grep -q '"record": "baseline"' mag.jsonl || fail "no baseline record"
+pm=$(nnc-info mag.h5 --json | json_get nonzero_params)
+[ "$pm" -le 3000 ] && [ "$pm" -ge 2900 ] || fail "baseline has $pm parameters, target 3000"
+nnc-info mag.h5 | grep -q "<- init dense.h5" || fail "baseline provenance lacks its init"
+
+# Bad flags: usage errors, one line, no output.
+expect_exit 105 "density" nnc-swprune $SW --density 1.5 -o bad.h5
+expect_exit 105 "density" nnc-swprune $SW --density 0.5,0 -o bad.h5
+expect_exit 105 "theta" nnc-swprune $SW --theta -1 -o bad.h5
+expect_exit 105 "theta" nnc-swprune $SW --theta-sweep 0.5,-2 -o bad.h5
+expect_exit 107 "init" nnc-swprune --baseline magnitude --target-params 100 --dataset mnist -o bad.h5
+expect_exit 1 "density.*4 conv and dense" nnc-swprune --arch $ARCH --dataset mnist $VAL --density 0.5,0.5 -o bad.h5
+expect_exit 2 "missing.h5" nnc-swprune --baseline magnitude --init missing.h5 --target-params 100 --dataset mnist -o bad.h5
+expect_exit 1 "target-params" nnc-swprune --baseline magnitude --init dense.h5 --target-params 5 --dataset mnist $VAL -o bad.h5
+[ ! -e bad.h5 ] || fail "an output was written by a failing run"
+echo "swprune: ok"
