@@ -1,0 +1,260 @@
+// nnc-bench: training and inference throughput of nnc's presets, and the machine's
+// single-precision matrix-product rate, one JSON line per measurement on stdout.
+//
+// Training is what nnc-train does per step (fill_batch, forward, softmax cross-entropy,
+// backward, SGD step) at batch 64; inference is what nnc-eval does (fill_batch, forward) at
+// batch 1000. Peak memory is the process's ru_maxrss after each measurement, so run one
+// model per process (--model) to attribute it. A benchmark, not a test (style.md 10).
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "nnc/cli/json.hpp"
+#include "nnc/data/dataset.hpp"
+#include "nnc/error.hpp"
+#include "nnc/nn/loss.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/optimizer.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/nn/rng.hpp"
+#include "nnc/version.hpp"
+
+using namespace nnc;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+long max_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;  // kilobytes on Linux
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Random pixels and labels of a dataset's shape, for when the real files are absent.
+Dataset synthetic(const std::string& name, Shape shape, std::size_t n) {
+  Dataset d;
+  d.name = name;
+  d.shape = shape;
+  d.classes = 10;
+  d.pixels.resize(n * shape.size());
+  d.labels.resize(n);
+  Rng rng(7, {0xBE7Cu});
+  for (auto& p : d.pixels) p = static_cast<std::uint8_t>(rng.next() >> 56);
+  for (auto& l : d.labels) l = static_cast<std::uint8_t>(rng.next() % 10);
+  d.mean = {0.5f, 0.5f, 0.5f};
+  d.std = {0.25f, 0.25f, 0.25f};
+  return d;
+}
+
+// The real training split if its files are there, else synthetic data of the same shape.
+Dataset bench_data(const std::string& name, Shape shape, const std::string& dir, std::string& source) {
+  try {
+    Dataset d = load_dataset(name, Split::train, dir);
+    source = resolve_data_dir(name, dir);
+    return d;
+  } catch (const Error&) {
+    source = "synthetic";
+    return synthetic(name, shape, 12000);
+  }
+}
+
+struct Result {
+  double images_per_s = 0;
+  double seconds = 0;
+  long images = 0;
+};
+
+// Training steps of `batch` images drawn in order from the data (as a shuffled epoch would).
+Result bench_train(Model& model, const Dataset& data, int batch, int warmup, int steps) {
+  const auto params = model.params();
+  std::vector<int> labels(static_cast<std::size_t>(batch));
+  std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
+  Tensor x, dlogits;
+  const std::size_t n = data.size() - static_cast<std::size_t>(batch);
+  auto step = [&](int i) {
+    const std::size_t start = (static_cast<std::size_t>(i) * batch) % n;
+    std::iota(idx.begin(), idx.end(), start);
+    fill_batch(data, idx.data(), batch, x, labels.data());
+    ForwardContext ctx{true, 1, static_cast<std::uint64_t>(i), 0};
+    const Tensor& logits = model.forward(x, ctx);
+    softmax_cross_entropy(logits, labels.data(), &dlogits);
+    model.backward(dlogits);
+    sgd_step(params, 0.01, SgdOptions{});
+  };
+  for (int i = 0; i < warmup; ++i) step(i);
+  const auto t0 = Clock::now();
+  for (int i = 0; i < steps; ++i) step(warmup + i);
+  Result r;
+  r.seconds = seconds_since(t0);
+  r.images = static_cast<long>(steps) * batch;
+  r.images_per_s = r.images / r.seconds;
+  return r;
+}
+
+// Inference over `images` images in batches of `batch` (after one warm-up batch).
+Result bench_infer(Model& model, const Dataset& data, int batch, long images) {
+  std::vector<int> labels(static_cast<std::size_t>(batch));
+  std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
+  Tensor x;
+  double sink = 0;
+  auto run = [&](std::size_t start) {
+    std::iota(idx.begin(), idx.end(), start % (data.size() - static_cast<std::size_t>(batch)));
+    fill_batch(data, idx.data(), batch, x, labels.data());
+    const Tensor& logits = model.forward(x, ForwardContext{});
+    sink += logits.data()[0];
+  };
+  run(0);
+  const auto t0 = Clock::now();
+  for (long s = 0; s < images; s += batch) run(static_cast<std::size_t>(s));
+  Result r;
+  r.seconds = seconds_since(t0);
+  r.images = (images + batch - 1) / batch * batch;
+  r.images_per_s = r.images / r.seconds;
+  if (sink != sink) std::fprintf(stderr, "[nnc-bench] warning: NaN logits\n");
+  return r;
+}
+
+// C = A * B on n x n floats, C's columns cut into fixed blocks run in parallel, as nnc's
+// layers run: Eigen's own threading is off (EIGEN_DONT_PARALLELIZE).
+double bench_gemm(int n, int reps) {
+  Matrix a = Matrix::Random(n, n), b = Matrix::Random(n, n), c(n, n);
+  const int block = 256;
+  auto once = [&] {
+    parallel_chunks(n, block, [&](int, int begin, int end) {
+      c.middleCols(begin, end - begin).noalias() = a * b.middleCols(begin, end - begin);
+    });
+  };
+  once();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) once();
+  const double s = seconds_since(t0);
+  return 2.0 * n * n * static_cast<double>(n) * reps / s / 1e9;
+}
+
+// Seconds per call of each layer's forward and backward at a batch size (for finding where
+// the time goes; printed as one JSON line per layer).
+void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool training) {
+  std::vector<int> labels(static_cast<std::size_t>(batch));
+  std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  Tensor x, dlogits;
+  fill_batch(data, idx.data(), batch, x, labels.data());
+  ForwardContext ctx{training, 1, 0, 0};
+  const Tensor& logits = model.forward(x, ctx);
+  softmax_cross_entropy(logits, labels.data(), &dlogits);
+  if (training) model.backward(dlogits);
+  auto& layers = model.layers();
+  std::vector<Tensor> dx(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    ForwardContext c = ctx;
+    c.layer_index = static_cast<int>(i);
+    Tensor y;
+    auto t0 = Clock::now();
+    for (int r = 0; r < reps; ++r) layers[i]->forward(model.activation(i), y, c);
+    const double fwd = seconds_since(t0) / reps;
+    double bwd = 0;
+    if (training) {
+      layers[i]->forward(model.activation(i), y, c);  // restore state the backward pass reads
+      const Tensor& dy = i + 1 < layers.size() ? model.activation_grad(i + 1) : dlogits;
+      t0 = Clock::now();
+      for (int r = 0; r < reps; ++r) layers[i]->backward(model.activation(i), y, dy, i > 0 ? &dx[i] : nullptr);
+      bwd = seconds_since(t0) / reps;
+    }
+    Json j = Json::object();
+    j.set("bench", "profile").set("layer", static_cast<double>(i)).set("spec", layers[i]->spec())
+        .set("batch", batch).set("forward_ms", fwd * 1e3).set("backward_ms", bwd * 1e3);
+    std::cout << j.dump() << std::endl;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Measure nnc's training and inference throughput and the machine's GEMM rate.\n"
+               "nnc-bench [--model lenet5|cnn9|gemm|all] [--threads N] [--steps N]\n"
+               "e.g.: nnc-bench --model lenet5 --threads 2"};
+  std::string which = "all", mnist_dir, cifar_dir;
+  int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, gemm_n = 2048, gemm_reps = 5;
+  long infer_images = 10000;
+  app.add_option("--model", which, "what to measure")->check(CLI::IsMember({"lenet5", "cnn9", "gemm", "all"}))
+      ->capture_default_str();
+  app.add_option("--threads", threads, "OpenMP threads (0 = the machine's cores)")->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--steps", steps, "timed lenet5 training steps")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--cnn9-steps", cnn9_steps, "timed cnn9 training steps")->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--warmup", warmup, "untimed training steps first")->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--infer-images", infer_images, "images per inference measurement")
+      ->check(CLI::Range(1000L, 100000000L))->capture_default_str();
+  app.add_option("--mnist-dir", mnist_dir, "MNIST IDX directory [data/mnist; synthetic if absent]");
+  app.add_option("--cifar-dir", cifar_dir, "CIFAR-10 binary directory [data/cifar-10-batches-bin; synthetic if absent]");
+  app.add_option("--gemm-n", gemm_n, "size of the square GEMM")->check(CLI::Range(64, 16384))->capture_default_str();
+  bool profile = false;
+  app.add_flag("--profile", profile, "print per-layer forward and backward times instead (train batch 64, infer batch 1000)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    set_threads(threads);
+    const int nthreads = max_threads();
+    auto line = [&](Json j) {
+      j.set("threads", nthreads).set("max_rss_kb", static_cast<double>(max_rss_kb()));
+      std::cout << j.dump() << std::endl;
+    };
+    auto measure_model = [&](const std::string& arch, const std::string& dataset, Shape shape,
+                             const std::string& dir, int train_steps) {
+      std::string source;
+      const Dataset data = bench_data(dataset, shape, dir, source);
+      Model model(arch, data.shape, data.classes);
+      model.init(1);
+      if (profile) {
+        profile_layers(model, data, 64, 50, true);
+        profile_layers(model, data, 1000, 5, false);
+        return 0.0;
+      }
+      const double flops_per_image = 2.0 * model.macs();
+      const Result t = bench_train(model, data, 64, warmup, train_steps);
+      Json jt = Json::object();
+      jt.set("bench", "train").set("arch", arch).set("data", source).set("batch", 64)
+          .set("images", static_cast<double>(t.images)).set("seconds", t.seconds)
+          .set("images_per_s", t.images_per_s)
+          .set("gflops", 3 * flops_per_image * t.images_per_s / 1e9);
+      line(jt);
+      const Result r = bench_infer(model, data, 1000, infer_images);
+      Json ji = Json::object();
+      ji.set("bench", "infer").set("arch", arch).set("data", source).set("batch", 1000)
+          .set("images", static_cast<double>(r.images)).set("seconds", r.seconds)
+          .set("images_per_s", r.images_per_s).set("gflops", flops_per_image * r.images_per_s / 1e9);
+      line(ji);
+      return 3 * flops_per_image * t.images_per_s / 1e9;
+    };
+    double lenet_train_gflops = 0;
+    if (which == "lenet5" || which == "all")
+      lenet_train_gflops = measure_model("lenet5", "mnist", {1, 28, 28}, mnist_dir, steps);
+    if (which == "cnn9" || which == "all")
+      measure_model("cnn9", "cifar10", {3, 32, 32}, cifar_dir, cnn9_steps);
+    if (which == "gemm" || which == "all") {
+      const double g = bench_gemm(gemm_n, gemm_reps);
+      Json j = Json::object();
+      j.set("bench", "gemm").set("n", gemm_n).set("gflops", g).set("eigen", EIGEN_WORLD_VERSION * 10000 +
+                                                                        EIGEN_MAJOR_VERSION * 100 + EIGEN_MINOR_VERSION);
+      if (lenet_train_gflops > 0) j.set("lenet5_train_fraction_of_gemm", lenet_train_gflops / g);
+      line(j);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[nnc-bench] error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
