@@ -61,7 +61,8 @@ Model faulty(const Model& m, double p0, double p1, double sigma, std::uint64_t s
   Model f = m;
   for (int li : mapped_layers(f)) {
     Param& w = *f.layers()[static_cast<std::size_t>(li)]->params()[0];
-    const Real wmax = w.value.cwiseAbs().maxCoeff();
+    Real wmax = 0;
+    for (Eigen::Index i = 0; i < w.value.size(); ++i) wmax = std::max(wmax, std::abs(w.value[i]));
     Rng rng(seed, {static_cast<std::uint64_t>(li)});
     for (Eigen::Index i = 0; i < w.value.size(); ++i) {
       const double u = rng.uniform();
@@ -177,7 +178,9 @@ TEST_CASE("RSA balanced cells spread over the tile; random selection is not bala
 
 TEST_CASE("RSA gradients reach only the RSA values and match finite differences") {
   const Dataset data = test::bars_dataset(64);
-  Model chip(kSpec, data.shape, data.classes);
+  // No relu or max pooling: their kinks would spoil finite differences, and they are checked
+  // in test_nn; what is checked here is the scatter and gather through a frozen chip forward.
+  Model chip("c6k3,bn,ap2,flat,fc24,fc4", data.shape, data.classes);
   chip.init(5);
   // Non-trivial batch-norm statistics, so the frozen path is exercised.
   auto* bn = dynamic_cast<BatchNorm*>(chip.layers()[1].get());
@@ -209,7 +212,7 @@ TEST_CASE("RSA gradients reach only the RSA values and match finite differences"
       return softmax_cross_entropy(logits, labels.data(), nullptr).loss / 16.0;
     };
     const double eps = 1e-2;
-    int checked = 0, bad = 0;
+    int checked = 0;
     double magnitude = 0;
     for (std::size_t li = 0; li < st.values.size(); ++li) {
       REQUIRE(grad[li].size() == st.values[li].value.size());
@@ -218,16 +221,13 @@ TEST_CASE("RSA gradients reach only the RSA values and match finite differences"
         p.values[li].value[k] += static_cast<Real>(eps);
         q.values[li].value[k] -= static_cast<Real>(eps);
         const double numeric = (loss(p) - loss(q)) / (2 * eps);
-        // A kink of relu or max pooling inside +-eps can spoil a rare coordinate.
-        bad += std::fabs(grad[li][k] - numeric) > 2e-4 + 3e-2 * std::fabs(numeric);
-        CHECK(std::fabs(grad[li][k] - numeric) <= 3e-3 + 3e-2 * std::fabs(numeric));
+        CHECK(std::fabs(grad[li][k] - numeric) <= 1e-4 + 2e-2 * std::fabs(numeric));
         magnitude += std::fabs(numeric);
         ++checked;
       }
     }
     CHECK(checked > 10);
-    CHECK(bad * 20 <= checked);
-    CHECK(magnitude / checked > 3e-3);  // the gradients are large against the tolerance
+    CHECK(magnitude / checked > 1e-3);  // the gradients are large against the tolerance
 
     // A few training steps change only the weights at RSA cells of the effective model; the
     // chip model itself, biases and batch norm are untouched.
