@@ -1,0 +1,490 @@
+#include "nnc/algo/cgap.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "nnc/error.hpp"
+#include "nnc/nn/layers.hpp"
+#include "nnc/nn/loss.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/nn/stats.hpp"
+
+namespace nnc {
+
+namespace {
+
+bool is_unit_layer(const Layer& l) { return l.type() == "conv" || l.type() == "dense"; }
+
+Param& weight_of(Layer& l) { return *l.params().at(0); }
+
+// Copies row src[j] (of `len` values) of `old` to row j of `neu` for value, velocity and mask;
+// rows with src -1 get `fill` as value, velocity 0 and mask 1.
+void remap_rows(const Param& old, Param& neu, const std::vector<int>& src, std::size_t len, Real fill) {
+  const bool vel = old.velocity.size() == old.value.size() && old.value.size() > 0;
+  neu.velocity = vel ? Vector::Zero(neu.value.size()) : Vector();
+  neu.grad.setZero(neu.value.size());
+  if (old.has_mask()) neu.mask.assign(neu.size(), 1);
+  for (std::size_t j = 0; j < src.size(); ++j) {
+    const auto dst = static_cast<Eigen::Index>(j * len);
+    if (src[j] < 0) {
+      neu.value.segment(dst, static_cast<Eigen::Index>(len)).setConstant(fill);
+      continue;
+    }
+    const auto from = static_cast<Eigen::Index>(static_cast<std::size_t>(src[j]) * len);
+    neu.value.segment(dst, static_cast<Eigen::Index>(len)) = old.value.segment(from, static_cast<Eigen::Index>(len));
+    if (vel) neu.velocity.segment(dst, static_cast<Eigen::Index>(len)) = old.velocity.segment(from, static_cast<Eigen::Index>(len));
+    if (old.has_mask()) {
+      std::copy_n(old.mask.begin() + from, len, neu.mask.begin() + dst);
+    }
+  }
+}
+
+// The next layer's weight seen as [out][units][chunk]: chunk `src[j]` of every output moves to
+// chunk j (src -1: zeros, mask 1).
+void remap_chunks(const Param& old, Param& neu, const std::vector<int>& src, int outs, int old_units,
+                  std::size_t chunk) {
+  const bool vel = old.velocity.size() == old.value.size() && old.value.size() > 0;
+  neu.velocity = vel ? Vector::Zero(neu.value.size()) : Vector();
+  neu.grad.setZero(neu.value.size());
+  if (old.has_mask()) neu.mask.assign(neu.size(), 1);
+  const std::size_t new_units = src.size();
+  for (int o = 0; o < outs; ++o) {
+    for (std::size_t j = 0; j < new_units; ++j) {
+      const auto dst = static_cast<Eigen::Index>((o * new_units + j) * chunk);
+      const auto n = static_cast<Eigen::Index>(chunk);
+      if (src[j] < 0) {
+        neu.value.segment(dst, n).setZero();
+        continue;
+      }
+      const auto from = static_cast<Eigen::Index>((static_cast<std::size_t>(o) * old_units + src[j]) * chunk);
+      neu.value.segment(dst, n) = old.value.segment(from, n);
+      if (vel) neu.velocity.segment(dst, n) = old.velocity.segment(from, n);
+      if (old.has_mask()) std::copy_n(old.mask.begin() + from, chunk, neu.mask.begin() + dst);
+    }
+  }
+}
+
+// Values per unit of the next layer's weight, seen as [out][units][chunk].
+std::size_t next_chunk(const Layer& next, int width) {
+  const Shape in = next.input_shape();
+  const std::size_t per_out = next.type() == "conv" ? in.size() / static_cast<std::size_t>(in.h * in.w) *
+                                                          static_cast<std::size_t>(dynamic_cast<const Conv2d&>(next).kernel() *
+                                                                                   dynamic_cast<const Conv2d&>(next).kernel())
+                                                    : in.size();
+  if (per_out % static_cast<std::size_t>(width) != 0) {
+    throw Error("layer " + next.spec() + ": " + std::to_string(per_out) + " inputs per output do not divide among " +
+                std::to_string(width) + " units");
+  }
+  return per_out / static_cast<std::size_t>(width);
+}
+
+double weight_std(const Param& w) {
+  const double n = static_cast<double>(w.size());
+  if (n < 2) return 0;
+  const double mean = w.value.cast<double>().sum() / n;
+  return std::sqrt((w.value.cast<double>().array() - mean).square().sum() / n);
+}
+
+}  // namespace
+
+int layer_width(const Layer& l) {
+  if (const auto* c = dynamic_cast<const Conv2d*>(&l)) return c->out_channels();
+  if (const auto* d = dynamic_cast<const Dense*>(&l)) return d->outputs();
+  throw Error("layer " + l.spec() + " has no width");
+}
+
+void set_layer_width(Layer& l, int width) {
+  if (width < 1) throw Error("layer " + l.spec() + ": width " + std::to_string(width) + " is below 1");
+  if (auto* c = dynamic_cast<Conv2d*>(&l)) return c->set_width(width);
+  if (auto* d = dynamic_cast<Dense*>(&l)) return d->set_width(width);
+  throw Error("layer " + l.spec() + " has no width");
+}
+
+std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio) {
+  const auto& L = m.layers();
+  std::vector<int> mapped;
+  for (std::size_t i = 0; i < L.size(); ++i)
+    if (is_unit_layer(*L[i])) mapped.push_back(static_cast<int>(i));
+  std::vector<UnitLayer> out;
+  for (std::size_t k = 0; k + 1 < mapped.size(); ++k) {
+    UnitLayer u;
+    u.layer = mapped[k];
+    u.next = mapped[k + 1];
+    u.act = u.layer;
+    bool run = true;
+    for (int i = u.layer + 1; i < u.next; ++i) {
+      const std::string t = L[static_cast<std::size_t>(i)]->type();
+      if (t == "bn") u.bns.push_back(i);
+      const bool per_channel = t == "bn" || t == "relu" || t == "maxpool" || t == "avgpool";
+      if (!per_channel) run = false;
+      if (run) u.act = i;
+    }
+    u.template_width = layer_width(*L[static_cast<std::size_t>(u.layer)]);
+    u.cap = std::max(1, static_cast<int>(std::lround(max_width_ratio * u.template_width)));
+    out.push_back(u);
+  }
+  return out;
+}
+
+std::vector<int> widths(const Model& m, const std::vector<UnitLayer>& units) {
+  std::vector<int> w;
+  for (const auto& u : units) w.push_back(layer_width(*m.layers()[static_cast<std::size_t>(u.layer)]));
+  return w;
+}
+
+void remap_units(Model& m, const UnitLayer& u, const std::vector<int>& src) {
+  if (src.empty()) throw Error("CGaP: a layer cannot lose all its units");
+  Layer& layer = *m.layers()[static_cast<std::size_t>(u.layer)];
+  Layer& next = *m.layers()[static_cast<std::size_t>(u.next)];
+  const int old_w = layer_width(layer);
+  for (int s : src)
+    if (s >= old_w) throw Error("CGaP: unit " + std::to_string(s) + " of a layer of width " + std::to_string(old_w));
+  const std::size_t chunk = next_chunk(next, old_w);
+  std::vector<Param> own;
+  for (Param* p : layer.params()) own.push_back(*p);
+  std::vector<std::vector<Param>> bns;
+  for (int b : u.bns) {
+    bns.emplace_back();
+    for (Param* p : m.layers()[static_cast<std::size_t>(b)]->params()) bns.back().push_back(*p);
+  }
+  const Param next_w = weight_of(next);
+  const int outs = next_w.shape.at(0);
+
+  set_layer_width(layer, static_cast<int>(src.size()));
+  m.setup();
+
+  auto ps = layer.params();
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    remap_rows(own[i], *ps[i], src, own[i].size() / static_cast<std::size_t>(old_w), Real(0));
+  }
+  for (std::size_t k = 0; k < u.bns.size(); ++k) {
+    auto bp = m.layers()[static_cast<std::size_t>(u.bns[k])]->params();
+    for (std::size_t i = 0; i < bp.size(); ++i) {
+      const bool one = bp[i]->name == "gamma" || bp[i]->name == "running_var";
+      remap_rows(bns[k][i], *bp[i], src, 1, one ? Real(1) : Real(0));
+    }
+  }
+  remap_chunks(next_w, weight_of(next), src, outs, old_w, chunk);
+}
+
+void grow_units(Model& m, const UnitLayer& u, const std::vector<double>& saliency, int count, Newborn newborn,
+                double noise, Rng& rng) {
+  if (count <= 0) return;
+  Layer& layer = *m.layers()[static_cast<std::size_t>(u.layer)];
+  const int w = layer_width(layer);
+  if (saliency.size() != static_cast<std::size_t>(w)) throw Error("CGaP: saliency does not match the layer's width");
+  std::vector<int> rank(static_cast<std::size_t>(w));
+  std::iota(rank.begin(), rank.end(), 0);
+  std::stable_sort(rank.begin(), rank.end(), [&](int a, int b) { return saliency[a] > saliency[b]; });
+  std::vector<int> children(static_cast<std::size_t>(w), 0);
+  for (int r = 0; r < w; ++r) children[static_cast<std::size_t>(rank[r])] = count / w + (r < count % w ? 1 : 0);
+
+  std::vector<int> src;
+  std::vector<std::pair<int, int>> families;  // (position of the parent, number of children)
+  for (int i = 0; i < w; ++i) {
+    families.emplace_back(static_cast<int>(src.size()), children[static_cast<std::size_t>(i)]);
+    src.push_back(i);
+    for (int c = 0; c < children[static_cast<std::size_t>(i)]; ++c) src.push_back(newborn == Newborn::split ? i : -1);
+  }
+  const double sd = noise * weight_std(weight_of(layer));
+  remap_units(m, u, src);
+
+  Param& win = weight_of(layer);
+  const std::size_t rowlen = win.size() / src.size();
+  Layer& next = *m.layers()[static_cast<std::size_t>(u.next)];
+  Param& wout = weight_of(next);
+  const std::size_t chunk = next_chunk(next, static_cast<int>(src.size()));
+  const int outs = wout.shape.at(0);
+  const bool vel = wout.velocity.size() == wout.value.size();
+  for (const auto& [parent, kids] : families) {
+    for (int c = 1; c <= kids; ++c) {
+      const auto row = static_cast<Eigen::Index>(static_cast<std::size_t>(parent + c) * rowlen);
+      for (std::size_t i = 0; i < rowlen; ++i) {
+        const auto k = row + static_cast<Eigen::Index>(i);
+        if (newborn == Newborn::split) {
+          win.value[k] += static_cast<Real>(sd * rng.normal());
+        } else {
+          const double b = std::sqrt(6.0 / static_cast<double>(rowlen));
+          win.value[k] = static_cast<Real>((2 * rng.uniform() - 1) * b);
+        }
+        if (win.has_mask() && !win.mask[static_cast<std::size_t>(k)]) win.value[k] = 0;
+      }
+    }
+    if (newborn != Newborn::split || kids == 0) continue;
+    const Real share = Real(1) / static_cast<Real>(kids + 1);
+    for (int o = 0; o < outs; ++o) {
+      for (int c = 0; c <= kids; ++c) {
+        const auto at = static_cast<Eigen::Index>((static_cast<std::size_t>(o) * src.size() + parent + c) * chunk);
+        wout.value.segment(at, static_cast<Eigen::Index>(chunk)) *= share;
+        if (vel) wout.velocity.segment(at, static_cast<Eigen::Index>(chunk)) *= share;
+      }
+    }
+  }
+}
+
+void prune_units(Model& m, const UnitLayer& u, const std::vector<int>& remove) {
+  const int w = layer_width(*m.layers()[static_cast<std::size_t>(u.layer)]);
+  std::vector<char> gone(static_cast<std::size_t>(w), 0);
+  for (int r : remove) {
+    if (r < 0 || r >= w) throw Error("CGaP: no unit " + std::to_string(r) + " in a layer of width " + std::to_string(w));
+    gone[static_cast<std::size_t>(r)] = 1;
+  }
+  std::vector<int> src;
+  for (int i = 0; i < w; ++i)
+    if (!gone[static_cast<std::size_t>(i)]) src.push_back(i);
+  remap_units(m, u, src);
+}
+
+std::vector<double> unit_saliency(const Model& m, const UnitLayer& u) {
+  const Tensor& a = m.activation(static_cast<std::size_t>(u.act) + 1);
+  const Tensor& g = m.activation_grad(static_cast<std::size_t>(u.act) + 1);
+  const int C = a.shape().c, P = a.shape().h * a.shape().w, N = a.n();
+  if (g.n() != N || g.shape() != a.shape()) throw Error("CGaP: saliency needs a forward and backward pass");
+  std::vector<double> s(static_cast<std::size_t>(C), 0.0);
+  parallel_for(C, [&](int c) {
+    double sum = 0;
+    for (int n = 0; n < N; ++n) {
+      const Real* x = a.sample(n) + static_cast<std::size_t>(c) * P;
+      const Real* d = g.sample(n) + static_cast<std::size_t>(c) * P;
+      for (int p = 0; p < P; ++p) sum += static_cast<double>(x[p]) * d[p];
+    }
+    // d is the gradient of the batch-mean loss: N * d is the per-sample one.
+    s[static_cast<std::size_t>(c)] = std::abs(sum / P);
+  });
+  return s;
+}
+
+void SaliencyMeter::reset(const Model& m, const std::vector<UnitLayer>& units) {
+  sum_.clear();
+  for (int w : widths(m, units)) sum_.emplace_back(static_cast<std::size_t>(w), 0.0);
+  batches_ = 0;
+}
+
+void SaliencyMeter::add(const Model& m, const std::vector<UnitLayer>& units) {
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const auto s = unit_saliency(m, units[i]);
+    if (s.size() != sum_[i].size()) throw Error("CGaP: saliency meter not reset after a width change");
+    for (std::size_t k = 0; k < s.size(); ++k) sum_[i][k] += s[k];
+  }
+  ++batches_;
+}
+
+std::vector<double> SaliencyMeter::mean(std::size_t i) const {
+  std::vector<double> v = sum_.at(i);
+  for (double& x : v) x /= std::max(1, batches_);
+  return v;
+}
+
+std::vector<double> SaliencyMeter::normalized(std::size_t i) const {
+  std::vector<double> v = mean(i);
+  double n = 0;
+  for (double x : v) n += x * x;
+  n = std::sqrt(n);
+  for (double& x : v) x = n > 0 ? x / n : 0.0;
+  return v;
+}
+
+double model_flops(const Model& m) {
+  double f = 0;
+  for (const auto& s : layer_stats(m)) f += s.flops;
+  return f;
+}
+
+Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOptions& o, std::uint64_t seed) {
+  Model m(arch, input, classes);
+  const auto units = unit_layers(m, o.max_width_ratio);
+  for (const auto& u : units) {
+    int w = std::max(2, static_cast<int>(std::lround(o.start_width * u.template_width)));
+    w = std::min(w, u.cap);
+    set_layer_width(*m.layers()[static_cast<std::size_t>(u.layer)], w);
+  }
+  m.setup();
+  m.init(seed);
+  return m;
+}
+
+namespace {
+
+// Mini-batch SGD that can stop after any number of steps: epochs are shuffled as train()
+// does (Rng(seed, {5, epoch})), and a global step counter feeds dropout and the schedule.
+class Stepper {
+ public:
+  Stepper(Model& m, const Dataset& data, const TrainOptions& o)
+      : m_(m), data_(data), o_(o), batch_(static_cast<int>(std::min<std::size_t>(o.batch, data.size()))),
+        steps_per_epoch_(nnc::steps_per_epoch(data.size(), o.batch)), order_(data.size()),
+        labels_(static_cast<std::size_t>(batch_)) {}
+
+  int steps_per_epoch() const { return steps_per_epoch_; }
+  std::uint64_t done() const { return global_; }
+  double epochs_done() const { return static_cast<double>(global_) / steps_per_epoch_; }
+
+  // `lr(k)` gives the rate of the k-th of these steps.
+  void run(std::uint64_t steps, const std::function<double(std::uint64_t)>& lr, SaliencyMeter* meter,
+           const std::vector<UnitLayer>& units, const CgapHooks& hooks) {
+    const auto params = m_.params();
+    for (std::uint64_t k = 0; k < steps; ++k) {
+      if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
+      const int epoch = static_cast<int>(global_ / static_cast<std::uint64_t>(steps_per_epoch_));
+      const int step = static_cast<int>(global_ % static_cast<std::uint64_t>(steps_per_epoch_));
+      if (epoch != shuffled_) {
+        std::iota(order_.begin(), order_.end(), std::size_t{0});
+        Rng rng(o_.seed, {0x5u, static_cast<std::uint64_t>(epoch)});
+        shuffle(order_.begin(), order_.end(), rng);
+        shuffled_ = epoch;
+      }
+      Augment aug{o_.seed, static_cast<std::uint64_t>(epoch)};
+      fill_batch(data_, order_.data() + static_cast<std::size_t>(step) * batch_, batch_, x_, labels_.data(),
+                 o_.augment ? &aug : nullptr);
+      const Tensor& logits = m_.forward(x_, ForwardContext{true, o_.seed, global_, 0});
+      softmax_cross_entropy(logits, labels_.data(), &dlogits_);
+      m_.backward(dlogits_);
+      if (meter) meter->add(m_, units);
+      sgd_step(params, lr(k), o_.sgd);
+      ++global_;
+    }
+  }
+
+ private:
+  Model& m_;
+  const Dataset& data_;
+  TrainOptions o_;
+  int batch_, steps_per_epoch_;
+  std::vector<std::size_t> order_;
+  std::vector<int> labels_;
+  int shuffled_ = -1;
+  std::uint64_t global_ = 0;
+  Tensor x_, dlogits_;
+};
+
+}  // namespace
+
+CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
+                    const CgapOptions& o, const CgapHooks& hooks) {
+  if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
+  if (validation.size() == 0) throw Error("CGaP needs a validation split (--validation > 0)", ErrorKind::bad_input);
+  CgapResult res;
+  res.units = unit_layers(template_model, o.max_width_ratio);
+  const auto& units = res.units;
+  if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
+                                 ErrorKind::bad_input);
+  Stepper stepper(model, train_set, o.train);
+  const auto spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
+  const std::uint64_t total = spe * static_cast<std::uint64_t>(o.train.epochs);
+  auto steps_of = [&](double epochs) {
+    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(spe))));
+  };
+  const std::uint64_t grow_steps = steps_of(o.growth_every);
+  const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : o.growth_every);
+  const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
+  const auto growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
+  const double lr = o.train.schedule.lr;
+  auto constant = [lr](std::uint64_t) { return lr; };
+
+  auto record = [&](CgapPhase phase, double acc) {
+    CgapRecord r;
+    r.epoch = stepper.epochs_done();
+    r.phase = phase;
+    r.val_accuracy = acc;
+    r.params = model.param_count();
+    r.flops = model_flops(model);
+    r.widths = widths(model, units);
+    res.records.push_back(r);
+    if (hooks.record) hooks.record(r);
+    return res.records.size() - 1;
+  };
+  auto val_acc = [&] { return evaluate(model, validation).accuracy; };
+
+  SaliencyMeter meter;
+  meter.reset(model, units);
+  res.seed = record(CgapPhase::seed, val_acc());
+
+  // Growth.
+  std::vector<double> accs;
+  Rng grow_rng(o.train.seed, {0xC6A9u});
+  for (;;) {
+    const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.done() ? growth_limit - stepper.done() : 0);
+    if (n > 0) stepper.run(n, constant, &meter, units, hooks);
+    const double acc = val_acc();
+    res.peak = record(CgapPhase::growth, acc);
+    accs.push_back(acc);
+    const auto k = accs.size();
+    if (k > static_cast<std::size_t>(o.plateau_steps)) {
+      const double before = *std::max_element(accs.begin(), accs.end() - o.plateau_steps);
+      const double recent = *std::max_element(accs.end() - o.plateau_steps, accs.end());
+      if (recent < before + o.plateau) { res.growth_stop = "plateau"; break; }
+    }
+    if (stepper.done() + grow_steps > growth_limit) { res.growth_stop = "budget"; break; }
+    const auto w = widths(model, units);
+    bool grew = false;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const int add = std::min(units[i].cap - w[i], std::max(1, static_cast<int>(std::lround(o.growth_rate * w[i]))));
+      if (add <= 0) continue;
+      grow_units(model, units[i], meter.mean(i), add, o.newborn, o.split_noise, grow_rng);
+      grew = true;
+    }
+    if (!grew) { res.growth_stop = "cap"; break; }
+    meter.reset(model, units);
+  }
+  const double peak_acc = res.records[res.peak].val_accuracy;
+
+  // Pruning: lowest normalized saliency first, over all layers at once.
+  res.prune_stop = "budget";
+  while (stepper.done() + prune_steps + final_steps <= total) {
+    if (meter.batches() == 0) {
+      stepper.run(std::min<std::uint64_t>(spe, total - final_steps - stepper.done()), constant, &meter, units, hooks);
+      if (stepper.done() + prune_steps + final_steps > total) break;
+    }
+    const auto w = widths(model, units);
+    struct Cand { double s; std::size_t layer; int unit; };
+    std::vector<Cand> cands;
+    int all = 0;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      all += w[i];
+      if (w[i] <= 1) continue;
+      const auto s = meter.normalized(i);
+      for (int k = 0; k < w[i]; ++k) cands.push_back({s[static_cast<std::size_t>(k)], i, k});
+    }
+    if (cands.empty()) { res.prune_stop = "min-width"; break; }
+    std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.s < b.s; });
+    const int want = std::max(1, static_cast<int>(std::lround(o.prune_rate * all)));
+    std::vector<std::vector<int>> remove(units.size());
+    int taken = 0;
+    for (const auto& c : cands) {
+      if (taken == want) break;
+      if (static_cast<int>(remove[c.layer].size()) + 1 >= w[c.layer]) continue;  // keep one unit
+      remove[c.layer].push_back(c.unit);
+      ++taken;
+    }
+    if (taken == 0) { res.prune_stop = "min-width"; break; }
+    const Model before = model;
+    for (std::size_t i = 0; i < units.size(); ++i)
+      if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
+    meter.reset(model, units);
+    stepper.run(prune_steps, constant, &meter, units, hooks);
+    const double acc = val_acc();
+    if (acc < peak_acc - o.prune_tolerance) {
+      record(CgapPhase::pruning, acc);
+      model = before;
+      model.setup();
+      meter.reset(model, units);
+      record(CgapPhase::reverted, val_acc());
+      res.prune_stop = "tolerance";
+      break;
+    }
+    record(CgapPhase::pruning, acc);
+  }
+
+  // Fine-tuning of the end model with the schedule, over what is left of the budget.
+  const std::uint64_t left = total > stepper.done() ? total - stepper.done() : 0;
+  if (left > 0) {
+    const int left_epochs = std::max(1, static_cast<int>((left + spe - 1) / spe));
+    stepper.run(left, [&](std::uint64_t k) {
+      return o.train.schedule.at(static_cast<int>(k / spe), left_epochs, static_cast<double>(k) / static_cast<double>(left));
+    }, nullptr, units, hooks);
+  }
+  res.end = record(CgapPhase::end, val_acc());
+  return res;
+}
+
+}  // namespace nnc

@@ -1,0 +1,135 @@
+// Continuous Growth and Pruning (design.md section 9): a seed network at a fraction of a
+// template's widths grows filters and neurons next to its most salient units until it peaks,
+// then loses its least salient units, with fine-tuning, while accuracy holds.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/train.hpp"
+
+namespace nnc {
+
+// A layer whose width CGaP changes (every conv and dense layer but the output layer), with
+// the layers its width reaches: the batch norms after it, the point where its units'
+// activations are read for saliency, and the next conv or dense layer, whose inputs it feeds.
+struct UnitLayer {
+  int layer = 0;       // index in Model::layers()
+  int act = 0;         // saliency reads the output of this layer (see unit_layers)
+  int next = 0;        // the next conv or dense layer
+  std::vector<int> bns;  // batch norms between `layer` and `next`
+  int template_width = 0;
+  int cap = 0;         // width never exceeds this
+};
+
+// The growable layers of a model, in order. The activation point of a layer is the output of
+// the last relu, batch norm or pooling layer in the unbroken run that follows it (so after its
+// nonlinearity when it has one); a dropout, flatten or the next conv/dense ends the run.
+// Template widths and caps are set from the model's current widths and `max_width_ratio`.
+std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio = 1.0);
+
+int layer_width(const Layer& l);             // filters or outputs of a conv or dense layer
+void set_layer_width(Layer& l, int width);   // throws for other layers; run Model::setup() after
+std::vector<int> widths(const Model& m, const std::vector<UnitLayer>& units);
+
+// Rebuilds the units of `u`: new unit j is old unit src[j], or a zero unit for src[j] = -1
+// (batch norm at gamma 1, beta 0, running mean 0, variance 1; mask 1). Every per-unit
+// quantity moves with its unit: incoming weights, bias, velocity (the SGD state), mask, batch
+// norm parameters and running statistics, and the next layer's input weights (h*w of them per
+// unit when a flatten lies between). The next layer's own width does not change.
+void remap_units(Model& m, const UnitLayer& u, const std::vector<int>& src);
+
+enum class Newborn { split, random };
+
+// Adds `count` units to `u`, born next to the most salient ones (`saliency` has one value per
+// current unit; ties go to the lower index): a parent with k children is followed by them.
+// split: a child copies the parent's incoming weights, bias, batch norm and velocity, plus
+//   N(0, (noise * std of the layer's weights)^2) on each incoming weight; the parent's
+//   outgoing weights (and their velocity) are divided equally among it and its children, so
+//   the function barely changes (exactly, with noise 0).
+// random: a child's incoming weights are drawn as at initialization, its bias is 0 and its
+//   outgoing weights are 0, so the function does not change at all.
+void grow_units(Model& m, const UnitLayer& u, const std::vector<double>& saliency, int count, Newborn newborn,
+                double noise, Rng& rng);
+
+// Removes the units listed in `remove` (indices of current units).
+void prune_units(Model& m, const UnitLayer& u, const std::vector<int>& remove);
+
+// First-order Taylor saliency of each unit for the model's last forward and backward pass
+// (Molchanov et al.): |mean over samples and positions of a * dL/da|, where a is the unit's
+// activation at its activation point and L the per-sample loss (the backward pass works with
+// the batch-mean loss, so its gradient is scaled back by the batch size).
+std::vector<double> unit_saliency(const Model& m, const UnitLayer& u);
+
+// Running average of unit_saliency over the batches since the last reset.
+class SaliencyMeter {
+ public:
+  void reset(const Model& m, const std::vector<UnitLayer>& units);
+  void add(const Model& m, const std::vector<UnitLayer>& units);  // after a training step
+  int batches() const { return batches_; }
+  std::vector<double> mean(std::size_t i) const;
+  // mean(i) divided by its L2 norm (all zero if the norm is 0), comparable across layers.
+  std::vector<double> normalized(std::size_t i) const;
+
+ private:
+  std::vector<std::vector<double>> sum_;
+  int batches_ = 0;
+};
+
+struct CgapOptions {
+  double start_width = 0.125;     // seed widths, a fraction of the template's (at least 2)
+  double growth_rate = 0.25;      // units added per growth step, a fraction of the width
+  double growth_every = 1.0;      // epochs of training between growth steps
+  double max_width_ratio = 1.0;   // width cap, a fraction of the template's
+  double plateau = 0.001;         // growth stops when val accuracy gains less than this ...
+  int plateau_steps = 2;          // ... over this many growth steps
+  double growth_budget = 0.5;     // growth uses at most this fraction of the epochs
+  double prune_tolerance = 0.005; // pruning stops before val accuracy falls more below the peak
+  double prune_rate = 0.1;        // units removed per pruning step, a fraction of all units
+  double prune_every = 0;         // epochs of fine-tuning after each pruning step (0: growth_every)
+  double final_epochs = 0.2;      // last fraction of the epochs: fine-tuning of the end model
+  Newborn newborn = Newborn::split;
+  double split_noise = 0.01;
+  TrainOptions train;             // epochs (the whole budget), batch, lr, sgd, augment, seed;
+                                  // the schedule applies to the final fine-tuning only
+};
+
+// The seed: the template `arch` at options.start_width of its widths (output layer kept),
+// initialized from `seed`.
+Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOptions& o, std::uint64_t seed);
+
+enum class CgapPhase { seed = 0, growth = 1, pruning = 2, reverted = 3, end = 4 };
+
+// One evaluation of the network: the widths it was trained at, and how it did.
+struct CgapRecord {
+  double epoch = 0;  // epochs of training done
+  CgapPhase phase = CgapPhase::seed;
+  double val_accuracy = 0;
+  std::size_t params = 0;
+  double flops = 0;  // per sample, 2 per multiply-accumulate
+  std::vector<int> widths;
+};
+
+struct CgapResult {
+  std::vector<UnitLayer> units;
+  std::vector<CgapRecord> records;
+  std::size_t seed = 0, peak = 0, end = 0;  // indices into records
+  std::string growth_stop;  // plateau | cap | budget
+  std::string prune_stop;   // tolerance | budget | min-width
+};
+
+struct CgapHooks {
+  std::function<void(const CgapRecord&)> record;  // after each evaluation
+  std::function<bool()> should_stop;              // true: throw "interrupted"
+};
+
+// Runs CGaP on `model` (a seed from cgap_seed, caps from `template_model`'s widths).
+CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
+                    const CgapOptions& o, const CgapHooks& hooks = {});
+
+double model_flops(const Model& m);
+
+}  // namespace nnc

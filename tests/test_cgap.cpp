@@ -1,0 +1,271 @@
+// CGaP: widening and narrowing layers keeps the function and carries every per-unit state,
+// Taylor saliency on a case computed by hand, and a whole run that respects its caps.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "fixtures.hpp"
+#include "nnc/algo/cgap.hpp"
+#include "nnc/io/artifact.hpp"
+#include "nnc/nn/layers.hpp"
+#include "nnc/nn/loss.hpp"
+#include "nnc/nn/parallel.hpp"
+
+using namespace nnc;
+
+namespace {
+
+Matrix logits_of(Model& m, const Tensor& x) { return m.forward(x, ForwardContext{}).mat(); }
+
+// Random batch-norm parameters and running statistics, so that carrying them is visible.
+void randomize_bn(Model& m, std::uint64_t seed) {
+  Rng rng(seed);
+  for (auto& l : m.layers()) {
+    if (auto* bn = dynamic_cast<BatchNorm*>(l.get())) {
+      for (Eigen::Index c = 0; c < bn->gamma.value.size(); ++c) {
+        bn->gamma.value[c] = static_cast<Real>(0.5 + rng.uniform());
+        bn->beta.value[c] = static_cast<Real>(rng.uniform() - 0.5);
+        bn->running_mean.value[c] = static_cast<Real>(rng.uniform() - 0.5);
+        bn->running_var.value[c] = static_cast<Real>(0.5 + rng.uniform());
+      }
+    }
+  }
+}
+
+// Every value of every param a multiple of 1/8 in [-1/2, 1/2]: sums of products are exact in
+// float, whatever order a kernel adds them in.
+void dyadic_weights(Model& m, std::uint64_t seed) {
+  Rng rng(seed);
+  for (Param* p : m.params())
+    for (Eigen::Index i = 0; i < p->value.size(); ++i) p->value[i] = static_cast<Real>((static_cast<int>(rng.below(9)) - 4) / 8.0);
+}
+
+double max_abs(const Matrix& a) { return a.cwiseAbs().maxCoeff(); }
+
+}  // namespace
+
+TEST_CASE("cgap: unit layers follow the template, activation points after the nonlinearity") {
+  Model m("lenet5", {1, 28, 28}, 10);
+  const auto u = unit_layers(m, 0.5);
+  REQUIRE(u.size() == 3);
+  CHECK(u[0].layer == 0);  CHECK(u[0].act == 1);  CHECK(u[0].next == 2);  // c20k5 -> mp2
+  CHECK(u[1].layer == 2);  CHECK(u[1].act == 3);  CHECK(u[1].next == 5);  // c50k5 -> mp2 -> flat
+  CHECK(u[2].layer == 5);  CHECK(u[2].act == 6);  CHECK(u[2].next == 7);  // fc500 -> relu
+  CHECK(u[1].cap == 25);
+  CHECK(u[2].template_width == 500);
+  Model c("cnn9", {3, 32, 32}, 10);
+  const auto v = unit_layers(c);
+  REQUIRE(v.size() == 8);
+  CHECK(v[0].bns == std::vector<int>{1});
+  CHECK(v[0].act == 2);  // relu after bn
+  CHECK(v[1].act == 6);  // relu then mp2
+}
+
+TEST_CASE("cgap: the seed is start_width of the template, at least 2, output layer unchanged") {
+  CgapOptions o;
+  o.start_width = 0.125;
+  Model s = cgap_seed("lenet5", {1, 28, 28}, 10, o, 3);
+  CHECK(s.spec() == "c3k5,mp2,c6k5,mp2,flat,fc63,relu,fc10");
+  o.start_width = 0.01;
+  CHECK(cgap_seed("lenet5", {1, 28, 28}, 10, o, 3).spec() == "c2k5,mp2,c2k5,mp2,flat,fc5,relu,fc10");
+}
+
+TEST_CASE("cgap: split growth leaves the outputs almost unchanged (conv, bn, flatten, dense)") {
+  Model m("c4k3,bn,relu,mp2,flat,fc6,relu,fc3", {1, 8, 8}, 3);
+  m.init(5);
+  randomize_bn(m, 6);
+  const Tensor x = test::random_tensor(7, {1, 8, 8}, 8);
+  const Matrix before = logits_of(m, x);
+  const auto units = unit_layers(m);
+  Rng rng(9);
+  SUBCASE("noise 0: the same function up to rounding") {
+    grow_units(m, units[0], {0.1, 0.9, 0.5, 0.2}, 6, Newborn::split, 0.0, rng);
+    grow_units(m, units[1], {1, 2, 3, 4, 5, 6}, 2, Newborn::split, 0.0, rng);
+    CHECK(m.spec() == "c10,bn,relu,mp2,flat,fc8,relu,fc3");
+    CHECK((max_abs(logits_of(m, x) - before) <= 1e-5 * max_abs(before)));
+  }
+  SUBCASE("noise 0.01: close") {
+    grow_units(m, units[0], {0.1, 0.9, 0.5, 0.2}, 3, Newborn::split, 0.01, rng);
+    grow_units(m, units[1], {1, 2, 3, 4, 5, 6}, 3, Newborn::split, 0.01, rng);
+    const double d = max_abs(logits_of(m, x) - before);
+    CHECK(d > 0);
+    CHECK(d <= 0.03 * max_abs(before));
+  }
+  SUBCASE("random newborns have no outgoing weights: the same function") {
+    grow_units(m, units[0], {0.1, 0.9, 0.5, 0.2}, 3, Newborn::random, 0.0, rng);
+    grow_units(m, units[1], {1, 2, 3, 4, 5, 6}, 3, Newborn::random, 0.0, rng);
+    CHECK(m.spec() == "c7,bn,relu,mp2,flat,fc9,relu,fc3");
+    CHECK((max_abs(logits_of(m, x) - before) <= 1e-5 * max_abs(before)));
+    // ... but their incoming weights are not zero, so they can learn.
+    auto& conv = dynamic_cast<Conv2d&>(*m.layers()[0]);
+    CHECK((conv.weight.value.segment(2 * 9, 9).cwiseAbs().maxCoeff() > 0));
+  }
+}
+
+TEST_CASE("cgap: pruning a unit with all-zero outgoing weights leaves the outputs exactly unchanged") {
+  Model m("c4k3,relu,mp2,flat,fc5,relu,fc3", {1, 6, 6}, 3);
+  dyadic_weights(m, 11);
+  Tensor x(3, {1, 6, 6});
+  Rng rng(12);
+  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<Real>(static_cast<int>(rng.below(9)) / 4.0);
+  auto& fc = dynamic_cast<Dense&>(*m.layers()[4]);
+  auto& out = dynamic_cast<Dense&>(*m.layers()[6]);
+  // Channel 2 feeds fc5 through flatten: 2x2 inputs per output, at [o][2*4 .. 2*4+4).
+  for (int o = 0; o < 5; ++o) fc.weight.value.segment(o * 16 + 8, 4).setZero();
+  // Neuron 3 of fc5 feeds nothing.
+  for (int o = 0; o < 3; ++o) out.weight.value[o * 5 + 3] = 0;
+  const Matrix before = logits_of(m, x);
+  REQUIRE(max_abs(before) > 0);
+  const auto units = unit_layers(m);
+  prune_units(m, units[0], {2});
+  prune_units(m, units[1], {3});
+  CHECK(m.spec() == "c3,relu,mp2,flat,fc4,relu,fc3");
+  CHECK(fc.input_shape().size() == 12);
+  CHECK((logits_of(m, x) == before));
+  // And pruning a unit that matters does change them.
+  prune_units(m, units[0], {0});
+  CHECK((logits_of(m, x) != before));
+}
+
+TEST_CASE("cgap: widening and narrowing carry velocity, masks, batch norm and running statistics") {
+  Model m("c3k3,bn,relu,flat,fc4,relu,fc2", {1, 5, 5}, 2);
+  m.init(1);
+  randomize_bn(m, 2);
+  int id = 0;
+  for (Param* p : m.params()) {
+    p->velocity.resize(p->value.size());
+    for (Eigen::Index i = 0; i < p->velocity.size(); ++i) p->velocity[i] = static_cast<Real>(1000 * id + i);
+    ++id;
+  }
+  auto& conv = dynamic_cast<Conv2d&>(*m.layers()[0]);
+  auto& bn = dynamic_cast<BatchNorm&>(*m.layers()[1]);
+  auto& fc = dynamic_cast<Dense&>(*m.layers()[4]);
+  fc.weight.mask.assign(fc.weight.size(), 1);
+  fc.weight.mask[1 * 27 + 9 + 4] = 0;  // output 1, channel 1, position 4
+  fc.weight.apply_mask();
+  const Model old = m;
+  const auto& oc = dynamic_cast<const Conv2d&>(*old.layers()[0]);
+  const auto& ob = dynamic_cast<const BatchNorm&>(*old.layers()[1]);
+  const auto& of = dynamic_cast<const Dense&>(*old.layers()[4]);
+  const auto units = unit_layers(m);
+  Rng rng(3);
+  // Units 1 and 2 are the most salient: each gets a child, src = {0, 1, 1, 2, 2}.
+  grow_units(m, units[0], {0.1, 0.9, 0.5}, 2, Newborn::split, 0.0, rng);
+  const std::vector<int> src{0, 1, 1, 2, 2};
+  REQUIRE(conv.out_channels() == 5);
+  for (int j = 0; j < 5; ++j) {
+    const int s = src[static_cast<std::size_t>(j)];
+    CHECK((conv.weight.velocity.segment(j * 9, 9) == oc.weight.velocity.segment(s * 9, 9)));
+    CHECK(bn.gamma.value[j] == ob.gamma.value[s]);
+    CHECK(bn.beta.velocity[j] == ob.beta.velocity[s]);
+    CHECK(bn.running_mean.value[j] == ob.running_mean.value[s]);
+    CHECK(bn.running_var.value[j] == ob.running_var.value[s]);
+    const Real share = j == 0 ? 1.0f : 0.5f;
+    for (int o = 0; o < 4; ++o) {
+      CHECK((fc.weight.velocity.segment(o * 45 + j * 9, 9) == share * of.weight.velocity.segment(o * 27 + s * 9, 9)));
+      CHECK((fc.weight.value.segment(o * 45 + j * 9, 9) == share * of.weight.value.segment(o * 27 + s * 9, 9)));
+    }
+  }
+  CHECK(fc.weight.mask[1 * 45 + 9 + 4] == 0);
+  CHECK(fc.weight.mask[1 * 45 + 18 + 4] == 0);  // the child inherits the parent's mask
+  CHECK(fc.input_shape().size() == 45);
+  // Narrowing: drop unit 1 (the parent), keep {0, 2, 3, 4}.
+  prune_units(m, units[0], {1});
+  REQUIRE(conv.out_channels() == 4);
+  CHECK((conv.weight.velocity.segment(9, 9) == oc.weight.velocity.segment(9, 9)));
+  CHECK(bn.running_var.value[2] == ob.running_var.value[2]);
+  CHECK(fc.weight.mask[1 * 36 + 9 + 4] == 0);
+  CHECK(fc.weight.mask.size() == fc.weight.size());
+  // Dense widening carries the next layer's (output layer's) columns.
+  grow_units(m, units[1], {0, 0, 1, 0}, 1, Newborn::split, 0.0, rng);
+  const auto& out = dynamic_cast<const Dense&>(*m.layers()[6]);
+  const auto& oout = dynamic_cast<const Dense&>(*old.layers()[6]);
+  CHECK(out.outputs() == 2);
+  CHECK(out.weight.value[0 * 5 + 2] == 0.5f * oout.weight.value[0 * 4 + 2]);
+  CHECK(out.weight.velocity[1 * 5 + 3] == 0.5f * oout.weight.velocity[1 * 4 + 2]);
+  CHECK(out.weight.value[1 * 5 + 4] == oout.weight.value[1 * 4 + 3]);
+}
+
+TEST_CASE("cgap: saliency on a hand-made case") {
+  // h = relu(x) unit by unit; logits = (h0, -h0): unit 1 reaches nothing.
+  Model m("fc2,relu,fc2", {2, 1, 1}, 2);
+  auto& l0 = dynamic_cast<Dense&>(*m.layers()[0]);
+  auto& l2 = dynamic_cast<Dense&>(*m.layers()[2]);
+  l0.weight.value << 1, 0, 0, 1;
+  l0.bias.value.setZero();
+  l2.weight.value << 1, 0, -1, 0;
+  l2.bias.value.setZero();
+  Tensor x(2, {2, 1, 1});
+  x.data()[0] = 1; x.data()[1] = 2;    // label 0
+  x.data()[2] = 3; x.data()[3] = 0.5;  // label 1
+  const int labels[2] = {0, 1};
+  Tensor d;
+  softmax_cross_entropy(m.forward(x, ForwardContext{true}), labels, &d);
+  m.backward(d);
+  const auto u = unit_layers(m);
+  REQUIRE(u.size() == 1);
+  CHECK(u[0].act == 1);
+  const auto s = unit_saliency(m, u[0]);
+  // Per sample, dL/dh0 = (p0 - y0) - (p1 - y1) with p1 = 1 / (1 + e^(2 h0)).
+  const double p1a = 1 / (1 + std::exp(2.0)), p1b = 1 / (1 + std::exp(6.0));
+  const double ga = (1 - p1a - 1) - p1a, gb = (1 - p1b) - (p1b - 1);
+  CHECK(s[0] == doctest::Approx(std::abs((1 * ga + 3 * gb) / 2)).epsilon(1e-5));
+  CHECK(s[1] == 0);
+  SaliencyMeter meter;
+  meter.reset(m, u);
+  meter.add(m, u);
+  meter.add(m, u);
+  CHECK(meter.mean(0)[0] == doctest::Approx(s[0]));
+  CHECK(meter.normalized(0)[0] == doctest::Approx(1.0));
+  CHECK(meter.normalized(0)[1] == 0);
+}
+
+TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, and its model loads") {
+  const Dataset all = test::bars_dataset(700, {1, 12, 12}, 4);
+  const Dataset tr = all.slice(0, 600), val = all.slice(600, 700);
+  CgapOptions o;
+  o.start_width = 0.25;
+  o.growth_rate = 1.0;
+  o.growth_every = 0.25;
+  o.max_width_ratio = 0.75;
+  o.plateau = 0;
+  o.growth_budget = 0.6;
+  o.prune_rate = 0.2;
+  o.prune_tolerance = 0.05;
+  o.train.epochs = 4;
+  o.train.batch = 32;
+  o.train.schedule.lr = 0.05;
+  o.train.seed = 4;
+  const std::string arch = "c8k3,relu,mp2,flat,fc16,relu,fc4";
+  const Model templ(arch, {1, 12, 12}, 4);
+  auto run = [&](int threads) {
+    set_threads(threads);
+    Model m = cgap_seed(arch, {1, 12, 12}, 4, o, 4);
+    CgapResult r = run_cgap(m, templ, tr, val, o);
+    set_threads(0);
+    return std::make_pair(std::move(m), std::move(r));
+  };
+  auto [m, r] = run(1);
+  REQUIRE(r.records.size() >= 3);
+  CHECK((r.records.front().phase == CgapPhase::seed));
+  CHECK((r.records.back().phase == CgapPhase::end));
+  for (const auto& rec : r.records) {
+    for (std::size_t i = 0; i < rec.widths.size(); ++i) {
+      CHECK(rec.widths[i] >= 1);
+      CHECK(rec.widths[i] <= r.units[i].cap);
+    }
+  }
+  CHECK(r.records[r.peak].params >= r.records[r.end].params);
+  CHECK(r.records[r.peak].params > r.records[r.seed].params);
+  CHECK(r.records[r.end].val_accuracy > 0.9);
+  auto [m2, r2] = run(2);
+  CHECK(m2.spec() == m.spec());
+  for (std::size_t i = 0; i < m.params().size(); ++i) CHECK((m.params()[i]->value == m2.params()[i]->value));
+
+  ModelArtifact a;
+  a.model = m;
+  const ModelArtifact b = decode_model(encode_model(a), "mem");
+  CHECK(b.model.spec() == m.spec());
+  Model loaded = b.model;
+  CHECK(evaluate(loaded, val).accuracy == evaluate(m, val).accuracy);
+}
