@@ -30,6 +30,8 @@ class Conv2d : public Layer {
   int pad() const { return pad_; }
   bool has_bias() const { return has_bias_; }
   int rows() const { return in_.c * kernel_ * kernel_; }  // inputs of the unrolled matrix
+  // Changes the number of filters (CGaP); Model::setup() must run before the next pass.
+  void set_width(int out) { out_channels_ = out; }
   Param weight{"weight"}, bias{"bias"};
 
  private:
@@ -56,6 +58,8 @@ class Dense : public Layer {
   double macs() const override { return double(in_.size()) * outputs_; }
 
   int outputs() const { return outputs_; }
+  // Changes the number of outputs (CGaP); Model::setup() must run before the next pass.
+  void set_width(int out) { outputs_ = out; }
   Param weight{"weight"}, bias{"bias"};
 
  private:
