@@ -5,13 +5,14 @@
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 ARCH="c6k5,mp2,c12k5,mp2,flat,fc32,relu,fc10"
-SW="--arch $ARCH --dataset mnist $VAL --epochs 2 --finetune-epochs 1 --finetune-lr 0.005 --density 1,0.5,0.1,0.5 --p 0.01"
+SW="--arch $ARCH --dataset mnist $VAL --epochs 4 --lr 0.05 --finetune-epochs 1 --finetune-lr 0.005 --density 1,0.5,0.1,0.5 --p 0.01"
 
 nnc-swprune $SW --theta-sweep 0.5,1,2 --tolerance 0.05 --json -o sw.h5 --quiet >sweep.jsonl
 [ "$(grep -c '"record": "theta"' sweep.jsonl)" -eq 3 ] || fail "expected 3 theta records: $(cat sweep.jsonl)"
 grep -q '"record": "unpruned"' sweep.jsonl || fail "no unpruned record"
+rec=$(grep '"record": "theta"' sweep.jsonl | head -1)
 for key in L C live path_length clustering small_world_sigma tiles tile_links params flops; do
-  grep '"record": "theta"' sweep.jsonl | head -1 | grep -q "\"$key\": " || fail "theta record lacks $key"
+  [[ $rec == *"\"$key\": "* ]] || fail "theta record lacks $key"
 done
 # Parameters fall as theta grows.
 p05=$(grep '"theta": 0.5,' sweep.jsonl | json_get params)
@@ -23,10 +24,14 @@ sel=$(grep '"record": "summary"' sweep.jsonl | json_get selected_theta)
 psel=$(grep "\"theta\": $sel," sweep.jsonl | json_get params)
 pout=$(nnc-info sw.h5 --json | json_get nonzero_params)
 [ "$psel" = "$pout" ] || fail "output has $pout parameters, the selected theta $sel had $psel"
-nnc-info sw.h5 | grep -q "swprune_sweep" || fail "sweep table not in the model"
-nnc-info sw.h5 | grep -q "swprune_selected_theta: $sel" || fail "selected theta not noted"
+nnc-info sw.h5 >info.txt
+grep -q "swprune_sweep" info.txt || fail "sweep table not in the model"
+grep -q "swprune_selected_theta: $sel" info.txt || fail "selected theta not noted"
+# Its accuracy is the selected record's, and well above chance (10 classes).
 acc=$(nnc-eval sw.h5 --dataset mnist --json | json_get accuracy)
-awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' || fail "pruned model accuracy $acc"
+tsel=$(grep "\"theta\": $sel," sweep.jsonl | json_get test_accuracy)
+awk -v a="$acc" -v b="$tsel" 'BEGIN { exit !(a - b < 1e-9 && b - a < 1e-9) }' || fail "output accuracy $acc, selected record $tsel"
+awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "pruned model accuracy $acc"
 
 # Same seed, any thread count: identical bytes.
 nnc-swprune $SW --theta 1 -o t1.h5 --quiet --threads 1
@@ -40,7 +45,8 @@ nnc-swprune --baseline magnitude --init dense.h5 --target-params 3000 --dataset 
 grep -q '"record": "baseline"' mag.jsonl || fail "no baseline record"
 pm=$(nnc-info mag.h5 --json | json_get nonzero_params)
 [ "$pm" -le 3000 ] && [ "$pm" -ge 2900 ] || fail "baseline has $pm parameters, target 3000"
-nnc-info mag.h5 | grep -q "<- init dense.h5" || fail "baseline provenance lacks its init"
+nnc-info mag.h5 >info.txt
+grep -q "<- init dense.h5" info.txt || fail "baseline provenance lacks its init"
 
 # Bad flags: usage errors, one line, no output.
 expect_exit 105 "density" nnc-swprune $SW --density 1.5 -o bad.h5

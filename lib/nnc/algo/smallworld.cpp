@@ -124,6 +124,9 @@ std::vector<UnitMask> apply_smallworld(Model& model, const SmallWorldOptions& op
         if (um.keep[pair]) std::fill_n(w.mask.begin() + static_cast<std::ptrdiff_t>(pair * per), per, std::uint8_t(1));
       }
       w.apply_mask();
+      // The initializer scaled the weights for the dense fan-in; the kept ones are rescaled
+      // to the sparse fan-in (K pairs instead of n_in), so activations keep their size.
+      w.value *= static_cast<Real>(std::sqrt(static_cast<double>(n_in) / k));
     }
     masks.push_back(std::move(um));
   }

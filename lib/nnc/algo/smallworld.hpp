@@ -50,8 +50,9 @@ struct SmallWorldOptions {
 inline constexpr std::uint64_t kSmallWorldStream = 0x5357;  // "SW"
 
 // Builds a Small-World mask for every conv and dense layer of the model, expands it to the
-// weights (a conv pair keeps or drops its whole kernel), stores it in Param::mask and zeroes
-// the masked weights. A density of 1 leaves a layer dense (no mask). Returns the unit masks.
+// weights (a conv pair keeps or drops its whole kernel), stores it in Param::mask, zeroes
+// the masked weights and scales the kept ones by sqrt(n_in / K) (initial values sized for the
+// sparse fan-in). A density of 1 leaves a layer dense (no mask). Returns the unit masks.
 // Throws Error when the number of densities does not fit or a density is outside (0, 1].
 std::vector<UnitMask> apply_smallworld(Model& model, const SmallWorldOptions& options);
 
