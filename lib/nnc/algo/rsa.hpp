@@ -156,4 +156,14 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
                     const Dataset& validation, const RsaTrainOptions& options, const RsaTimeModel& time,
                     const std::function<void(long, long, double)>& progress = {});
 
+// What a chip's /rsa group holds (docs/schema.md): the cells and values, how they were
+// trained, and the adaptation's record.
+struct RsaRecord {
+  RsaState state;
+  double init_std_fraction = 0.01;
+  RsaTrainOptions options;
+  RsaTimeModel time;
+  RsaReport report;
+};
+
 }  // namespace nnc

@@ -2,8 +2,10 @@
 // device parameters with their units, the programmed state of every mapped layer, R-V-W's
 // record and the chip's provenance. Groups a reader does not know (e.g. /rsa) are ignored.
 #pragma once
+#include <optional>
 #include <string>
 
+#include "nnc/algo/rsa.hpp"
 #include "nnc/device/chip.hpp"
 #include "nnc/io/artifact.hpp"
 
@@ -14,6 +16,7 @@ struct ChipArtifact {
   ChipState chip;        // /device, /chip, /programming
   std::string creator = "nnc";
   Provenance provenance; // /provenance: how the chip was made (the model file is its input)
+  std::optional<RsaRecord> rsa;  // /rsa, once adapted by nnc-rsa-adapt
 };
 
 Bytes encode_chip(const ChipArtifact& a);

@@ -5,6 +5,7 @@
 #include "nnc/io/chip.hpp"
 #include "nnc/io/h5.hpp"
 #include "nnc/io/model_io.hpp"
+#include "nnc/io/rsa_io.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc {
@@ -112,6 +113,7 @@ Bytes encode_chip(const ChipArtifact& a) {
       h5::write_dataset(lg, "pulses_minus", dims(lc.weight_shape), lc.pulses_minus.data());
     }
   }
+  if (a.rsa) io::write_rsa_group(w.root(), *a.rsa);
   io::write_provenance(w.root(), a.provenance);
   return w.image();
 }
@@ -204,6 +206,7 @@ ChipArtifact decode_chip(const Bytes& bytes, const std::string& name) {
     chip.layers.push_back(std::move(lc));
   }
   check_chip_fits(chip, model, name);
+  if (h5::exists(r.root(), "rsa")) a.rsa = io::read_rsa_group(r, model);
   return a;
 }
 

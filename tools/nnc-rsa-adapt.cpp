@@ -1,0 +1,151 @@
+// nnc-rsa-adapt: Random Sparse Adaptation of a programmed chip (design.md section 7): selects
+// RSA cells per tile, trains their values by backprop with the RRAM read-only, and writes the
+// chip with an /rsa group (the RRAM state is copied unchanged).
+#include <cstdio>
+#include <iostream>
+
+#include "nnc/algo/rsa.hpp"
+#include "nnc/cli/json.hpp"
+#include "nnc/cli/options.hpp"
+#include "nnc/cli/tool.hpp"
+#include "nnc/error.hpp"
+#include "nnc/io/chip.hpp"
+
+using namespace nnc;
+
+int main(int argc, char** argv) {
+  cli::Tool tool("nnc-rsa-adapt", "Repair a programmed RRAM chip with Random Sparse Adaptation (RSA cells trained, RRAM read-only).",
+                 "nnc-rsa-adapt <chip.h5|-> --dataset <name> -o <chip.h5|-> [--density F] [--mode additive|replace] "
+                 "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--limit-train N]",
+                 "nnc-rsa-adapt exp/mnist/lenet5-chip.h5 --dataset mnist --density 0.05 --limit-train 10000 -o exp/mnist/lenet5-rsa.h5");
+  auto& app = tool.app();
+  std::string input, output, mode = "additive", selection = "balanced";
+  double density = 0.05, init_std = 0.01;
+  int bits = 0, tile = 0;
+  std::size_t limit_test = 0;
+  bool compare_rvw = false;
+  cli::DataOptions data;
+  RsaTrainOptions o;
+  app.add_option("input", input, "chip file, - for stdin")->required();
+  app.add_option("-o,--output", output, "output chip file, - for stdout")->required();
+  data.Register(app);
+  app.add_option("--density", density, "RSA cells per tile, as a fraction of its weight positions")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--mode", mode, "additive (RRAM + RSA) or replace (RRAM cell wired out)")
+      ->check(CLI::IsMember({"additive", "replace"}));
+  app.add_option("--selection", selection, "balanced (rows and columns within one cell) or random")
+      ->check(CLI::IsMember({"balanced", "random"}));
+  app.add_option("--tile", tile, "tile size for the selection (0: the chip's)")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--init-std", init_std, "additive: initial values N(0, s^2), s = this times the layer's weight std")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--bits", bits, "RSA cell precision: 0 = 32-bit float, else signed fixed point of N bits")
+      ->check(CLI::Range(0, 24));
+  app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::Range(0, 1000));
+  app.add_option("--lr", o.lr, "learning rate")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--momentum", o.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--eval-points", o.eval_points, "validation accuracy at this many points of the run (plus the start)")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--val-limit", o.val_limit, "validate on the first N held-out images (0 = all)");
+  app.add_option("--limit-test", limit_test, "report test accuracy on the first N test images (0 = all)");
+  app.add_flag("--compare-rvw", compare_rvw,
+               "also program the same chip (its seed and device) with read-verify-write and report its accuracy and time");
+  tool.add_json_flag("print the report as one JSON object on stdout (needs -o to a file)");
+
+  return tool.run(argc, argv, [&] {
+    if (tool.json && output == "-") throw Error("--json prints to stdout, so -o cannot be - as well");
+    check_writable(output);
+    const Bytes bytes = read_bytes(input);
+    ChipArtifact chip = decode_chip(bytes, input);
+    tool.add_input("chip", input, bytes, &chip.provenance);
+    if (chip.rsa) throw bad_input(input, "already has RSA cells (/rsa); adapt the chip as programmed");
+    const Model& pretrained = chip.model.model;
+    auto [train_set, val] = data.load_train();
+    if (pretrained.input_shape() != train_set.shape || pretrained.classes() != train_set.classes) {
+      throw bad_input(input, "chip's model takes " + pretrained.input_shape().str() + " inputs and " +
+                                 std::to_string(pretrained.classes()) + " classes; " + data.dataset + " has " +
+                                 train_set.shape.str() + " and " + std::to_string(train_set.classes));
+    }
+    const Dataset test = data.load_test(limit_test);
+    std::vector<int> layers;
+    for (const LayerChip& lc : chip.chip.layers) layers.push_back(lc.layer);
+    o.seed = tool.seed;
+    RsaRecord rec;
+    rec.init_std_fraction = init_std;
+    rec.options = o;
+    rec.time = {chip.chip.device.t_mvm_s, chip.chip.device.t_sram_s};
+    rec.state = init_rsa(pretrained,
+                         select_rsa(pretrained, layers, density, parse_rsa_selection(selection), tool.seed,
+                                    tile > 0 ? tile : chip.chip.device.tile),
+                         parse_rsa_mode(mode), init_std, bits, tool.seed);
+    Model rram = read_back_weights(chip.chip, pretrained);
+    std::size_t weights = 0;
+    for (const LayerChip& lc : chip.chip.layers) weights += lc.size();
+    const double before = evaluate(rram, test).accuracy;
+    cli::info(std::to_string(rec.state.cells()) + " RSA cells (" + std::to_string(100.0 * rec.state.cells() / weights) +
+              "% of " + std::to_string(weights) + " weights), " + std::to_string(rec.state.sram_bytes()) +
+              " SRAM bytes; test accuracy before " + std::to_string(before));
+    cli::Progress progress("adapting", static_cast<std::size_t>(steps_per_epoch(train_set.size(), o.batch)) *
+                                           static_cast<std::size_t>(o.epochs));
+    rec.report = adapt_rsa(rram, rec.state, train_set, val, o, rec.time, [&](long step, long, double loss) {
+      progress.update(static_cast<std::size_t>(step), "loss " + std::to_string(loss));
+    });
+    progress.finish();
+    Model adapted = rram;
+    apply_rsa(adapted, rec.state);
+    const double after = evaluate(adapted, test).accuracy;
+    chip.rsa = rec;
+    chip.creator = tool.name();
+    chip.provenance = tool.provenance();
+    save_chip(output, chip);
+    cli::info(output + ": test accuracy " + std::to_string(before) + " -> " + std::to_string(after) + ", modeled " +
+              std::to_string(rec.report.time_s) + " s over " + std::to_string(rec.report.steps) + " steps");
+
+    Json j = Json::object();
+    j.set("file", output).set("dataset", data.dataset).set("mode", mode).set("selection", selection);
+    j.set("density", density).set("bits", bits).set("cells", rec.state.cells()).set("weights", weights);
+    j.set("cells_percent", 100.0 * rec.state.cells() / weights).set("sram_bytes", rec.state.sram_bytes());
+    j.set("accuracy_before", before).set("accuracy_after", after).set("test_samples", test.size());
+    j.set("time_s", rec.report.time_s).set("steps", rec.report.steps).set("step_time_s", rec.report.step_seconds);
+    j.set("reads_per_sample", rec.report.reads_per_sample);
+    j.set("t_mvm_s", rec.time.t_mvm_s).set("t_sram_s", rec.time.t_sram_s);
+    Json points = Json::array();
+    for (const RsaPoint& p : rec.report.points) {
+      points.push(Json::object().set("step", p.step).set("time_s", p.time_s).set("val_accuracy", p.val_accuracy));
+    }
+    j.set("points", points);
+    if (compare_rvw) {
+      DeviceParams d = chip.chip.device;
+      d.method = "rvw";
+      const ChipState rvw = program_chip(pretrained, d, chip.chip.seed);
+      Model rvw_model = read_back_weights(rvw, pretrained);
+      const double rvw_test = evaluate(rvw_model, test).accuracy;
+      const double rvw_val = evaluate(rvw_model, val, o.val_limit).accuracy;
+      // The first recorded point at which RSA's validation accuracy reaches R-V-W's.
+      Json reach;
+      for (const RsaPoint& p : rec.report.points) {
+        if (p.val_accuracy >= rvw_val) {
+          reach = Json(p.time_s);
+          break;
+        }
+      }
+      j.set("rvw", Json::object()
+                       .set("accuracy", rvw_test)
+                       .set("val_accuracy", rvw_val)
+                       .set("pulses", static_cast<double>(rvw.pulses()))
+                       .set("time_s", rvw.time_s())
+                       .set("t_write_s", d.t_write_s)
+                       .set("t_read_s", d.t_read_s)
+                       .set("rsa_time_to_rvw_val_accuracy_s", reach));
+      cli::info("R-V-W on the same chip: test accuracy " + std::to_string(rvw_test) + ", " +
+                std::to_string(rvw.pulses()) + " pulses, modeled " + std::to_string(rvw.time_s()) + " s");
+    }
+    if (tool.json) {
+      std::cout << j.dump() << std::endl;
+    } else if (output != "-") {
+      std::printf("%s: %zu RSA cells (%.3f%%), %zu SRAM bytes, test accuracy %.4f -> %.4f, modeled time %.6g s\n",
+                  output.c_str(), rec.state.cells(), 100.0 * rec.state.cells() / weights, rec.state.sram_bytes(),
+                  before, after, rec.report.time_s);
+    }
+  });
+}
