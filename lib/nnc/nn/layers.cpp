@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include <omp.h>
+
 #include "nnc/error.hpp"
 #include "nnc/nn/parallel.hpp"
 
@@ -79,6 +81,9 @@ std::vector<Param*> Conv2d::params() {
 
 double Conv2d::macs() const { return double(out_.size()) * rows(); }
 
+// The unrolled input of samples [begin, end): column r = (c*k + i)*k + j holds, for each
+// sample s and output position p, x[s][c][oy*stride - pad + i][ox*stride - pad + j] (zero
+// outside the image) at row s*P + p.
 void Conv2d::im2col(const Tensor& x, int begin, int end, Matrix& cols) const {
   const int k = kernel_, P = out_.h * out_.w, n = end - begin;
   cols.resize(static_cast<Eigen::Index>(n) * P, rows());
@@ -86,6 +91,10 @@ void Conv2d::im2col(const Tensor& x, int begin, int end, Matrix& cols) const {
     for (int i = 0; i < k; ++i) {
       for (int j = 0; j < k; ++j) {
         Real* col = cols.data() + static_cast<std::size_t>((c * k + i) * k + j) * n * P;
+        // Output columns whose input column lies inside the image: [ox0, ox1).
+        int ox0 = 0, ox1 = out_.w;
+        while (ox0 < out_.w && ox0 * stride_ - pad_ + j < 0) ++ox0;
+        while (ox1 > ox0 && (ox1 - 1) * stride_ - pad_ + j >= in_.w) --ox1;
         for (int s = 0; s < n; ++s) {
           const Real* img = x.sample(begin + s) + static_cast<std::size_t>(c) * in_.h * in_.w;
           for (int oy = 0; oy < out_.h; ++oy) {
@@ -96,10 +105,14 @@ void Conv2d::im2col(const Tensor& x, int begin, int end, Matrix& cols) const {
               continue;
             }
             const Real* row = img + iy * in_.w;
-            for (int ox = 0; ox < out_.w; ++ox) {
-              const int ix = ox * stride_ - pad_ + j;
-              dst[ox] = (ix >= 0 && ix < in_.w) ? row[ix] : Real(0);
+            const int off = j - pad_;  // ix = ox * stride + off
+            std::fill(dst, dst + ox0, Real(0));
+            if (stride_ == 1) {
+              if (ox1 > ox0) std::memcpy(dst + ox0, row + ox0 + off, sizeof(Real) * static_cast<std::size_t>(ox1 - ox0));
+            } else {
+              for (int ox = ox0; ox < ox1; ++ox) dst[ox] = row[ox * stride_ + off];
             }
+            std::fill(dst + ox1, dst + out_.w, Real(0));
           }
         }
       }
@@ -107,6 +120,7 @@ void Conv2d::im2col(const Tensor& x, int begin, int end, Matrix& cols) const {
   }
 }
 
+// Adds the unrolled gradient back onto the input positions it came from (im2col's adjoint).
 void Conv2d::col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const {
   const int k = kernel_, P = out_.h * out_.w, n = end - begin;
   for (int s = 0; s < n; ++s) std::fill(dx.sample(begin + s), dx.sample(begin + s) + in_.size(), Real(0));
@@ -114,6 +128,9 @@ void Conv2d::col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const {
     for (int i = 0; i < k; ++i) {
       for (int j = 0; j < k; ++j) {
         const Real* col = dcols.data() + static_cast<std::size_t>((c * k + i) * k + j) * n * P;
+        int ox0 = 0, ox1 = out_.w;
+        while (ox0 < out_.w && ox0 * stride_ - pad_ + j < 0) ++ox0;
+        while (ox1 > ox0 && (ox1 - 1) * stride_ - pad_ + j >= in_.w) --ox1;
         for (int s = 0; s < n; ++s) {
           Real* img = dx.sample(begin + s) + static_cast<std::size_t>(c) * in_.h * in_.w;
           for (int oy = 0; oy < out_.h; ++oy) {
@@ -121,9 +138,11 @@ void Conv2d::col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const {
             if (iy < 0 || iy >= in_.h) continue;
             const Real* src = col + static_cast<std::size_t>(s) * P + oy * out_.w;
             Real* row = img + iy * in_.w;
-            for (int ox = 0; ox < out_.w; ++ox) {
-              const int ix = ox * stride_ - pad_ + j;
-              if (ix >= 0 && ix < in_.w) row[ix] += src[ox];
+            const int off = j - pad_;
+            if (stride_ == 1) {
+              for (int ox = ox0; ox < ox1; ++ox) row[ox + off] += src[ox];
+            } else {
+              for (int ox = ox0; ox < ox1; ++ox) row[ox * stride_ + off] += src[ox];
             }
           }
         }
@@ -132,50 +151,71 @@ void Conv2d::col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const {
   }
 }
 
-void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+namespace {
+// Unrolled inputs of one training batch are kept for backward up to this size; above it
+// (large batches) backward unrolls again rather than hold the memory.
+constexpr std::size_t kKeepColsBytes = std::size_t{64} << 20;
+}  // namespace
+
+void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), P = out_.h * out_.w;
   y.resize(N, out_);
-  ensure_size(work_, static_cast<std::size_t>(num_chunks(N, kSampleChunk)));
+  const int chunks = num_chunks(N, kSampleChunk);
+  const bool keep = ctx.training &&
+                    static_cast<std::size_t>(N) * P * static_cast<std::size_t>(rows()) * sizeof(Real) <= kKeepColsBytes;
+  if (keep) ensure_size(work_, static_cast<std::size_t>(chunks));
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  cols_of_ = nullptr;
   const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
-    Work& w = work_[static_cast<std::size_t>(k)];
-    im2col(x, begin, end, w.cols);
-    w.out.noalias() = w.cols * W;
-    for (int s = begin; s < end; ++s) {
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    Matrix& cols = keep ? work_[static_cast<std::size_t>(k)].cols : s.cols;
+    im2col(x, begin, end, cols);
+    s.out.noalias() = cols * W;
+    // out is (n*P) x out_channels; y holds each sample as out_channels x P.
+    for (int smp = begin; smp < end; ++smp) {
       for (int o = 0; o < out_channels_; ++o) {
         const Real b = has_bias_ ? bias.value[o] : Real(0);
-        const Real* src = w.out.data() + static_cast<std::size_t>(o) * w.out.rows() +
-                          static_cast<std::size_t>(s - begin) * P;
-        Real* dst = y.sample(s) + static_cast<std::size_t>(o) * P;
+        const Real* src = s.out.data() + static_cast<std::size_t>(o) * s.out.rows() +
+                          static_cast<std::size_t>(smp - begin) * P;
+        Real* dst = y.sample(smp) + static_cast<std::size_t>(o) * P;
         for (int p = 0; p < P; ++p) dst[p] = src[p] + b;
       }
     }
   });
+  if (keep) {
+    cols_of_ = &x;
+    cols_n_ = N;
+  }
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const int N = x.n(), P = out_.h * out_.w;
   const int chunks = num_chunks(N, kSampleChunk);
+  const bool have_cols = cols_of_ == &x && cols_n_ == N;
   ensure_size(work_, static_cast<std::size_t>(chunks));
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   if (dx) dx->resize(N, in_);
   const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& w = work_[static_cast<std::size_t>(k)];
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     const int n = end - begin;
-    w.dout.resize(static_cast<Eigen::Index>(n) * P, out_channels_);
-    for (int s = begin; s < end; ++s) {
+    s.dout.resize(static_cast<Eigen::Index>(n) * P, out_channels_);
+    for (int smp = begin; smp < end; ++smp) {
       for (int o = 0; o < out_channels_; ++o) {
-        std::memcpy(w.dout.data() + static_cast<std::size_t>(o) * w.dout.rows() +
-                        static_cast<std::size_t>(s - begin) * P,
-                    dy.sample(s) + static_cast<std::size_t>(o) * P, sizeof(Real) * P);
+        std::memcpy(s.dout.data() + static_cast<std::size_t>(o) * s.dout.rows() +
+                        static_cast<std::size_t>(smp - begin) * P,
+                    dy.sample(smp) + static_cast<std::size_t>(o) * P, sizeof(Real) * P);
       }
     }
-    im2col(x, begin, end, w.cols);
-    w.dw.noalias() = w.cols.transpose() * w.dout;
-    if (has_bias_) w.db = w.dout.colwise().sum().transpose();
+    if (!have_cols) im2col(x, begin, end, s.cols);
+    const Matrix& cols = have_cols ? w.cols : s.cols;
+    w.dw.noalias() = cols.transpose() * s.dout;
+    if (has_bias_) w.db = s.dout.colwise().sum().transpose();
     if (dx) {
-      w.dcols.noalias() = w.dout * W.transpose();
-      col2im(w.dcols, begin, end, *dx);
+      s.dcols.noalias() = s.dout * W.transpose();
+      col2im(s.dcols, begin, end, *dx);
     }
   });
   // Chunk results are summed in chunk order: the same sum whatever the thread count.
@@ -287,27 +327,39 @@ void Pool::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   y.resize(N, out_);
   if (max_) ensure_size(argmax_, y.size());
   const Real inv = Real(1) / static_cast<Real>(k_ * k_);
-  parallel_for(N, [&](int s) {
-    const Real* in = x.sample(s);
-    Real* out = y.sample(s);
-    int* arg = max_ ? argmax_.data() + static_cast<std::size_t>(s) * out_.size() : nullptr;
-    for (int c = 0; c < out_.c; ++c) {
-      for (int oy = 0; oy < out_.h; ++oy) {
-        for (int ox = 0; ox < out_.w; ++ox) {
-          const int o = (c * out_.h + oy) * out_.w + ox;
-          int best = -1;
-          Real acc = max_ ? -std::numeric_limits<Real>::infinity() : Real(0);
-          for (int i = 0; i < k_; ++i) {
-            for (int j = 0; j < k_; ++j) {
-              const int idx = (c * in_.h + oy * k_ + i) * in_.w + ox * k_ + j;
-              if (max_) {
-                if (in[idx] > acc || best < 0) { acc = in[idx]; best = idx; }
-              } else {
-                acc += in[idx];
+  const int k = k_, OW = out_.w, IW = in_.w;
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    for (int s = begin; s < end; ++s) {
+      const Real* in = x.sample(s);
+      Real* out = y.sample(s);
+      int* arg = max_ ? argmax_.data() + static_cast<std::size_t>(s) * out_.size() : nullptr;
+      for (int c = 0; c < out_.c; ++c) {
+        for (int oy = 0; oy < out_.h; ++oy) {
+          const int o0 = (c * out_.h + oy) * OW;
+          const int base = (c * in_.h + oy * k) * IW;  // top-left input of window (oy, 0)
+          if (max_) {
+            // Row by row, first maximum kept (strict >), as a scan in window order would.
+            for (int ox = 0; ox < OW; ++ox) {
+              out[o0 + ox] = in[base + ox * k];
+              arg[o0 + ox] = base + ox * k;
+            }
+            for (int i = 0; i < k; ++i) {
+              const int r = base + i * IW;
+              for (int ox = 0; ox < OW; ++ox) {
+                for (int j = (i == 0 ? 1 : 0); j < k; ++j) {
+                  const int idx = r + ox * k + j;
+                  if (in[idx] > out[o0 + ox]) { out[o0 + ox] = in[idx]; arg[o0 + ox] = idx; }
+                }
               }
             }
+          } else {
+            for (int ox = 0; ox < OW; ++ox) {
+              Real acc = 0;
+              for (int i = 0; i < k; ++i)
+                for (int j = 0; j < k; ++j) acc += in[base + i * IW + ox * k + j];
+              out[o0 + ox] = acc * inv;
+            }
           }
-          if (max_) { out[o] = acc; arg[o] = best; } else { out[o] = acc * inv; }
         }
       }
     }

@@ -40,7 +40,12 @@ class Conv2d : public Layer {
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
   struct Work { Matrix cols, out, dout, dcols, dw; Vector db; };
-  std::vector<Work> work_;  // one per sample chunk, reused from batch to batch
+  std::vector<Work> work_;     // one per sample chunk, reused from batch to batch
+  std::vector<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
+  // work_[k].cols hold the unrolled input `cols_of_` of the last training forward pass (null
+  // when not kept), so that backward need not unroll it again.
+  const Tensor* cols_of_ = nullptr;
+  int cols_n_ = 0;
 };
 
 // Fully connected: weight [out][in], i.e. column-major in x out.
