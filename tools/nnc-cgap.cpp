@@ -165,11 +165,11 @@ int main(int argc, char** argv) {
     if (tool.json) {
       Json j = Json::object();
       j.set("arch", arch).set("dataset", data.dataset).set("epochs", o.train.epochs);
+      j.set("test_accuracy", test_end).set("params", recs[res.end].params).set("flops", recs[res.end].flops);
       j.set("template_widths", Json::array(widths(templ, res.units)));
       j.set("template_params", templ.param_count()).set("template_flops", model_flops(templ));
       j.set("seed", point_json(recs[res.seed], -1)).set("peak", point_json(recs[res.peak], -1));
       j.set("end", point_json(recs[res.end], test_end));
-      j.set("test_accuracy", test_end).set("params", recs[res.end].params).set("flops", recs[res.end].flops);
       j.set("growth_stop", res.growth_stop).set("prune_stop", res.prune_stop);
       Json st = Json::array();
       for (const auto& r : recs) {

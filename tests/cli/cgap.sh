@@ -1,0 +1,52 @@
+# nnc-cgap end to end on the synthetic fixture: a run that grows and prunes, a model that
+# loads and evaluates, the widths and summary recorded in it, and refusal of bad flags.
+source "$(dirname "$0")/lib.sh"
+
+ARCH="c8k3,relu,mp2,flat,fc16,relu,fc10"
+FLAGS=(--arch "$ARCH" --dataset mnist $VAL --epochs 4 --batch 25 --lr 0.05 --start-width 0.25 --growth-rate 1
+       --growth-every 0.25 --max-width-ratio 0.75 --plateau 0 --prune-rate 0.2 --prune-tolerance 0.05 --quiet)
+nnc-cgap "${FLAGS[@]}" --json -o "$WORK/g.h5" >"$WORK/g.json" || fail "nnc-cgap failed"
+grep -q '"growth_stop"' "$WORK/g.json" || fail "no summary in the JSON: $(cat "$WORK/g.json")"
+acc=$(json_get test_accuracy <"$WORK/g.json")
+awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $acc after CGaP"
+params=$(json_get params <"$WORK/g.json")
+tparams=$(json_get template_params <"$WORK/g.json")
+[ "$params" -lt "$tparams" ] || fail "end model has $params parameters, the template $tparams"
+
+# The model loads, evaluates, and nnc-info shows the recorded widths and summary.
+nnc-eval "$WORK/g.h5" --dataset mnist --json >"$WORK/e.json" || fail "nnc-eval of the CGaP model failed"
+nnc-info "$WORK/g.h5" >"$WORK/info.txt" || fail "nnc-info failed"
+for key in cgap_widths cgap_steps cgap_summary cgap_layers cgap_growth_stop; do
+  grep -q "$key" "$WORK/info.txt" || fail "nnc-info does not show $key"
+done
+# Widths stay in [1, cap]: caps 6 and 12.
+nnc-info "$WORK/g.h5" --json | tr -d ' \n' | grep -o '"cgap_widths":{"dims":\[[0-9,]*\],"values":\[[0-9.,]*\]' \
+  | sed 's/.*"values":\[//; s/\]//' | tr ',' '\n' >"$WORK/widths"
+[ -s "$WORK/widths" ] || fail "no cgap_widths series"
+awk 'NR % 2 == 1 && ($1 < 1 || $1 > 6) { exit 1 } NR % 2 == 0 && ($1 < 1 || $1 > 12) { exit 1 }' "$WORK/widths" \
+  || fail "a width outside [1, cap]: $(tr '\n' ' ' <"$WORK/widths")"
+
+# Same seed, same file content whatever --threads.
+nnc-cgap "${FLAGS[@]}" --threads 1 -o "$WORK/g1.h5"
+if command -v h5diff >/dev/null; then
+  h5diff "$WORK/g.h5" "$WORK/g1.h5" >/dev/null || fail "--threads 1 changed the model"
+fi
+
+# --newborn random runs too; output to stdout.
+nnc-cgap "${FLAGS[@]}" --newborn random --epochs 2 -o - >"$WORK/r.h5" || fail "--newborn random failed"
+nnc-info "$WORK/r.h5" >/dev/null || fail "streamed model does not load"
+
+# Bad flags: one clear line, non-zero exit.
+B=(--arch "$ARCH" --dataset mnist $VAL -o "$WORK/x.h5")
+expect_exit 105 "start-width" nnc-cgap "${B[@]}" --start-width 0
+expect_exit 105 "start-width" nnc-cgap "${B[@]}" --start-width 1.5
+expect_exit 105 "growth-rate" nnc-cgap "${B[@]}" --growth-rate=-0.5
+expect_exit 105 "growth-every" nnc-cgap "${B[@]}" --growth-every 0
+expect_exit 105 "max-width-ratio" nnc-cgap "${B[@]}" --max-width-ratio=-1
+expect_exit 105 "prune-tolerance" nnc-cgap "${B[@]}" --prune-tolerance 2
+expect_exit 105 "newborn" nnc-cgap "${B[@]}" --newborn clone
+expect_exit 105 "growth-budget" nnc-cgap "${B[@]}" --growth-budget 0.9 --final-epochs 0.3
+expect_exit 2 "architecture" nnc-cgap --arch c8k3,zz,fc10 --dataset mnist $VAL -o "$WORK/x.h5"
+expect_exit 2 "no layer to grow" nnc-cgap --arch flat,fc10 --dataset mnist $VAL -o "$WORK/x.h5"
+[ ! -e "$WORK/x.h5" ] || fail "a failed run left an output file"
+echo "cgap ok"
