@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libeigen3-dev libcli11-dev libhdf5-dev hdf5-tools doctest-dev zlib1g-dev
+  libonnx-dev libprotobuf-dev libonnx-testdata
   gnuplot-nox npm python3 python3-pil dataset-fashion-mnist
 )
 missing=()
