@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "nnc/cli/chip_report.hpp"
+#include "nnc/cli/rsa_report.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/error.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
         j.set("creator", chip.creator).set("model_provenance", cli::provenance_json(a.provenance));
         j.set("device", cli::device_json(chip.chip.device)).set("chip", cli::chip_json(chip.chip));
         j.set("chip_layers", cli::chip_layers_json(chip.chip));
+        if (chip.rsa) j.set("rsa", cli::rsa_json(*chip.rsa));
       }
       j.set("provenance", cli::provenance_json(kind == "chip" ? chip.provenance : a.provenance));
       std::cout << j.dump(2) << std::endl;
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
                                           std::to_string(chip.chip.time_s()) + " s modeled").c_str()
                                        : "one-shot",
                   cli::chip_layers_text(chip.chip).c_str());
+      if (chip.rsa) std::printf("%s\n", cli::rsa_text(*chip.rsa).c_str());
     }
     std::printf("provenance:\n%s", cli::provenance_text(kind == "chip" ? chip.provenance : a.provenance, 1).c_str());
   });
