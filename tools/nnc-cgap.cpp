@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
     auto [train_set, val_set] = data.load_train();
     const Dataset test = data.load_test();
 
-    const Model templ(arch, train_set.shape, train_set.classes);
+    Model templ(arch, train_set.shape, train_set.classes);
+    templ.init(tool.seed);  // FLOPs count nonzero weights: the full-width template, initialized
     ModelArtifact out;
     out.model = cgap_seed(arch, train_set.shape, train_set.classes, o, tool.seed);
     out.creator = tool.name();
