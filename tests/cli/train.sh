@@ -5,9 +5,11 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 ARCH="c6k5,mp2,flat,fc10"
 
+# The output path is part of the recorded command, so the rerun writes the same name elsewhere.
+mkdir -p t1
 nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o a.h5 --quiet
-nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o b.h5 --quiet --threads 1
-cmp a.h5 b.h5 || fail "same seed, different thread count: different bytes"
+(cd t1 && nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o a.h5 --quiet --threads 1)
+cmp a.h5 t1/a.h5 || fail "same seed, different thread count: different bytes"
 [ ! -e a.h5.ckpt ] || fail "checkpoint left behind after a finished run"
 
 acc=$(nnc-eval a.h5 --dataset mnist --json | json_get accuracy)
@@ -25,7 +27,8 @@ nnc-info a.h5 | grep -q -- "--threads" && fail "--threads recorded in the comman
 
 # Resume: a run stopped by SIGTERM continues from its checkpoint to the same bytes.
 FIXTURE_ARGS="--arch $ARCH --dataset mnist $VAL --epochs 3 --checkpoint-every 2"
-nnc-train $FIXTURE_ARGS -o whole.h5 --quiet
+mkdir -p whole
+(cd whole && nnc-train $FIXTURE_ARGS -o part.h5 --quiet)
 nnc-train $FIXTURE_ARGS -o part.h5 --quiet &
 pid=$!
 for _ in $(seq 100); do [ -e part.h5.ckpt ] && break; sleep 0.05; done
@@ -35,7 +38,7 @@ if [ ! -e part.h5 ]; then
   [ -e part.h5.ckpt ] || fail "no checkpoint after SIGTERM"
   nnc-train $FIXTURE_ARGS -o part.h5 --quiet --resume
 fi
-cmp whole.h5 part.h5 || fail "resumed run differs from the uninterrupted one"
+cmp whole/part.h5 part.h5 || fail "resumed run differs from the uninterrupted one"
 
 # Bad input: one line, non-zero exit, no output file.
 printf 'garbage' > notidx
