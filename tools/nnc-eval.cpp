@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     if (chips > 0) device.validate();
+    if (chips == 0 && device.given()) {
+      throw Error("device flags need --chips N (chips programmed from a model); a chip file carries its own");
+    }
     const Bytes bytes = read_bytes(input);
     const std::string kind = artifact_kind(bytes, input);
     if (kind == "chip" && chips > 0) {
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
       chip = decode_chip(bytes, input);
       tool.add_input("chip", input, bytes, &chip.provenance);
       a.model = read_back_weights(chip.chip, chip.model.model);
+      if (chip.rsa) apply_rsa(a.model, chip.rsa->state);  // RRAM output + RSA output
     } else {
       a = decode_model(bytes, input);
       tool.add_input("model", input, bytes, &a.provenance);
@@ -68,7 +72,7 @@ int main(int argc, char** argv) {
       std::printf("%s on %s test (%zu images), %d chips (seeds %llu..%llu): accuracy mean %.4f std %.4f min %.4f max %.4f, "
                   "%.2f s per chip\n", input.c_str(), data.dataset.c_str(), test.size(), chips,
                   static_cast<unsigned long long>(tool.seed), static_cast<unsigned long long>(tool.seed + chips - 1),
-                  s.mean, s.std, s.min, s.max, s.seconds.empty() ? 0.0 : s.seconds.front());
+                  s.mean, s.std, s.min, s.max, s.seconds_per_chip());
       std::printf("%s", cli::device_text(device).c_str());
       return;
     }

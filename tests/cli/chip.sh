@@ -75,6 +75,7 @@ bad 1 "g-on" nnc-program-rram "$M" -o "$WORK/out.h5" --g-off 1e-4 --g-on 1e-4
 bad 1 "tile" nnc-program-rram "$M" -o "$WORK/out.h5" --tile 0
 bad 1 "w-scale" nnc-program-rram "$M" -o "$WORK/out.h5" --w-scale p0
 bad 1 "levels" nnc-eval "$M" --dataset mnist --chips 2 --levels 1
+bad 1 "need --chips" nnc-eval "$M" --dataset mnist --sigma 0.3
 # A chip whose model part does not match its conductance arrays: a chip of a 4-filter model with
 # its last layer digital, given the last layer's arrays from a chip of a 5-filter model.
 nnc-train --arch c5k5,mp2,flat,fc10 --dataset mnist --epochs 1 --limit-train 200 $VAL --quiet -o "$WORK/m5.h5"

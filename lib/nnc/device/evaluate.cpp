@@ -6,6 +6,12 @@
 
 namespace nnc {
 
+double ChipEvalSummary::seconds_per_chip() const {
+  double sum = 0;
+  for (double x : seconds) sum += x;
+  return seconds.empty() ? 0.0 : sum / double(seconds.size());
+}
+
 void summarize_accuracy(ChipEvalSummary& s) {
   const auto n = s.chips.size();
   if (n == 0) return;

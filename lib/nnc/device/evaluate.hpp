@@ -17,6 +17,7 @@ struct ChipEvalSummary {
   std::vector<double> pulses, time_s;  // R-V-W record per chip (0 after one-shot)
   std::vector<double> seconds;         // wall time per chip: programming and evaluation
   double mean = 0, std = 0, min = 0, max = 0;  // of accuracy; std is the sample std (n - 1)
+  double seconds_per_chip() const;             // mean wall time per chip
 };
 
 // Programs `chips` chips of `model` with `device` (seeds seed, seed+1, ...) and evaluates what

@@ -59,6 +59,17 @@ void DeviceParams::Register(CLI::App& app, bool with_method) {
   app.add_option("--t-read", t_read_s, "seconds per verify read of one cell")->capture_default_str()->group(t);
   app.add_option("--t-sram", t_sram_s, "seconds per RSA (SRAM) cell update")->capture_default_str()->group(t);
   app.add_option("--t-mvm", t_mvm_s, "seconds per crossbar read of one input vector")->capture_default_str()->group(t);
+  flags_.clear();
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->get_group() == g || o->get_group() == t) flags_.push_back(o);
+  }
+}
+
+bool DeviceParams::given() const {
+  for (const CLI::Option* o : flags_) {
+    if (o->count() > 0) return true;
+  }
+  return false;
 }
 
 void DeviceParams::validate() const {

@@ -35,6 +35,8 @@ struct DeviceParams {
   // --w-scale, --digital-layers, --read-noise, --clip, --method, --max-pulses, --rvw-fraction,
   // --t-write, --t-read, --t-sram, --t-mvm). with_method: also --method/--max-pulses/--rvw-fraction.
   void Register(CLI::App& app, bool with_method = true);
+  // True if any flag added by Register() was given on the command line.
+  bool given() const;
 
   // Throws nnc::Error naming the flag if a value is out of its range: levels in [2, 32768],
   // sigma >= 0, probabilities in [0, 1] summing to at most 1, 0 < g_off < g_on, tile >= 1,
@@ -52,6 +54,9 @@ struct DeviceParams {
   double level_step_siemens() const { return (g_on_siemens - g_off_siemens) / (levels - 1); }
   // Conductance of level k, siemens.
   double level_siemens(int k) const { return g_off_siemens + k * level_step_siemens(); }
+
+ private:
+  std::vector<const CLI::Option*> flags_;  // what Register() added, for given()
 };
 
 }  // namespace nnc
