@@ -145,6 +145,9 @@ TEST_CASE("bad model files are refused with the file named") {
   const Bytes arch = spoiled([](hid_t root) {
     H5Ldelete(root, "arch", H5P_DEFAULT);
     h5::write_string_dataset(root, "arch", "c4k3,bogus");
+    h5::Id arch(H5Dopen2(root, "arch", H5P_DEFAULT));
+    h5::write_attr(arch, "input_shape", std::vector<std::int64_t>{1, 12, 12});
+    h5::write_attr(arch, "classes", std::int64_t{4});
   }, a);
   const std::string arch_error = error_of([&] { decode_model(arch, "a.h5"); });
   INFO(arch_error);
