@@ -48,9 +48,24 @@ void check_writable(const std::string& path) {
   const fs::path p(path);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(path + ": cannot write: directory " + dir.string() + " does not exist");
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(path + ": cannot write: " + dir.string() +
+                (fs::exists(dir, ec) ? " is not a directory" : " does not exist"));
+  }
   if (fs::is_directory(p, ec)) throw Error(path + ": cannot write: is a directory");
   if (::access(dir.c_str(), W_OK) != 0) throw Error(path + ": cannot write: directory " + dir.string() + " is not writable");
+  // access() says yes to root everywhere and knows nothing of /proc or read-only mounts:
+  // create (and remove) the temporary file write_bytes_atomic will use, so a run that could
+  // never save fails now rather than after hours of work.
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    if (err != EEXIST) throw Error(path + ": cannot write: " + std::strerror(err));
+    return;  // a stale temporary file of a dead process with our pid: the write replaces it
+  }
+  ::close(fd);
+  ::unlink(tmp.c_str());
 }
 
 void write_bytes_atomic(const std::string& path, const Bytes& bytes) {

@@ -110,8 +110,23 @@ Model& Model::operator=(const Model& o) {
 }
 
 void Model::setup() {
+  // Layers count a sample's values and compute conv geometry in int, so shapes beyond these
+  // limits (which a spec or a model file can ask for) are refused before a layer sees them.
+  constexpr int kMaxSide = 1 << 20;
+  constexpr std::size_t kMaxSampleValues = std::size_t{1} << 30;
+  auto check_shape = [&](const Shape& sh, const std::string& where) {
+    if (sh.c < 1 || sh.h < 1 || sh.w < 1 || sh.c > kMaxSide || sh.h > kMaxSide || sh.w > kMaxSide ||
+        sh.size() > kMaxSampleValues) {
+      throw Error(where + " has shape " + sh.str() +
+                      ", expected sides of 1 to 2^20 and at most 2^30 values per sample",
+                  ErrorKind::bad_input);
+    }
+  };
   Shape s = input_;
-  for (auto& l : layers_) {
+  for (std::size_t li = 0; li < layers_.size(); ++li) {
+    auto& l = layers_[li];
+    check_shape(s, li == 0 ? std::string("the input")
+                           : "the output of layer " + std::to_string(li - 1) + " (" + layers_[li - 1]->spec() + ")");
     // Keep params across a re-setup when their shapes still fit (a width change elsewhere).
     std::vector<Param> saved;
     for (Param* p : l->params()) saved.push_back(*p);
@@ -121,6 +136,7 @@ void Model::setup() {
       if (saved[i].shape == ps[i]->shape) *ps[i] = saved[i];
     }
   }
+  if (!layers_.empty()) check_shape(s, "the output of layer " + std::to_string(layers_.size() - 1) + " (" + layers_.back()->spec() + ")");
   acts_.clear();
   grads_.clear();
 }

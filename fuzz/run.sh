@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# fuzz/run.sh <fuzz build dir> <target>...: runs each libFuzzer target in turn for
+# $FUZZ_SECONDS (60) seconds from the seed corpus the build made (<dir>/corpus/<name>), keeping
+# what it learns in <dir>/work/<name>, crashes in <dir>/findings/<name>/ and the whole log in
+# <dir>/logs/<name>.log. Prints per target: seconds, executions, what it found. Exits non-zero
+# if any target found something, after running them all.
+set -uo pipefail
+dir=$1; shift
+secs=${FUZZ_SECONDS:-60}
+status=0
+cd "$dir"
+for name in "$@"; do
+  mkdir -p "work/$name" "findings/$name" logs
+  start=$(date +%s)
+  "./fuzz_$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="findings/$name/" "work/$name" "corpus/$name" >"logs/$name.log" 2>&1
+  rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$name.log" | grep -o '[0-9]*$' | tail -1)
+  if [ -z "$execs" ]; then
+    execs=$(grep -oE '^#[0-9]+' "logs/$name.log" | tail -1 | tr -d '#')
+  fi
+  found=$(grep -m1 -E '^SUMMARY|==ERROR|deadly signal|ALARM|out-of-memory' "logs/$name.log" || true)
+  echo "fuzz_$name: $(( $(date +%s) - start )) s, ${execs:-?} executions, exit $rc, ${found:-nothing found}"
+  [ "$rc" -eq 0 ] || status=1
+done
+exit $status
