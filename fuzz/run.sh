@@ -11,8 +11,19 @@ status=0
 cd "$dir"
 for name in "$@"; do
   mkdir -p "work/$name" "findings/$name" logs
+  # libhdf5 is not instrumented and leaks: 72 bytes in every H5LTopen_file_image, more on
+  # some malformed files (fuzz/findings/hdf5-leak-model.h5); nnc's own memory is RAII. On
+  # corrupt metadata it asks malloc for absurd sizes (H5C_protect, fuzz/findings/
+  # hdf5-huge-malloc-model.h5), gets NULL outside ASan and fails cleanly. So the HDF5 targets
+  # run without leak detection and with malloc returning NULL, as in the real build. libhdf5
+  # also reads freed memory on some corrupt object headers (fuzz/findings/
+  # hdf5-use-after-free-model.h5, inside H5Aexists): fork mode records such crashes in
+  # findings/ and goes on, so the run still covers nnc's own checks.
+  leaks=1 null=0 mode=""
+  case "$name" in model|chip) leaks=0 null=1 mode="-fork=1 -ignore_crashes=1" ;; esac
   start=$(date +%s)
-  "./fuzz_$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=$null:detect_leaks=$leaks" \
+  "./fuzz_$name" $mode -detect_leaks=$leaks -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="findings/$name/" "work/$name" "corpus/$name" >"logs/$name.log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$name.log" | grep -o '[0-9]*$' | tail -1)

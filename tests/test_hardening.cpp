@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nnc/error.hpp"
+#include "nnc/io/artifact.hpp"
 #include "nnc/io/bytes.hpp"
 #include "nnc/nn/model.hpp"
 
@@ -72,4 +73,13 @@ TEST_CASE("hardening: check_writable probes the directory, so root is refused un
   const std::string msg = error_of([] { check_writable("/proc/nnc-hardening-test.h5"); });
   CHECK(msg.rfind("/proc/nnc-hardening-test.h5: cannot write", 0) == 0);
   CHECK_FALSE(fs::exists("/proc/nnc-hardening-test.h5"));
+}
+
+TEST_CASE("hardening: a model whose /arch storage lies outside the file is refused, not a SIGSEGV") {
+  // Found by fuzz_model: libhdf5 1.10's H5Dread copied from a null pointer for this file;
+  // read_string_dataset now checks the string's storage against the file image first.
+  const fs::path file = fs::path(__FILE__).parent_path().parent_path() / "fuzz/findings/hdf5-segv-arch.h5";
+  REQUIRE(fs::exists(file));
+  const std::string msg = error_of([&] { decode_model(read_bytes(file.string()), "segv.h5"); });
+  CHECK(msg == "segv.h5: /arch: string storage missing or outside the file (corrupt file?)");
 }

@@ -339,6 +339,17 @@ std::string read_string_dataset(const Reader& r, hid_t parent, const std::string
   if (size == 0 || size > (1u << 24)) throw r.error(object_path(ds), "invalid string size");
   Id space(H5Dget_space(ds));
   if (H5Sget_simple_extent_npoints(space) != 1) throw r.error(object_path(ds), "expected a scalar string");
+  // libhdf5 1.10 reads through a null pointer when a string's storage lies outside the file
+  // image or is smaller than its type (a fuzzed file, fuzz/findings/hdf5-segv-arch.h5).
+  {
+    Id dcpl(H5Dget_create_plist(ds));
+    const haddr_t offset = H5Dget_offset(ds);
+    const bool contiguous = H5Pget_layout(dcpl) == H5D_CONTIGUOUS;
+    if (H5Dget_storage_size(ds) < size ||
+        (contiguous && (offset == HADDR_UNDEF || offset > r.size() || r.size() - offset < size))) {
+      throw r.error(object_path(ds), "string storage missing or outside the file (corrupt file?)");
+    }
+  }
   std::string buf(size, '\0');
   Id mt = string_type(size);
   if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) throw r.error(object_path(ds), "cannot read");

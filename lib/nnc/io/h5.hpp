@@ -49,6 +49,7 @@ class Reader {
   Reader(Bytes bytes, std::string name);
   hid_t root() const { return file_; }
   const std::string& name() const { return name_; }
+  std::size_t size() const { return bytes_.size(); }  // of the file image, in bytes
   // A bad-input error about the object at `where` in this file.
   Error error(const std::string& where, const std::string& problem) const;
 

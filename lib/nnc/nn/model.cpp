@@ -115,10 +115,10 @@ void Model::setup() {
   constexpr int kMaxSide = 1 << 20;
   constexpr std::size_t kMaxSampleValues = std::size_t{1} << 30;
   auto check_shape = [&](const Shape& sh, const std::string& where) {
-    if (sh.c < 1 || sh.h < 1 || sh.w < 1 || sh.c > kMaxSide || sh.h > kMaxSide || sh.w > kMaxSide ||
+    if (sh.c < 1 || sh.h < 1 || sh.w < 1 || sh.h > kMaxSide || sh.w > kMaxSide ||
         sh.size() > kMaxSampleValues) {
       throw Error(where + " has shape " + sh.str() +
-                      ", expected sides of 1 to 2^20 and at most 2^30 values per sample",
+                      ", expected height and width of 1 to 2^20 and 1 to 2^30 values per sample",
                   ErrorKind::bad_input);
     }
   };
