@@ -149,9 +149,10 @@ out()
 if runs:
     out("Command (one of them): " + cmd(sorted(glob.glob(os.path.join(D, "rsa", "*.json")))[0]))
     out()
-    data = {f"s{s}": sorted(v) for s, v in curves.items()}
+    sigmas = sorted(curves)
+    data = {f"c{i}": sorted(curves[s]) for i, s in enumerate(sigmas)}  # format keys: no dots
     script = "set xlabel 'RSA density (% of weights)'\nset ylabel 'test accuracy'\n"
-    script += "plot " + ", ".join(f"'{{{k}}}' using 1:2 with linespoints title 'sigma {k[1:]}'" for k in data)
+    script += "plot " + ", ".join(f"'{{c{i}}}' using 1:2 with linespoints title 'sigma {s}'" for i, s in enumerate(sigmas))
     if ideal_acc:
         script += f", {ideal_acc} title 'ideal model' dt 2"
     out(plot("fig4-density", script + "\n", data))
@@ -162,7 +163,7 @@ if runs:
         j = pick[0]
         rsa = [(max(p["time_s"], 1e-6), p["val_accuracy"]) for p in j["points"]]
         rvw = [(j["rvw"]["time_s"], j["rvw"].get("val_accuracy", j["rvw"].get("accuracy")))] if "rvw" in j else []
-        script = ("set logscale x\nset xlabel 'modeled time (s)'\nset ylabel 'validation accuracy'\n"
+        script = ("set logscale x\nset format x '%g'\nset xlabel 'modeled time (s)'\nset ylabel 'validation accuracy'\n"
                   "plot '{rsa}' using 1:2 with linespoints title 'RSA 5%', '{rvw}' using 1:2 with points pt 7 ps 2 title 'R-V-W'\n")
         out(plot("fig4-time", script, {"rsa": rsa, "rvw": rvw or [(1, 0)]}))
         if rvw:
