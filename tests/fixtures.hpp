@@ -1,6 +1,9 @@
 // In-memory fixtures shared by the unit tests.
 #pragma once
+#include <string>
+
 #include "nnc/data/dataset.hpp"
+#include "nnc/error.hpp"
 #include "nnc/nn/rng.hpp"
 
 namespace nnc::test {
@@ -32,6 +35,17 @@ inline Tensor random_tensor(int n, Shape s, std::uint64_t seed, double lo = -1, 
   Rng rng(seed);
   for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<Real>(lo + (hi - lo) * rng.uniform());
   return t;
+}
+
+// The message of the nnc::Error that f throws ("" if it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace nnc::test

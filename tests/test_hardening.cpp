@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "fixtures.hpp"
 #include "nnc/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/io/bytes.hpp"
@@ -16,20 +17,7 @@
 using namespace nnc;
 namespace fs = std::filesystem;
 
-namespace {
-
-// The message of the nnc::Error that f throws ("" if it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using test::error_of;
 
 TEST_CASE("hardening: a spec whose activations overflow int is refused, not a segfault") {
   // c99999k1p999 on 28x28 makes 99999 x 2026 x 2026 values per sample (4.1e11): Flatten and

@@ -10,6 +10,7 @@
 #include "nnc/io/model_io.hpp"
 
 using namespace nnc;
+using test::error_of;
 
 namespace {
 
@@ -47,16 +48,6 @@ Bytes spoiled(const std::function<void(hid_t root)>& spoil, const ModelArtifact&
   io::write_model_group(w.root(), a);
   spoil(w.root());
   return w.image();
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
