@@ -87,68 +87,135 @@ out(f"\nCommand: {cmd(os.path.join(D, 'lenet5.h5'))}")
 out()
 
 # ---- degradation -------------------------------------------------------------------------
-out("## Degradation on RRAM chips (Monte Carlo)")
-out()
-out("| setting | accuracy mean ± std | min | max | chips |")
-out("|---|---|---|---|---|")
-deg = {}
-for f in sorted(glob.glob(os.path.join(D, "degradation", "*.json"))):
-    j = load(f)
+DEG_ROWS = [("s0-nofaults", "sigma 0, no faults"), ("s0-faults", "sigma 0, faults"),
+            ("s0.1-nofaults", "sigma 0.1, no faults"), ("s0.1-faults", "sigma 0.1, faults (defaults: 32 levels, rates x 1)"),
+            ("s0.3-nofaults", "sigma 0.3, no faults"), ("s0.3-faults", "sigma 0.3, faults"),
+            ("s0.5-nofaults", "sigma 0.5, no faults"), ("s0.5-faults", "sigma 0.5, faults"),
+            ("scale0.1", "sigma 0.1, fault rates x 0.1"), ("scale0.25", "sigma 0.1, fault rates x 0.25"),
+            ("scale0.5", "sigma 0.1, fault rates x 0.5"), ("swapped", "sigma 0.1, rates swapped (9.04% stuck at LRS)"),
+            ("levels8", "sigma 0.1, faults, 8 levels"), ("levels16", "sigma 0.1, faults, 16 levels"),
+            ("levels64", "sigma 0.1, faults, 64 levels"),
+            ("rvw-s0.1", "sigma 0.1, faults, after R-V-W"), ("rvw-s0.5", "sigma 0.5, faults, after R-V-W")]
+
+
+def acc_cell(j):
     if not j:
-        continue
-    name = os.path.basename(f)[:-5]
-    deg[name] = j
-    out(f"| {name} | {pct(j.get('accuracy'))} ± {100 * j.get('accuracy_std', 0):.2f} | {pct(j.get('accuracy_min'))} "
-        f"| {pct(j.get('accuracy_max'))} | {j.get('chips', '?')} |")
-out()
-if deg:
-    out("Commands: " + cmd(os.path.join(D, "degradation", "s0.1-faults.json")) + " (the others vary the device flags).")
-    on = [(s, deg[f"s{s}-faults"]["accuracy"], deg[f"s{s}-faults"].get("accuracy_std", 0))
-          for s in ("0", "0.1", "0.3", "0.5") if f"s{s}-faults" in deg]
-    off = [(s, deg[f"s{s}-nofaults"]["accuracy"], deg[f"s{s}-nofaults"].get("accuracy_std", 0))
-           for s in ("0", "0.1", "0.3", "0.5") if f"s{s}-nofaults" in deg]
+        return "n/a"
+    return f"{100 * j['accuracy']:.2f} ± {100 * j.get('accuracy_std', 0):.2f}"
+
+
+def degradation(d, title, figure):
+    """The Monte Carlo table of d/degradation/<w-scale>/<run>.json, one column per w-scale."""
+    scales = sorted(os.path.basename(x) for x in glob.glob(os.path.join(d, "degradation", "*")) if os.path.isdir(x))
+    if not scales:
+        return
+    deg = {(w, r): load(os.path.join(d, "degradation", w, r + ".json")) for w in scales for r, _ in DEG_ROWS}
+    any_run = next((j for j in deg.values() if j), None)
+    if not any_run:
+        return
+    out(f"## {title}")
     out()
-    out(plot("degradation", "set xlabel 'write variation sigma'\nset ylabel 'test accuracy'\n"
-             "plot '{on}' using 1:2:3 with yerrorlines title 'stuck-at faults on', "
-             "'{off}' using 1:2:3 with yerrorlines title 'no faults'\n", {"on": on, "off": off}))
+    out(f"Accuracy in % (mean ± std over {any_run.get('chips')} chips, seeds 1..{any_run.get('chips')}, "
+        f"on {any_run.get('samples')} test images), one column per weight scale (`--w-scale`).")
     out()
+    out("| setting | " + " | ".join(f"--w-scale {w}" for w in scales) + " |")
+    out("|---|" + "---|" * len(scales))
+    for r, label in DEG_ROWS:
+        if any(deg[(w, r)] for w in scales):
+            out(f"| {label} | " + " | ".join(acc_cell(deg[(w, r)]) for w in scales) + " |")
+    out()
+    out("R-V-W (max 20 pulses, every weight verified; time = pulses x (t_write 6.5 us + t_read 100 ns)), "
+        "and the wall time to simulate one chip:")
+    out()
+    out("| run | w-scale | accuracy | write pulses per chip | modeled programming time per chip | simulation s per chip |")
+    out("|---|---|---|---|---|---|")
+    for w in scales:
+        for r in ("s0.1-faults", "rvw-s0.1", "s0.5-faults", "rvw-s0.5"):
+            j = deg[(w, r)]
+            if j:
+                out(f"| {r} | {w} | {acc_cell(j)} | {j.get('pulses_mean', 0):,.0f} | {j.get('time_s_mean', 0):.3g} s "
+                    f"| {j.get('seconds_per_chip', 0):.2f} |")
+    out()
+    out("Command (the others vary the device flags): " + cmd(os.path.join(d, "degradation", scales[0], "s0.1-faults.json")))
+    out()
+    series = {}
+    for k, w in enumerate(scales):
+        for faults in ("faults", "nofaults"):
+            series[f"{faults}{k}"] = [(s, deg[(w, f"s{s}-{faults}")]["accuracy"], deg[(w, f"s{s}-{faults}")].get("accuracy_std", 0))
+                                      for s in ("0", "0.1", "0.3", "0.5") if deg[(w, f"s{s}-{faults}")]]
+    script = "set xlabel 'write variation sigma'\nset ylabel 'test accuracy'\nplot " + ", ".join(
+        f"'{{{key}}}' using 1:2:3 with yerrorlines title '{'faults' if key.startswith('faults') else 'no faults'}, "
+        f"w-scale {scales[int(key[-1])]}'" for key in series if series[key]) + "\n"
+    if any(series.values()):
+        out(plot(figure, script, {k: v or [(0, 0, 0)] for k, v in series.items()}))
+        out()
+
+
+degradation(D, "Degradation on RRAM chips: LeNet-5 on MNIST (Monte Carlo)", "degradation")
+
 
 # ---- fig4 ---------------------------------------------------------------------------------
-out("## Random Sparse Adaptation (the paper's Figure 4)")
-out()
-runs = {}
-for f in glob.glob(os.path.join(D, "rsa", "*.json")):
-    j = load(f)
-    if j:
-        runs[os.path.basename(f)[:-5]] = j
-out("Accuracy on the test images after adapting RSA cells (mean over chips); the ideal model: " + pct(ideal_acc))
-out()
-out("| sigma | mode | density | accuracy before | accuracy after | cells | SRAM bytes | R-V-W accuracy | R-V-W time (s) | RSA time (s) |")
-out("|---|---|---|---|---|---|---|---|---|---|")
-groups = {}
-for name, j in runs.items():
-    p = name[1:].split("-")
-    key = (p[0], p[3] if len(p) > 3 else "additive", float(p[2]))
-    groups.setdefault(key, []).append(j)
-curves = {}
-for key in sorted(groups):
-    g = groups[key]
-    avg = lambda f: statistics.mean(f(j) for j in g)
-    rvw = [j["rvw"] for j in g if "rvw" in j]
-    out(f"| {key[0]} | {key[1]} | {100 * key[2]:g}% | {mean_sd([j.get('accuracy_before') for j in g])} "
-        f"| {mean_sd([j.get('accuracy_after') for j in g])} | {avg(lambda j: j.get('cells', 0)):.0f} "
-        f"| {avg(lambda j: j.get('sram_bytes', 0)):.0f} "
-        f"| {mean_sd([r.get('accuracy') for r in rvw]) if rvw else 'n/a'} "
-        f"| {statistics.mean(r.get('time_s', 0) for r in rvw):.2f} | {avg(lambda j: j.get('time_s', 0)):.3f} |" if rvw else
-        f"| {key[0]} | {key[1]} | {100 * key[2]:g}% | {mean_sd([j.get('accuracy_before') for j in g])} "
-        f"| {mean_sd([j.get('accuracy_after') for j in g])} | {avg(lambda j: j.get('cells', 0)):.0f} "
-        f"| {avg(lambda j: j.get('sram_bytes', 0)):.0f} | n/a | n/a | {avg(lambda j: j.get('time_s', 0)):.3f} |")
-    if key[1] == "additive":
-        curves.setdefault(key[0], []).append((100 * key[2], statistics.mean(j["accuracy_after"] for j in g)))
-out()
-if runs:
-    out("Command (one of them): " + cmd(sorted(glob.glob(os.path.join(D, "rsa", "*.json")))[0]))
+def rsa_runs(d):
+    """rsa/s<sigma>-<chip>-<density>[-<variant>].json -> {(sigma, variant, density): [json]}, and per-file."""
+    groups, files = {}, {}
+    for f in sorted(glob.glob(os.path.join(d, "rsa", "*.json"))):
+        j = load(f)
+        if not j:
+            continue
+        p = os.path.basename(f)[1:-5].split("-")
+        key = (p[0], p[3] if len(p) > 3 else "additive", float(p[2]))
+        groups.setdefault(key, []).append(j)
+        files[os.path.basename(f)[:-5]] = j
+    return groups, files
+
+
+def rsa_tables(d, ideal_acc):
+    groups, files = rsa_runs(d)
+    if not groups:
+        return groups, files
+    out("Test accuracy in % (mean ± std over chips) after adapting RSA cells; the ideal model: " + pct(ideal_acc) + ".")
+    out("Variant: additive (default), replace (--mode replace), random (--selection random), "
+        "bnr (batch-norm statistics recalibrated on the chip).")
     out()
+    out("| sigma | variant | density | chips | before | after | ideal - after (points) | cells (% of weights) | SRAM bytes | modeled RSA time |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
+    for key in sorted(groups):
+        g = groups[key]
+        after = statistics.mean(j["accuracy_after"] for j in g)
+        gap = f"{100 * (ideal_acc - after):+.2f}" if ideal_acc else "n/a"
+        avg = lambda k: statistics.mean(j.get(k, 0) for j in g)
+        out(f"| {key[0]} | {key[1]} | {100 * key[2]:g}% | {len(g)} | {mean_sd([j.get('accuracy_before') for j in g])} "
+            f"| {mean_sd([j.get('accuracy_after') for j in g])} | {gap} | {avg('cells'):.0f} ({avg('cells_percent'):.2f}%) "
+            f"| {avg('sram_bytes'):.0f} | {avg('time_s'):.3g} s |")
+    out()
+    rvw = [(n, j) for n, j in sorted(files.items()) if "rvw" in j]
+    if rvw:
+        out("RSA (5%) against R-V-W on the same chip (R-V-W time = pulses x (t_write + t_read 100 ns); "
+            "RSA time = steps x (crossbar reads x t_mvm 100 ns + cells x t_sram 1 ns)):")
+        out()
+        out("| chip | RSA acc | R-V-W acc | RSA time | R-V-W pulses | R-V-W time @6.5 us | speed-up @6.5 us | speed-up @4.5 ms | RSA time to R-V-W's val acc |")
+        out("|---|---|---|---|---|---|---|---|---|")
+        for n, j in rvw:
+            v = j["rvw"]
+            t65, t45 = v["pulses"] * (6.5e-6 + 1e-7), v["pulses"] * (4.5e-3 + 1e-7)
+            reach = v.get("rsa_time_to_rvw_val_accuracy_s")
+            out(f"| {n} | {pct(j['accuracy_after'])} | {pct(v['accuracy'])} | {j['time_s']:.3g} s | {v['pulses']:,.0f} "
+                f"| {t65:.3g} s | {t65 / j['time_s']:.0f}x | {t45 / j['time_s']:.3g}x | "
+                f"{'not reached' if reach is None else f'{reach:.3g} s'} |")
+        out()
+    out("Command (one of them): " + cmd(os.path.join(d, "rsa", sorted(files)[0] + ".json")))
+    out()
+    return groups, files
+
+
+out("## Random Sparse Adaptation: LeNet-5 on MNIST (the paper's Figure 4)")
+out()
+groups, files = rsa_tables(D, ideal_acc)
+if groups:
+    curves = {}
+    for key, g in groups.items():
+        if key[1] == "additive":
+            curves.setdefault(key[0], []).append((100 * key[2], statistics.mean(j["accuracy_after"] for j in g)))
     sigmas = sorted(curves)
     data = {f"c{i}": sorted(curves[s]) for i, s in enumerate(sigmas)}  # format keys: no dots
     script = "set xlabel 'RSA density (% of weights)'\nset ylabel 'test accuracy'\n"
@@ -158,37 +225,34 @@ if runs:
     out(plot("fig4-density", script + "\n", data))
     out()
     # Accuracy against modeled time: RSA's validation points and R-V-W's end point, sigma 0.5, 5%.
-    pick = [j for n, j in sorted(runs.items()) if n.startswith("s0.5-1-0.05") and "replace" not in n]
-    if pick and "points" in pick[0]:
-        j = pick[0]
+    j = files.get("s0.5-1-0.05")
+    if j and "points" in j:
         rsa = [(max(p["time_s"], 1e-6), p["val_accuracy"]) for p in j["points"]]
         rvw = [(j["rvw"]["time_s"], j["rvw"].get("val_accuracy", j["rvw"].get("accuracy")))] if "rvw" in j else []
         script = ("set logscale x\nset format x '%g'\nset xlabel 'modeled time (s)'\nset ylabel 'validation accuracy'\n"
                   "plot '{rsa}' using 1:2 with linespoints title 'RSA 5%', '{rvw}' using 1:2 with points pt 7 ps 2 title 'R-V-W'\n")
         out(plot("fig4-time", script, {"rsa": rsa, "rvw": rvw or [(1, 0)]}))
-        if rvw:
-            out(f"\nModeled time: RSA {j['time_s']:.3g} s against R-V-W {j['rvw']['time_s']:.3g} s "
-                f"(speed-up {j['rvw']['time_s'] / max(j['time_s'], 1e-12):.0f}x at 6.5 us per write pulse; "
-                "paper: 10-100x).")
+        out()
+        out("Paper: under 5% RSA cells recover the accuracy, 10-100x faster than R-V-W.")
         out()
 
 # ---- table1 / fig7 ------------------------------------------------------------------------
 out("## Small-World pruning (the paper's Table I and Figure 7)")
 out()
-out("| model | params (nonzero) | test accuracy | tiles | paper |")
-out("|---|---|---|---|---|")
-if ideal:
-    out(f"| dense LeNet-5 | {ideal.get('nonzero_params')} | {pct(ideal_acc)} | "
-        f"{sum(l.get('tiles', 0) for l in ideal.get('layers', []))} | 99.29% at 431K |")
-for kind, paper in (("sw", "99.18% at 9.9K"), ("mag", "99.20% at 10.7K (magnitude pruning)")):
+out("Test accuracy in % (mean ± std over training seeds), parameters = nonzero weights + live biases,")
+out("crossbar tiles of 128 x 128 holding at least one nonzero weight.")
+out()
+out("| model | seeds | params (nonzero, mean) | test accuracy | tiles | paper |")
+out("|---|---|---|---|---|---|")
+for kind, name, paper in (("dense", "dense LeNet-5", "99.29% at 431K"), ("sw", "Small-World", "99.18% at 9.9K"),
+                          ("mag", "magnitude pruning", "99.20% at 10.7K")):
     evals = [load(f) for f in sorted(glob.glob(os.path.join(D, "sw", f"{kind}-s*.eval.json")))]
     evals = [e for e in evals if e]
     if not evals:
         continue
     params = statistics.mean(e.get("nonzero_params", 0) for e in evals)
     tiles = statistics.mean(sum(l.get("tiles", 0) for l in e.get("layers", [])) for e in evals)
-    out(f"| {'Small-World' if kind == 'sw' else 'magnitude pruning'} | {params:.0f} | "
-        f"{mean_sd([e.get('accuracy') for e in evals])} | {tiles:.0f} | {paper} |")
+    out(f"| {name} | {len(evals)} | {params:,.0f} | {mean_sd([e.get('accuracy') for e in evals])} | {tiles:.0f} | {paper} |")
 out()
 out("Commands: " + cmd(os.path.join(D, "sw", "sw-s1.h5")) + " and " + cmd(os.path.join(D, "sw", "mag-s1.h5")))
 out()
@@ -258,20 +322,22 @@ out("Command: " + cmd(os.path.join(D, "combined", "sw-rsa.json")))
 out()
 
 # ---- cifar --------------------------------------------------------------------------------
+C = os.path.join(OUT, "cifar10")
+c = load(os.path.join(C, "cnn9.eval.json"))
 out("## cnn9 on CIFAR-10")
 out()
-c = load(os.path.join(OUT, "cifar10", "cnn9.eval.json"))
 if c:
-    out(f"Test accuracy {pct(c.get('accuracy'))} ({cmd(os.path.join(OUT, 'cifar10', 'cnn9.h5'))}); "
-        "the paper's VGG-16 reaches 92.93% after full training.")
-    for s in ("0.1", "0.5"):
-        j = load(os.path.join(OUT, "cifar10", f"chips-s{s}.json"))
-        if j:
-            out(f"\nOn chips at sigma {s} with faults: {pct(j.get('accuracy'))} ± {100 * j.get('accuracy_std', 0):.2f} "
-                f"over {j.get('chips')} chips.")
+    out(f"Test accuracy {pct(c.get('accuracy'))} ({cmd(os.path.join(C, 'cnn9.h5'))}).")
+    out()
+    degradation(C, "Degradation on RRAM chips: cnn9 on CIFAR-10 (Monte Carlo)", "degradation-cifar10")
+    out("## Random Sparse Adaptation: cnn9 on CIFAR-10")
+    out()
+    out("Paper: on this 9-layer CNN, 5% RSA cells raise the chip's accuracy by more than 10 points.")
+    out()
+    rsa_tables(C, c.get("accuracy"))
 else:
     out("Skipped: CIFAR-10 was not found.")
-out()
+    out()
 
 with open(os.path.join(OUT, "report.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
