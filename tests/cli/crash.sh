@@ -58,6 +58,17 @@ expect_exit 1 "nodir/m.h5: cannot write: nodir does not exist" nnc-train $ARGS -
 expect_exit 1 "/proc/m.h5: cannot write" nnc-train $ARGS -o /proc/m.h5
 ls /proc/m.h5* >/dev/null 2>&1 && fail "a file appeared under /proc"
 
+# Disk full. Standard output on /dev/full fails with ENOSPC at the flush; a file-size limit
+# (ulimit -f, with SIGXFSZ ignored so write() returns EFBIG) fails the way a full disk does,
+# partway through write_bytes_atomic. Either way: one line, exit 1, no file under the name.
+rc=0
+nnc-train $ARGS -o - >/dev/full 2>"$WORK/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "stdout on /dev/full: expected exit 1, got $rc: $(cat "$WORK/err")"
+grep -q -- "-: cannot write to standard output" "$WORK/err" || fail "stdout on /dev/full: $(cat "$WORK/err")"
+(ulimit -f 16; trap '' XFSZ
+ expect_exit 1 "full.h5(.ckpt)?: cannot write: File too large" nnc-train $ARGS -o full.h5) || fail "file-size limit"
+for f in full.h5*; do [ -e "$f" ] && fail "$f left behind by a write that ran out of space"; done
+
 # Oversized requests: a batch beyond the flag's range, and an architecture whose second dense
 # layer alone would need about 3e17 bytes. Under AddressSanitizer a failed allocation must
 # come back as bad_alloc rather than abort, as it does without it.
