@@ -3,14 +3,20 @@
 // map and first write between one-shot and R-V-W, parameter checks and chip-file round trips.
 #include <doctest/doctest.h>
 
+#include <hdf5.h>
+
 #include <cmath>
+#include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "nnc/device/chip.hpp"
 #include "nnc/device/evaluate.hpp"
 #include "nnc/error.hpp"
+#include "nnc/algo/rsa.hpp"
 #include "nnc/io/chip.hpp"
+#include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/stats.hpp"
 
@@ -385,4 +391,288 @@ TEST_CASE("device: Monte Carlo over chips uses seeds seed..seed+N-1 and summariz
   CHECK(s.mean <= s.max);
   const double mean = (s.chips[0].accuracy + s.chips[1].accuracy + s.chips[2].accuracy) / 3;
   CHECK(s.mean == doctest::Approx(mean));
+}
+
+// ---------------------------------------------------------------------------------------
+// ADC read-out of tile column sums (--adc-bits)
+
+namespace {
+
+// A conv layer of 2 input channels (rows 2*3*3 = 18: blocks of 8, 8, 2) or a dense layer of 19
+// inputs (blocks 8, 8, 3), random weights and bias.
+Conv2d new_layer(const Conv2d*) { return Conv2d(5, 3, 1, 1, true); }
+Dense new_layer(const Dense*) { return Dense(6); }
+
+template <class L>
+L adc_layer(Shape in, std::uint64_t seed) {
+  L l = new_layer(static_cast<const L*>(nullptr));
+  l.setup(in);
+  Rng rng(seed);
+  l.init(rng);
+  for (Eigen::Index i = 0; i < l.bias.value.size(); ++i) l.bias.value[i] = static_cast<Real>(rng.uniform() - 0.5);
+  return l;
+}
+
+// Calibrates l's ADC (bits, block rows) on x: full scale per block = the largest |column sum|.
+template <class L>
+void calibrate(L& l, const Tensor& x, int bits, int block_rows) {
+  AdcReadout a;
+  a.bits = bits;
+  a.block_rows = block_rows;
+  a.calibrating = true;
+  l.adc = a;
+  Tensor y;
+  l.forward(x, y, ForwardContext{});
+  l.adc->full_scale = l.adc->observed;
+  l.adc->calibrating = false;
+}
+
+template <class L>
+void check_layer_adc(Shape in) {
+  const Tensor x = inputs(37, in, 5);  // 3 sample chunks, the last partial
+  L l = adc_layer<L>(in, 7);
+  const ConstMatrixMap w = crossbar_matrix(l);
+  const int rows = static_cast<int>(w.rows()), cols = static_cast<int>(w.cols());
+  Tensor ideal, y;
+  l.forward(x, ideal, ForwardContext{});
+
+  // Calibration does not change the outputs; 16 bits stay within half a step per block.
+  calibrate(l, x, 16, 8);
+  REQUIRE(l.adc->full_scale.size() == 3);
+  double bound = 0;
+  for (double fs : l.adc->full_scale) {
+    CHECK(fs > 0);
+    bound += fs / (2 * (std::ldexp(1.0, 15) - 1));
+  }
+  l.forward(x, y, ForwardContext{});
+  double worst = 0;
+  bool differs = false;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const double d = std::fabs(double(y.data()[i]) - ideal.data()[i]);
+    worst = std::max(worst, d - 1e-5 * (1 + std::fabs(ideal.data()[i])));
+    differs = differs || d > 0;
+  }
+  CHECK(worst <= bound);
+  CHECK(differs);  // the ADC is really in the path
+
+  // Same outputs whatever the thread count.
+  set_threads(1);
+  Tensor y1;
+  l.forward(x, y1, ForwardContext{});
+  set_threads(2);
+  Tensor y2;
+  l.forward(x, y2, ForwardContext{});
+  set_threads(0);
+  CHECK(std::equal(y1.data(), y1.data() + y1.size(), y2.data()));
+
+  // 3 bits, only the middle block (rows 8..15) conducts: each output column (channel) takes
+  // at most 2^3 values (less its bias) over every sample and position.
+  L only = l;
+  only.adc.reset();
+  for (int c = 0; c < cols; ++c) {
+    for (int r = 0; r < rows; ++r) {
+      if (r < 8 || r >= 16) only.weight.value[static_cast<Eigen::Index>(c) * rows + r] = 0;
+    }
+  }
+  calibrate(only, x, 3, 8);
+  CHECK(only.adc->full_scale[0] == 0);
+  CHECK(only.adc->full_scale[1] > 0);
+  only.forward(x, y, ForwardContext{});
+  const Shape out = only.output_shape();
+  const int positions = out.h * out.w;
+  for (int c = 0; c < cols; ++c) {
+    std::set<float> values;
+    for (int s = 0; s < x.n(); ++s) {
+      for (int p = 0; p < positions; ++p) values.insert(y.sample(s)[c * positions + p] - only.bias.value[c]);
+    }
+    CHECK(values.size() <= 8);
+    CHECK(values.size() >= 3);  // the quantizer is not collapsing everything either
+  }
+  // The analog/digital split: weight - analog is added unquantized after the ADC.
+  L split = l;
+  split.adc->analog = split.weight.value;
+  Tensor before;
+  split.forward(x, before, ForwardContext{});
+  CHECK(std::equal(before.data(), before.data() + before.size(), [&] {
+    Tensor t;
+    l.forward(x, t, ForwardContext{});
+    return t;
+  }().data()));
+  Vector delta = Vector::Zero(split.weight.value.size());
+  delta[3] = 0.25f;
+  delta[static_cast<Eigen::Index>(rows) + 11] = -0.5f;
+  split.weight.value += delta;
+  Tensor after;
+  split.forward(x, after, ForwardContext{});
+  L digital = adc_layer<L>(in, 7);
+  digital.weight.value = delta;
+  digital.bias.value.setZero();
+  Tensor dy;
+  digital.forward(x, dy, ForwardContext{});
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    CHECK(after.data()[i] == doctest::Approx(before.data()[i] + dy.data()[i]).epsilon(1e-5).scale(1));
+  }
+}
+
+Dataset adc_dataset(int n, std::uint64_t seed) {
+  Dataset data;
+  data.name = "mnist";
+  data.shape = {1, 6, 6};
+  data.classes = 4;
+  Rng rng(seed);
+  for (int i = 0; i < n; ++i) {
+    data.labels.push_back(static_cast<std::uint8_t>(rng.below(4)));
+    for (int p = 0; p < 36; ++p) data.pixels.push_back(static_cast<std::uint8_t>(rng.below(256)));
+  }
+  return data;
+}
+
+}  // namespace
+
+TEST_CASE("device: ADC read-out of conv and dense layers: bound at 16 bits, 2^B values per tile column, digital part after it") {
+  check_layer_adc<Conv2d>({2, 6, 6});
+  check_layer_adc<Dense>({19, 1, 1});
+}
+
+TEST_CASE("device: ADC on a chip: off is bitwise the plain read-back, many bits match it, few bits do not") {
+  const Model m = make_model("c3k3,relu,flat,fc4", {1, 6, 6}, 4);  // conv rows 9, dense rows 48
+  DeviceParams d;
+  d.tile = 8;
+  const ChipState chip = program_chip(m, d, 21);
+  const Dataset data = adc_dataset(64, 4);
+  const Tensor cal = adc_calibration_batch(data);
+  CHECK(cal.n() == 64);
+  const Tensor& x = cal;  // inputs inside the calibrated range: no saturation
+  Model plain = read_back_weights(chip, m);
+  const Tensor ref = plain.forward(x, ForwardContext{});
+
+  // Off (the default): attach_adc does nothing, outputs bitwise those of the read-back.
+  Model off = read_back_weights(chip, m);
+  attach_adc(off, chip, cal);
+  for (const auto& l : off.layers()) {
+    if (auto* c = dynamic_cast<Conv2d*>(l.get())) CHECK(!c->adc);
+    if (auto* dl = dynamic_cast<Dense*>(l.get())) CHECK(!dl->adc);
+  }
+  const Tensor y_off = off.forward(x, ForwardContext{});
+  CHECK(std::equal(ref.data(), ref.data() + ref.size(), y_off.data()));
+  const ChipEvalSummary s0 = evaluate_chips(m, d, data, 21, 1);
+  CHECK(s0.chips[0].accuracy == evaluate(plain, data).accuracy);
+  CHECK(s0.chips[0].loss == evaluate(plain, data).loss);
+
+  // 16 bits: close to the ideal read-out; 3 bits: visibly not.
+  auto with_bits = [&](int bits) {
+    ChipState c = chip;
+    c.device.adc_bits = bits;
+    Model on = read_back_weights(c, m);
+    attach_adc(on, c, cal);
+    auto* conv = dynamic_cast<Conv2d*>(on.layers()[0].get());
+    auto* fc = dynamic_cast<Dense*>(on.layers()[3].get());
+    REQUIRE(conv);
+    REQUIRE(fc);
+    REQUIRE(conv->adc);
+    REQUIRE(fc->adc);
+    CHECK(conv->adc->full_scale.size() == 2);  // 9 rows in tiles of 8
+    CHECK(fc->adc->full_scale.size() == 6);    // 48 rows
+    CHECK(conv->adc->bits == bits);
+    const Tensor y = on.forward(x, ForwardContext{});
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(double(y.data()[i]) - ref.data()[i]));
+    return worst;
+  };
+  double scale = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) scale = std::max(scale, std::fabs(double(ref.data()[i])));
+  CHECK(with_bits(16) < 2e-3 * scale);
+  CHECK(with_bits(3) > 1e-2 * scale);
+
+  // Monte Carlo with an ADC needs the calibration batch, and uses it.
+  DeviceParams d6 = d;
+  d6.adc_bits = 6;
+  CHECK_THROWS_AS(evaluate_chips(m, d6, data, 21, 1), Error);
+  const ChipEvalSummary s6 = evaluate_chips(m, d6, data, 21, 1, 1000, {}, &cal);
+  ChipState c6 = chip;
+  c6.device.adc_bits = 6;
+  Model on6 = read_back_weights(c6, m);
+  attach_adc(on6, c6, cal);
+  CHECK(s6.chips[0].accuracy == evaluate(on6, data).accuracy);
+  CHECK(s6.chips[0].loss == evaluate(on6, data).loss);
+}
+
+TEST_CASE("device: RSA through an ADC is digital, added after it; replace mode wires the cell out") {
+  const Model m = make_model("flat,fc4", {1, 6, 6}, 4);
+  DeviceParams d;
+  d.tile = 16;
+  d.adc_bits = 4;
+  const ChipState chip = program_chip(m, d, 5);
+  const Tensor cal = adc_calibration_batch(adc_dataset(32, 2));
+  const Tensor x = inputs(10, {1, 6, 6}, 9);
+  Model on = read_back_weights(chip, m);
+  attach_adc(on, chip, cal);
+  const Tensor base = on.forward(x, ForwardContext{});
+  for (RsaMode mode : {RsaMode::additive, RsaMode::replace}) {
+    RsaState st = init_rsa(m, select_rsa(m, {1}, 0.1, RsaSelectionKind::balanced, 3, 16), mode, 0.5, 0, 3);
+    Model with = on;
+    apply_rsa(with, st);
+    const Tensor y = with.forward(x, ForwardContext{});
+    // The same layer with RSA values alone as its weight, no ADC: what RSA adds digitally.
+    const auto& cells = st.selection.layers[0];
+    auto* fc = dynamic_cast<Dense*>(with.layers()[1].get());
+    REQUIRE(fc->adc);
+    Vector digital = Vector::Zero(fc->weight.value.size());
+    Vector analog = dynamic_cast<Dense*>(on.layers()[1].get())->weight.value;
+    for (std::size_t k = 0; k < cells.index.size(); ++k) {
+      digital[cells.index[k]] = st.values[0].value[k];
+      if (mode == RsaMode::replace) {
+        CHECK(fc->adc->analog[cells.index[k]] == 0);
+        analog[cells.index[k]] = 0;
+      }
+    }
+    Model alone = on;
+    auto* fa = dynamic_cast<Dense*>(alone.layers()[1].get());
+    fa->adc->analog = analog;
+    fa->weight.value = analog;
+    const Tensor ya = alone.forward(x, ForwardContext{});
+    fa->adc.reset();
+    fa->weight.value = digital;
+    fa->bias.value.setZero();
+    const Tensor yd = alone.forward(x, ForwardContext{});
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      CHECK(y.data()[i] == doctest::Approx(ya.data()[i] + yd.data()[i]).epsilon(1e-5).scale(1));
+    }
+    if (mode == RsaMode::additive) {
+      CHECK(std::equal(ya.data(), ya.data() + ya.size(), base.data()));  // the RRAM read-out is unchanged
+    }
+  }
+}
+
+TEST_CASE("device: --adc-bits is validated and kept by chip files; older chips read as off") {
+  DeviceParams d;
+  CHECK(d.adc_bits == 0);
+  for (int ok : {0, 2, 8, 16}) {
+    d.adc_bits = ok;
+    CHECK_NOTHROW(d.validate());
+  }
+  for (int bad : {-1, 1, 17, 64}) {
+    d.adc_bits = bad;
+    try {
+      d.validate();
+      FAIL("adc_bits " << bad << " accepted");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("--adc-bits") != std::string::npos);
+    }
+  }
+  const Model m = make_model("flat,fc4", {1, 6, 6}, 4);
+  d.adc_bits = 6;
+  const ChipArtifact a = artifact(m, program_chip(m, d, 2));
+  const ChipArtifact b = decode_chip(encode_chip(a), "c.h5");
+  CHECK(b.chip.device.adc_bits == 6);
+  // A chip written before the attribute existed: delete it from a saved file.
+  const auto path = std::filesystem::temp_directory_path() / "nnc-test-adc-old.h5";
+  save_chip(path.string(), a);
+  const hid_t f = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  CHECK(H5Adelete_by_name(f, "/device", "adc_bits", H5P_DEFAULT) >= 0);
+  H5Fclose(f);
+  const ChipArtifact old = load_chip(path.string());
+  CHECK(old.chip.device.adc_bits == 0);
+  std::filesystem::remove(path);
 }

@@ -7,6 +7,7 @@
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
+#include "nnc/device/evaluate.hpp"
 #include "nnc/error.hpp"
 #include "nnc/io/chip.hpp"
 
@@ -47,6 +48,9 @@ int main(int argc, char** argv) {
       chip = decode_chip(bytes, input);
       tool.add_input("chip", input, bytes, &chip.provenance);
       a.model = read_back_weights(chip.chip, chip.model.model);
+      if (chip.chip.device.adc_bits > 0) {  // calibrated on the RRAM alone, RSA is added after the ADC
+        attach_adc(a.model, chip.chip, adc_calibration_batch(load_dataset(data.dataset, Split::train, data.data_dir)));
+      }
       if (chip.rsa) apply_rsa(a.model, chip.rsa->state);  // RRAM output + RSA output
     } else {
       a = decode_model(bytes, input);
@@ -59,10 +63,14 @@ int main(int argc, char** argv) {
                                  test.shape.str() + " and " + std::to_string(test.classes));
     }
     if (chips > 0) {
+      Tensor calibration;
+      if (device.adc_bits > 0) {
+        calibration = adc_calibration_batch(load_dataset(data.dataset, Split::train, data.data_dir));
+      }
       const ChipEvalSummary s = evaluate_chips(a.model, device, test, tool.seed, chips, batch, [&](int i, const EvalResult& r) {
         cli::info("chip " + std::to_string(i + 1) + "/" + std::to_string(chips) + " (seed " +
                   std::to_string(tool.seed + i) + "): accuracy " + std::to_string(r.accuracy));
-      });
+      }, &calibration);
       if (tool.json) {
         Json j = cli::chip_eval_json(s);
         j.set("dataset", data.dataset).set("kind", "chips").set("device", cli::device_json(device));

@@ -8,6 +8,7 @@
 #include "nnc/cli/json.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
+#include "nnc/device/evaluate.hpp"
 #include "nnc/error.hpp"
 #include "nnc/io/chip.hpp"
 
@@ -79,6 +80,9 @@ int main(int argc, char** argv) {
                                     tile > 0 ? tile : chip.chip.device.tile),
                          parse_rsa_mode(mode), init_std, bits, tool.seed);
     Model rram = read_back_weights(chip.chip, pretrained);
+    // An ADC (--adc-bits) reads the RRAM alone: calibrated before adaptation, RSA added after it.
+    const Tensor adc_calibration = chip.chip.device.adc_bits > 0 ? adc_calibration_batch(train_set) : Tensor();
+    attach_adc(rram, chip.chip, adc_calibration);
     std::size_t weights = 0;
     for (const LayerChip& lc : chip.chip.layers) weights += lc.size();
     const double before = evaluate(rram, test).accuracy;
@@ -119,6 +123,7 @@ int main(int argc, char** argv) {
       d.method = "rvw";
       const ChipState rvw = program_chip(pretrained, d, chip.chip.seed);
       Model rvw_model = read_back_weights(rvw, pretrained);
+      attach_adc(rvw_model, rvw, adc_calibration);
       const double rvw_test = evaluate(rvw_model, test).accuracy;
       const double rvw_val = evaluate(rvw_model, val, o.val_limit).accuracy;
       // The first recorded point at which RSA's validation accuracy reaches R-V-W's.

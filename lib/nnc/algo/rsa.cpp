@@ -264,6 +264,17 @@ RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
   return s;
 }
 
+// The crossbar weights of a layer read through an ADC (null without one, or when they are the
+// whole weight).
+namespace {
+Vector* adc_analog(Layer& l) {
+  std::optional<AdcReadout>* adc = nullptr;
+  if (auto* c = dynamic_cast<Conv2d*>(&l)) adc = &c->adc;
+  if (auto* d = dynamic_cast<Dense*>(&l)) adc = &d->adc;
+  return adc && *adc && (*adc)->analog.size() != 0 ? &(*adc)->analog : nullptr;
+}
+}  // namespace
+
 void apply_rsa(Model& m, const RsaState& s) {
   check_state(s);
   for (std::size_t i = 0; i < s.values.size(); ++i) {
@@ -273,6 +284,11 @@ void apply_rsa(Model& m, const RsaState& s) {
     for (std::size_t k = 0; k < v.size(); ++k) {
       Real& target = w.value[cells.index[k]];
       target = s.mode == RsaMode::additive ? target + v[k] : v[k];
+    }
+    // Replace mode wires the RRAM cell out: the ADC no longer sees it (RSA stays digital).
+    Vector* analog = s.mode == RsaMode::replace ? adc_analog(layer_at(m, cells.layer)) : nullptr;
+    if (analog && analog->size() == w.value.size()) {
+      for (std::uint32_t idx : cells.index) (*analog)[idx] = 0;
     }
   }
 }

@@ -9,20 +9,23 @@ Json device_json(const DeviceParams& d) {
   j.set("g_on_siemens", d.g_on_siemens).set("g_off_siemens", d.g_off_siemens).set("levels", d.levels);
   j.set("sigma", d.sigma).set("p_sf0", d.p_sf0).set("p_sf1", d.p_sf1).set("tile", d.tile);
   j.set("w_scale", d.w_scale).set("digital_layers", d.digital_layers).set("read_noise_sigma", d.read_noise_sigma);
-  j.set("clip", d.clip).set("method", d.method).set("max_pulses", d.max_pulses).set("rvw_fraction", d.rvw_fraction);
+  j.set("clip", d.clip).set("adc_bits", d.adc_bits);
+  j.set("method", d.method).set("max_pulses", d.max_pulses).set("rvw_fraction", d.rvw_fraction);
   j.set("t_write_s", d.t_write_s).set("t_read_s", d.t_read_s).set("t_sram_s", d.t_sram_s).set("t_mvm_s", d.t_mvm_s);
   return j;
 }
 
 std::string device_text(const DeviceParams& d) {
   char buf[1024];
+  const std::string adc = d.adc_bits > 0 ? std::to_string(d.adc_bits) + " bits per tile column sum" : "off";
   std::snprintf(buf, sizeof buf,
                 "device: G_on %g S, G_off %g S, %d levels, sigma %g, P(SF0, stuck LRS) %g, P(SF1, stuck HRS) %g\n"
-                "        tile %d x %d, w-scale %s, digital layers [%s], read noise %g, clip %s\n"
+                "        tile %d x %d, w-scale %s, digital layers [%s], read noise %g, clip %s, ADC %s\n"
                 "        programming %s (max %d pulses, fraction %g)\n"
                 "time:   write %g s/pulse, verify read %g s/cell, SRAM %g s/update, MVM %g s/read\n",
                 d.g_on_siemens, d.g_off_siemens, d.levels, d.sigma, d.p_sf0, d.p_sf1, d.tile, d.tile,
                 d.w_scale.c_str(), d.digital_layers.c_str(), d.read_noise_sigma, d.clip ? "on" : "off",
+                adc.c_str(),
                 d.method.c_str(), d.max_pulses, d.rvw_fraction, d.t_write_s, d.t_read_s, d.t_sram_s, d.t_mvm_s);
   return buf;
 }

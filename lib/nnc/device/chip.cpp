@@ -5,6 +5,7 @@
 #include <set>
 
 #include "nnc/error.hpp"
+#include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/nn/stats.hpp"
@@ -317,6 +318,43 @@ Model read_back_weights(const ChipState& chip, const Model& model) {
     }
   });
   return out;
+}
+
+void attach_adc(Model& on_chip, const ChipState& chip, const Tensor& calibration) {
+  if (chip.device.adc_bits == 0) return;
+  check_chip_fits(chip, on_chip, "attach_adc");
+  if (calibration.n() == 0) throw Error("ADC calibration needs at least one image");
+  std::vector<AdcReadout*> adcs;
+  for (const auto& lc : chip.layers) {
+    Layer& l = *on_chip.layers()[static_cast<std::size_t>(lc.layer)];
+    std::optional<AdcReadout>* slot = nullptr;
+    const Vector* w = nullptr;
+    if (auto* c = dynamic_cast<Conv2d*>(&l)) {
+      slot = &c->adc;
+      w = &c->weight.value;
+    } else if (auto* d = dynamic_cast<Dense*>(&l)) {
+      slot = &d->adc;
+      w = &d->weight.value;
+    } else {
+      throw Error("attach_adc: layer " + std::to_string(lc.layer) + " is not conv or dense");
+    }
+    AdcReadout a;
+    a.block_rows = chip.device.tile;
+    a.bits = chip.device.adc_bits;
+    a.analog = *w;
+    a.calibrating = true;
+    a.observed.assign(static_cast<std::size_t>(a.blocks(lc.rows)), 0.0);
+    *slot = std::move(a);
+    adcs.push_back(&**slot);
+  }
+  // One pass with every ADC recording: each layer sees the outputs of the (unquantized) layers
+  // before it, so the calibration does not depend on the order ranges are fixed in.
+  on_chip.forward(calibration, ForwardContext{});
+  for (AdcReadout* a : adcs) {
+    a->full_scale = a->observed;
+    a->observed.clear();
+    a->calibrating = false;
+  }
 }
 
 std::vector<LayerChipStats> chip_stats(const ChipState& chip) {

@@ -72,6 +72,14 @@ ChipState program_chip(const Model& model, const DeviceParams& device, std::uint
 // placed cell conducts. Throws if the chip does not fit the model.
 Model read_back_weights(const ChipState& chip, const Model& model);
 
+// With chip.device.adc_bits > 0, gives each mapped layer of on_chip (read_back_weights(chip,
+// model), before RSA is applied) an ADC read-out (nn/layers.hpp AdcReadout): one block per tile
+// row, analog weights = the read-back weights, and one full scale per tile row, the largest
+// |column sum| of that tile row over a forward pass of `calibration` (inference mode) through
+// on_chip itself (docs/algorithms.md). A no-op when adc_bits is 0. Deterministic whatever the
+// thread count.
+void attach_adc(Model& on_chip, const ChipState& chip, const Tensor& calibration);
+
 // Checks that the chip's layers fit the model (mapped layers, shapes, array sizes); throws
 // Error with `what` (e.g. the file name) naming the mismatch.
 void check_chip_fits(const ChipState& chip, const Model& model, const std::string& what);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
+
+#include "nnc/error.hpp"
 
 namespace nnc {
 
@@ -28,16 +31,29 @@ void summarize_accuracy(ChipEvalSummary& s) {
   s.std = n > 1 ? std::sqrt(ss / double(n - 1)) : 0.0;
 }
 
+Tensor adc_calibration_batch(const Dataset& train) {
+  if (train.size() == 0) throw Error("ADC calibration needs training images; the training split is empty");
+  const std::size_t n = std::min(train.size(), kAdcCalibrationImages);
+  std::vector<std::size_t> idx(n);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::vector<int> labels(n);
+  Tensor x;
+  fill_batch(train, idx.data(), static_cast<int>(n), x, labels.data());
+  return x;
+}
+
 ChipEvalSummary evaluate_chips(const Model& model, const DeviceParams& device, const Dataset& test,
                                std::uint64_t seed, int chips, int batch,
-                               const std::function<void(int, const EvalResult&)>& each) {
+                               const std::function<void(int, const EvalResult&)>& each, const Tensor* calibration) {
   device.validate();
+  if (device.adc_bits > 0 && !calibration) throw Error("evaluate_chips: an ADC needs a calibration batch");
   ChipEvalSummary s;
   for (int i = 0; i < chips; ++i) {
     const auto start = std::chrono::steady_clock::now();
     const std::uint64_t chip_seed = seed + static_cast<std::uint64_t>(i);
     const ChipState chip = program_chip(model, device, chip_seed);
     Model on_chip = read_back_weights(chip, model);
+    if (device.adc_bits > 0) attach_adc(on_chip, chip, *calibration);
     s.chips.push_back(evaluate(on_chip, test, 0, batch));
     s.seeds.push_back(chip_seed);
     s.pulses.push_back(static_cast<double>(chip.pulses()));

@@ -20,11 +20,20 @@ struct ChipEvalSummary {
   double seconds_per_chip() const;             // mean wall time per chip
 };
 
+// Images of the ADC calibration batch: the first this many of the training split.
+constexpr std::size_t kAdcCalibrationImages = 256;
+// The ADC calibration batch (attach_adc) of a training split: its first kAdcCalibrationImages
+// images (all if it has fewer), normalized, never augmented. Throws if train is empty.
+Tensor adc_calibration_batch(const Dataset& train);
+
 // Programs `chips` chips of `model` with `device` (seeds seed, seed+1, ...) and evaluates what
-// each computes on `test`. `each` (optional) is called after every chip with its index.
+// each computes on `test`. `each` (optional) is called after every chip with its index. With
+// device.adc_bits > 0, each chip's ADC is calibrated on `calibration` (adc_calibration_batch of
+// the training split; required then, ignored otherwise).
 ChipEvalSummary evaluate_chips(const Model& model, const DeviceParams& device, const Dataset& test,
                                std::uint64_t seed, int chips, int batch = 1000,
-                               const std::function<void(int, const EvalResult&)>& each = {});
+                               const std::function<void(int, const EvalResult&)>& each = {},
+                               const Tensor* calibration = nullptr);
 
 // Mean, sample standard deviation, min and max of accuracies into summary.
 void summarize_accuracy(ChipEvalSummary& summary);

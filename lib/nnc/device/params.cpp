@@ -48,6 +48,8 @@ void DeviceParams::Register(CLI::App& app, bool with_method) {
   app.add_option("--read-noise", read_noise_sigma, "relative read noise per read: G * (1 + N(0, s^2)); 0 = off")
       ->capture_default_str()->group(g);
   app.add_flag("--clip", clip, "clip written conductances to [G_off, G_on]")->group(g);
+  app.add_option("--adc-bits", adc_bits, "ADC bits per tile column sum (0 = ideal read-out, else 2..16)")
+      ->capture_default_str()->group(g);
   if (with_method) {
     app.add_option("--method", method, "programming: oneshot or rvw (read-verify-write)")->capture_default_str()->group(g);
     app.add_option("--max-pulses", max_pulses, "R-V-W write pulses per cell at most")->capture_default_str()->group(g);
@@ -89,6 +91,9 @@ void DeviceParams::validate() const {
   }
   if (!(read_noise_sigma >= 0) || !std::isfinite(read_noise_sigma)) {
     throw invalid("--read-noise", "must be >= 0", str(read_noise_sigma));
+  }
+  if (adc_bits != 0 && (adc_bits < 2 || adc_bits > 16)) {
+    throw invalid("--adc-bits", "must be 0 (off) or in [2, 16]", std::to_string(adc_bits));
   }
   if (method != "oneshot" && method != "rvw") throw invalid("--method", "must be oneshot or rvw", "'" + method + "'");
   if (max_pulses < 1 || max_pulses > 65535) throw invalid("--max-pulses", "must be in [1, 65535]", std::to_string(max_pulses));

@@ -22,6 +22,7 @@ struct DeviceParams {
   std::string digital_layers;    // comma list of "first", "last" or model layer indices kept off chip
   double read_noise_sigma = 0;   // relative read noise: G_read = G * (1 + N(0, s^2)) per read
   bool clip = false;             // clip written conductances to [g_off, g_on]
+  int adc_bits = 0;              // ADC resolution of each tile's column sums, bits; 0 = ideal read-out
   std::string method = "oneshot";  // "oneshot" or "rvw" (read-verify-write)
   int max_pulses = 20;           // R-V-W write pulses per cell at most (the first write included)
   double rvw_fraction = 1.0;     // R-V-W verifies the cells of this fraction of largest-|w| weights
@@ -32,7 +33,7 @@ struct DeviceParams {
   double t_mvm_s = 100e-9;       // one crossbar read of one input vector, all tiles in parallel
 
   // Adds the device flags (--g-on, --g-off, --levels, --sigma, --p-sf0, --p-sf1, --tile,
-  // --w-scale, --digital-layers, --read-noise, --clip, --method, --max-pulses, --rvw-fraction,
+  // --w-scale, --digital-layers, --read-noise, --clip, --adc-bits, --method, --max-pulses, --rvw-fraction,
   // --t-write, --t-read, --t-sram, --t-mvm). with_method: also --method/--max-pulses/--rvw-fraction.
   void Register(CLI::App& app, bool with_method = true);
   // True if any flag added by Register() was given on the command line.
@@ -41,7 +42,8 @@ struct DeviceParams {
   // Throws nnc::Error naming the flag if a value is out of its range: levels in [2, 32768],
   // sigma >= 0, probabilities in [0, 1] summing to at most 1, 0 < g_off < g_on, tile >= 1,
   // w_scale "max" or "pNN" with 0 < NN <= 100, method oneshot|rvw, max_pulses in [1, 65535],
-  // rvw_fraction in [0, 1], times >= 0, digital layer list well formed.
+  // rvw_fraction in [0, 1], times >= 0, digital layer list well formed, adc_bits 0 or in
+  // [2, 16].
   void validate() const;
 
   // The percentile asked for by w_scale, or 0 for "max". Requires a valid w_scale.

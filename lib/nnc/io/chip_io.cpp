@@ -33,6 +33,7 @@ void write_device(hid_t root, const DeviceParams& d) {
   h5::write_attr(g, "digital_layers", d.digital_layers);
   h5::write_attr(g, "read_noise_sigma", d.read_noise_sigma);
   h5::write_attr(g, "clip", static_cast<std::int64_t>(d.clip));
+  h5::write_attr(g, "adc_bits", static_cast<std::int64_t>(d.adc_bits));
   h5::write_attr(g, "method", d.method);
   h5::write_attr(g, "max_pulses", static_cast<std::int64_t>(d.max_pulses));
   h5::write_attr(g, "rvw_fraction", d.rvw_fraction);
@@ -56,6 +57,8 @@ DeviceParams read_device(const h5::Reader& r) {
   d.digital_layers = h5::read_attr_string(r, g, "digital_layers");
   d.read_noise_sigma = h5::read_attr_double(r, g, "read_noise_sigma");
   d.clip = h5::read_attr_int(r, g, "clip") != 0;
+  // Optional (added within schema 1.0.0): chips written before it have an ideal read-out.
+  d.adc_bits = h5::has_attr(g, "adc_bits") ? static_cast<int>(h5::read_attr_int(r, g, "adc_bits")) : 0;
   d.method = h5::read_attr_string(r, g, "method");
   d.max_pulses = static_cast<int>(h5::read_attr_int(r, g, "max_pulses"));
   d.rvw_fraction = h5::read_attr_double(r, g, "rvw_fraction");

@@ -1,11 +1,38 @@
 // The layers of the spec grammar (design.md section 5). Each is state plus the interface;
 // the arithmetic lives in layers.cpp.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "nnc/nn/layer.hpp"
 
 namespace nnc {
+
+// A crossbar read out through an ADC (design.md 6, docs/algorithms.md "ADC"). When a conv or
+// dense layer has one, its product is computed per block of `block_rows` inputs (one tile row
+// of the crossbar matrix), each block's column sums (one per output, sample and output
+// position) are quantized, and the blocks are added digitally; the digital part of the weight
+// (weight - analog: RSA cells) is multiplied unquantized and added after the ADC. Without one
+// (the default) the layer computes exactly as if this did not exist. Backward ignores the ADC:
+// a straight-through estimator (the quantizer's derivative taken as 1), so the weight
+// gradient of the digital part is exact and the input gradient is that of the unquantized sum.
+struct AdcReadout {
+  int block_rows = 128;  // inputs per block (the chip's tile size)
+  int bits = 8;          // 2^bits levels: round(v / step) clamped to [-2^(bits-1), 2^(bits-1) - 1]
+  // Per block: the largest |column sum| resolved; step = full_scale / (2^(bits-1) - 1). A block
+  // with full scale 0 reads 0.
+  std::vector<double> full_scale;
+  // The weights on the crossbar, in the weight's layout. Empty: all of the layer's weight.
+  Vector analog;
+  // Calibration pass: when true, forward does not quantize and raises observed[b] to the
+  // largest |column sum| block b produced.
+  bool calibrating = false;
+  std::vector<double> observed;
+
+  int blocks(int rows) const { return (rows + block_rows - 1) / block_rows; }
+  // Quantizes every value of part with block b's step (in place).
+  void quantize(Matrix& part, int b) const;
+};
 
 // Convolution: `out` filters of kernel x kernel, stride, zero padding. Weight
 // [out][in][k][k]; seen as an Eigen matrix it is column-major (in*k*k) x out, the crossbar's
@@ -33,13 +60,14 @@ class Conv2d : public Layer {
   // Changes the number of filters (CGaP); Model::setup() must run before the next pass.
   void set_width(int out) { out_channels_ = out; }
   Param weight{"weight"}, bias{"bias"};
+  std::optional<AdcReadout> adc;  // set on a chip with an ADC (device/chip.hpp attach_adc)
 
  private:
   void im2col(const Tensor& x, int begin, int end, Matrix& cols) const;
   void col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const;
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
-  struct Work { Matrix cols, out, dout, dcols, dw; Vector db; };
+  struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; };
   std::vector<Work> work_;     // one per sample chunk, reused from batch to batch
   std::vector<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
   // work_[k].cols hold the unrolled input `cols_of_` of the last training forward pass (null
@@ -66,8 +94,10 @@ class Dense : public Layer {
   // Changes the number of outputs (CGaP); Model::setup() must run before the next pass.
   void set_width(int out) { outputs_ = out; }
   Param weight{"weight"}, bias{"bias"};
+  std::optional<AdcReadout> adc;  // set on a chip with an ADC (device/chip.hpp attach_adc)
 
  private:
+  void forward_adc(const Tensor& x, Tensor& y);
   int outputs_;
   std::vector<Matrix> dw_;  // per sample chunk
   std::vector<Vector> db_;
