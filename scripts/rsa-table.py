@@ -7,7 +7,7 @@ out = sys.argv[1]
 ideal = json.load(open(f"{out}/ideal.json"))["accuracy"]
 runs = [json.loads(l) for l in open(f"{out}/runs.jsonl") if l.strip()]
 print(f"Ideal model on the same 2000 test images: {ideal:.4f}\n")
-print("| sigma | density | cells % | SRAM bytes | before | after (mean over chips) | ideal - after | modeled RSA time |")
+print("| sigma | density | cells % of placed weights | SRAM bytes | before | after (mean over chips) | ideal - after | modeled RSA time |")
 print("|---|---|---|---|---|---|---|---|")
 by = defaultdict(list)
 for r in runs:
@@ -16,7 +16,9 @@ for (sigma, run, d), rs in sorted(by.items()):
     if run != "density":
         continue
     m = lambda k: statistics.mean(x[k] for x in rs)
-    print(f"| {sigma} | {d:g} | {m('cells_percent'):.2f} | {m('sram_bytes'):.0f} | {m('accuracy_before'):.4f} | "
+    # Percent of the placed weight positions (older runs: cells_percent, of all weights).
+    pk = 'cells_percent_of_placed' if 'cells_percent_of_placed' in rs[0] else 'cells_percent'
+    print(f"| {sigma} | {d:g} | {m(pk):.2f} | {m('sram_bytes'):.0f} | {m('accuracy_before'):.4f} | "
           f"{m('accuracy_after'):.4f} (n={len(rs)}) | {ideal - m('accuracy_after'):+.4f} | {m('time_s'):.3g} s |")
 print("\nRSA (5%) vs R-V-W on the same chips (R-V-W time = pulses x (t_write + t_read), t_read = 100 ns):\n")
 print("| sigma | chip | RSA acc | R-V-W acc | RSA time | R-V-W pulses | R-V-W time @6.5us | speed-up @6.5us | speed-up @4.5ms | RSA time to R-V-W val acc |")

@@ -9,6 +9,7 @@
 
 #include "fixtures.hpp"
 #include "nnc/algo/rsa.hpp"
+#include "nnc/device/chip.hpp"
 #include "nnc/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
@@ -146,6 +147,100 @@ TEST_CASE("RSA selection: any density, by tile, the same seed gives the same cel
   }
   CHECK_THROWS_AS(select_rsa(m, {1}, 0.01, RsaSelectionKind::balanced, 7), Error);  // a pool layer
   CHECK_THROWS_AS(select_rsa(m, layers, 1.5, RsaSelectionKind::balanced, 7), Error);
+}
+
+namespace {
+
+// FNV-1a over (layer, index) of every cell, each as 4 little-endian bytes.
+std::uint64_t selection_hash(const RsaSelection& sel) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) {
+      h ^= (v >> (8 * k)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  };
+  for (const RsaLayerCells& l : sel.layers) {
+    mix(static_cast<std::uint32_t>(l.layer));
+    for (std::uint32_t i : l.index) mix(i);
+  }
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("RSA selection on a dense model: the cells chosen before unplaced tiles were skipped") {
+  // Goldens: nnc-rsa-adapt at commit dd90d09 (cells in every tile) on a LeNet-5 chip, density
+  // 0.05, --seed 7, hashed from its /rsa/layers/NNN/row and col. The selection depends only on
+  // the layers' shapes, so an untrained LeNet-5 gives the same cells.
+  Model m("lenet5", Shape{1, 28, 28}, 10);
+  m.init(1);
+  const auto layers = mapped_layers(m);
+  const RsaSelection bal = select_rsa(m, layers, 0.05, RsaSelectionKind::balanced, 7);
+  const RsaSelection rnd = select_rsa(m, layers, 0.05, RsaSelectionKind::random, 7);
+  CHECK(bal.cells() == 21520);
+  CHECK(selection_hash(bal) == 0xce7ffec6072233f2ull);
+  CHECK(selection_hash(rnd) == 0x26b8baa13a7e8586ull);
+  CHECK(bal.placed() == 431080 - 20 - 50 - 500 - 10);  // every weight position, biases aside
+  // A chip of the dense model places every tile: its placed tiles change nothing.
+  const ChipState chip = map_to_tiles(m, DeviceParams{}, 1);
+  const auto placed = placed_tiles(chip, layers);
+  for (const auto& p : placed) CHECK(p.empty());
+  CHECK(selection_hash(select_rsa(m, layers, 0.05, RsaSelectionKind::balanced, 7, 128, placed)) == selection_hash(bal));
+}
+
+TEST_CASE("RSA cells only in placed tiles") {
+  Model m("lenet5", Shape{1, 28, 28}, 10);
+  m.init(2);
+  // conv2 (layer 2, 500 x 50): tile (0, 0) all zero; fc1 (layer 5, 800 x 500): tile (1, 2) all zero.
+  Param& w2 = dynamic_cast<Conv2d&>(*m.layers()[2]).weight;
+  for (int c = 0; c < 50; ++c)
+    for (int r = 0; r < 128; ++r) w2.value[r + c * 500] = 0;
+  Param& w5 = dynamic_cast<Dense&>(*m.layers()[5]).weight;
+  for (int c = 256; c < 384; ++c)
+    for (int r = 128; r < 256; ++r) w5.value[r + c * 800] = 0;
+  const ChipState chip = map_to_tiles(m, DeviceParams{}, 1);
+  const auto layers = mapped_layers(m);
+  const auto placed = placed_tiles(chip, layers);
+  REQUIRE(placed.size() == 4);
+  CHECK(placed[0].empty());
+  CHECK(placed[1] == std::vector<std::uint8_t>{0, 1, 1, 1});
+  REQUIRE(placed[2].size() == 28);
+  CHECK(placed[2][1 * 4 + 2] == 0);
+  CHECK(std::count(placed[2].begin(), placed[2].end(), 0) == 1);
+  CHECK(placed[3].empty());
+  auto in_zero_tile = [](int li, int rows, std::uint32_t idx) {
+    const int r = static_cast<int>(idx % static_cast<std::uint32_t>(rows)), c = static_cast<int>(idx / static_cast<std::uint32_t>(rows));
+    return (li == 2 && r < 128) || (li == 5 && r >= 128 && r < 256 && c >= 256 && c < 384);
+  };
+  for (RsaSelectionKind kind : {RsaSelectionKind::balanced, RsaSelectionKind::random}) {
+    const RsaSelection dense = select_rsa(m, layers, 0.05, kind, 9);
+    const RsaSelection sel = select_rsa(m, layers, 0.05, kind, 9, 128, placed);
+    REQUIRE(sel.layers.size() == 4);
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const RsaLayerCells& l = sel.layers[i];
+      for (std::uint32_t idx : l.index) CHECK_FALSE(in_zero_tile(l.layer, l.rows, idx));
+      // The placed tiles keep exactly the cells they get when every tile is placed.
+      std::vector<std::uint32_t> expect;
+      for (std::uint32_t idx : dense.layers[i].index) {
+        if (!in_zero_tile(l.layer, l.rows, idx)) expect.push_back(idx);
+        else ++dropped;
+      }
+      CHECK(l.index == expect);
+    }
+    CHECK(dropped == rsa_cells_for(128, 50, 0.05) + rsa_cells_for(128, 128, 0.05));
+    CHECK(sel.cells() + dropped == dense.cells());
+    CHECK(sel.layers[1].placed == 500u * 50 - 128 * 50);
+    CHECK(sel.layers[2].placed == 800u * 500 - 128 * 128);
+    CHECK(sel.placed() == dense.placed() - 128 * 50 - 128 * 128);
+    // SRAM only for the cells placed.
+    const RsaState st = init_rsa(m, sel, RsaMode::additive, 0.01, 0, 1);
+    CHECK(st.sram_bytes() == 4 * sel.cells());
+  }
+  // The selection grid must be the chip's where tiles are missing.
+  CHECK_THROWS_AS(select_rsa(m, layers, 0.05, RsaSelectionKind::balanced, 9, 64, placed), Error);
+  CHECK_THROWS_AS(select_rsa(m, {0, 2}, 0.05, RsaSelectionKind::balanced, 9, 128, placed), Error);
 }
 
 TEST_CASE("RSA balanced cells spread over the tile; random selection is not balanced") {

@@ -1,9 +1,13 @@
 // nnc-rsa-adapt: Random Sparse Adaptation of a programmed chip (design.md section 7): selects
 // RSA cells per tile, trains their values by backprop with the RRAM read-only, and writes the
-// chip with an /rsa group (the RRAM state is copied unchanged).
+// chip with an /rsa group (the RRAM state is copied unchanged). With --recalibrate-bn it first
+// re-estimates the batch-norm statistics on the chip (the baseline beside RSA) and writes them
+// into the chip's model part.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
+#include "nnc/algo/bn_recalibrate.hpp"
 #include "nnc/algo/rsa.hpp"
 #include "nnc/cli/json.hpp"
 #include "nnc/cli/options.hpp"
@@ -17,14 +21,15 @@ using namespace nnc;
 int main(int argc, char** argv) {
   cli::Tool tool("nnc-rsa-adapt", "Repair a programmed RRAM chip with Random Sparse Adaptation (RSA cells trained, RRAM read-only).",
                  "nnc-rsa-adapt <chip.h5|-> --dataset <name> -o <chip.h5|-> [--density F] [--mode additive|replace] "
-                 "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--limit-train N]",
+                 "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--limit-train N] [--recalibrate-bn]",
                  "nnc-rsa-adapt exp/mnist/lenet5-chip.h5 --dataset mnist --density 0.05 --limit-train 10000 -o exp/mnist/lenet5-rsa.h5");
   auto& app = tool.app();
   std::string input, output, mode = "additive", selection = "balanced";
   double density = 0.05, init_std = 0.01;
   int bits = 0, tile = 0;
   std::size_t limit_test = 0;
-  bool compare_rvw = false;
+  bool compare_rvw = false, recalibrate_bn = false;
+  std::size_t bn_images = 0;
   cli::DataOptions data;
   RsaTrainOptions o;
   app.add_option("input", input, "chip file, - for stdin")->required();
@@ -51,6 +56,11 @@ int main(int argc, char** argv) {
   app.add_option("--limit-test", limit_test, "report test accuracy on the first N test images (0 = all)");
   app.add_flag("--compare-rvw", compare_rvw,
                "also program the same chip (its seed and device) with read-verify-write and report its accuracy and time");
+  app.add_flag("--recalibrate-bn", recalibrate_bn,
+               "first re-estimate every batch-norm layer's running statistics from the training images on the chip "
+               "(read-back weights, faults included) and keep them in the output's model part; RSA then trains with "
+               "them frozen (--density 0: recalibration alone)");
+  app.add_option("--bn-images", bn_images, "--recalibrate-bn: use the first N training images (0 = all)");
   tool.add_json_flag("print the report as one JSON object on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {
@@ -60,7 +70,12 @@ int main(int argc, char** argv) {
     ChipArtifact chip = decode_chip(bytes, input);
     tool.add_input("chip", input, bytes, &chip.provenance);
     if (chip.rsa) throw bad_input(input, "already has RSA cells (/rsa); adapt the chip as programmed");
-    const Model& pretrained = chip.model.model;
+    // The model as programmed: R-V-W and replace mode start from it, even once the chip's model
+    // part holds recalibrated batch-norm statistics.
+    const Model pretrained = chip.model.model;
+    if (recalibrate_bn && batch_norm_layers(pretrained).empty()) {
+      throw bad_input(input, "chip's model (" + pretrained.spec() + ") has no batch-norm layer to recalibrate");
+    }
     auto [train_set, val] = data.load_train();
     if (pretrained.input_shape() != train_set.shape || pretrained.classes() != train_set.classes) {
       throw bad_input(input, "chip's model takes " + pretrained.input_shape().str() + " inputs and " +
@@ -75,20 +90,55 @@ int main(int argc, char** argv) {
     rec.init_std_fraction = init_std;
     rec.options = o;
     rec.time = {chip.chip.device.t_mvm_s, chip.chip.device.t_sram_s};
+    // Cells only in the tiles the chip placed: an unplaced tile has no crossbar beside which an
+    // RSA array could sit.
+    const auto placed = placed_tiles(chip.chip, layers);
+    const int sel_tile = tile > 0 ? tile : chip.chip.device.tile;
+    if (sel_tile != chip.chip.device.tile &&
+        std::any_of(placed.begin(), placed.end(), [](const auto& u) { return !u.empty(); })) {
+      throw Error("--tile " + std::to_string(sel_tile) + " differs from the chip's tile " +
+                  std::to_string(chip.chip.device.tile) + " and the chip leaves tiles unplaced; omit --tile");
+    }
     rec.state = init_rsa(pretrained,
-                         select_rsa(pretrained, layers, density, parse_rsa_selection(selection), tool.seed,
-                                    tile > 0 ? tile : chip.chip.device.tile),
+                         select_rsa(pretrained, layers, density, parse_rsa_selection(selection), tool.seed, sel_tile,
+                                    placed),
                          parse_rsa_mode(mode), init_std, bits, tool.seed);
+    if (rec.state.cells() == 0) {
+      o.epochs = 0;  // nothing to train: no steps, no modeled time
+      rec.options.epochs = 0;
+    }
     Model rram = read_back_weights(chip.chip, pretrained);
     // An ADC (--adc-bits) reads the RRAM alone: calibrated before adaptation, RSA added after it.
     const Tensor adc_calibration = chip.chip.device.adc_bits > 0 ? adc_calibration_batch(train_set) : Tensor();
     attach_adc(rram, chip.chip, adc_calibration);
     std::size_t weights = 0;
     for (const LayerChip& lc : chip.chip.layers) weights += lc.size();
+    const std::size_t placed_weights = rec.state.selection.placed();
+    const double cells_percent = placed_weights ? 100.0 * rec.state.cells() / placed_weights : 0.0;
     const double before = evaluate(rram, test).accuracy;
-    cli::info(std::to_string(rec.state.cells()) + " RSA cells (" + std::to_string(100.0 * rec.state.cells() / weights) +
-              "% of " + std::to_string(weights) + " weights), " + std::to_string(rec.state.sram_bytes()) +
-              " SRAM bytes; test accuracy before " + std::to_string(before));
+    cli::info(std::to_string(rec.state.cells()) + " RSA cells (" + std::to_string(cells_percent) + "% of " +
+              std::to_string(placed_weights) + " placed weight positions, " + std::to_string(weights) +
+              " in all), " + std::to_string(rec.state.sram_bytes()) + " SRAM bytes; test accuracy before " +
+              std::to_string(before));
+    Json bn_json;  // null unless recalibrated
+    double bn_accuracy = before;
+    if (recalibrate_bn) {
+      BnRecalibrationOptions bo;
+      bo.limit = bn_images;
+      rec.bn_recalibration = recalibrate_batch_norm(rram, train_set, layers, rec.time.t_mvm_s, bo);
+      copy_batch_norm_statistics(rram, chip.model.model);
+      bn_accuracy = evaluate(rram, test).accuracy;
+      const BnRecalibrationReport& b = *rec.bn_recalibration;
+      cli::info("batch norm recalibrated on the chip (" + std::to_string(b.layers) + " layers, " +
+                std::to_string(b.images) + " images, modeled " + std::to_string(b.time_s) + " s): test accuracy " +
+                std::to_string(before) + " -> " + std::to_string(bn_accuracy));
+      bn_json = Json::object()
+                    .set("images", b.images)
+                    .set("layers", b.layers)
+                    .set("reads_per_image", b.reads_per_image)
+                    .set("time_s", b.time_s)
+                    .set("accuracy", bn_accuracy);
+    }
     cli::Progress progress("adapting", static_cast<std::size_t>(steps_per_epoch(train_set.size(), o.batch)) *
                                            static_cast<std::size_t>(o.epochs));
     rec.report = adapt_rsa(rram, rec.state, train_set, val, o, rec.time, [&](long step, long, double loss) {
@@ -108,7 +158,10 @@ int main(int argc, char** argv) {
     Json j = Json::object();
     j.set("file", output).set("dataset", data.dataset).set("mode", mode).set("selection", selection);
     j.set("density", density).set("bits", bits).set("cells", rec.state.cells()).set("weights", weights);
-    j.set("cells_percent", 100.0 * rec.state.cells() / weights).set("sram_bytes", rec.state.sram_bytes());
+    j.set("placed_weights", placed_weights).set("cells_percent_of_placed", cells_percent);
+    j.set("sram_bytes", rec.state.sram_bytes());
+    j.set("bn_recalibrated_accuracy", recalibrate_bn ? Json(bn_accuracy) : Json()).set("bn_recalibration", bn_json);
+    j.set("total_time_s", rec.report.time_s + (rec.bn_recalibration ? rec.bn_recalibration->time_s : 0.0));
     j.set("accuracy_before", before).set("accuracy_after", after).set("test_samples", test.size());
     j.set("time_s", rec.report.time_s).set("steps", rec.report.steps).set("step_time_s", rec.report.step_seconds);
     j.set("reads_per_sample", rec.report.reads_per_sample);
@@ -148,9 +201,14 @@ int main(int argc, char** argv) {
     if (tool.json) {
       std::cout << j.dump() << std::endl;
     } else if (output != "-") {
-      std::printf("%s: %zu RSA cells (%.3f%%), %zu SRAM bytes, test accuracy %.4f -> %.4f, modeled time %.6g s\n",
-                  output.c_str(), rec.state.cells(), 100.0 * rec.state.cells() / weights, rec.state.sram_bytes(),
-                  before, after, rec.report.time_s);
+      std::printf("%s: %zu RSA cells (%.3f%% of placed weights), %zu SRAM bytes, test accuracy %.4f -> %.4f, "
+                  "modeled time %.6g s\n",
+                  output.c_str(), rec.state.cells(), cells_percent, rec.state.sram_bytes(), before, after,
+                  rec.report.time_s);
+      if (rec.bn_recalibration) {
+        std::printf("%s: batch norm recalibrated on the chip: test accuracy %.4f -> %.4f (before RSA), modeled time %.6g s\n",
+                    output.c_str(), before, bn_accuracy, rec.bn_recalibration->time_s);
+      }
     }
   });
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "nnc/device/chip.hpp"
 #include "nnc/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
@@ -167,6 +168,23 @@ std::size_t RsaSelection::cells() const {
   return n;
 }
 
+std::size_t RsaSelection::placed() const {
+  std::size_t n = 0;
+  for (const auto& l : layers) n += l.placed;
+  return n;
+}
+
+std::vector<std::vector<std::uint8_t>> placed_tiles(const ChipState& chip, const std::vector<int>& layers) {
+  std::vector<std::vector<std::uint8_t>> out;
+  for (int li : layers) {
+    const LayerChip* lc = chip.find(li);
+    if (!lc) throw Error("layer " + std::to_string(li) + " is not mapped on the chip, so it has no RSA cells");
+    const bool all = std::all_of(lc->tile_used.begin(), lc->tile_used.end(), [](std::uint8_t u) { return u != 0; });
+    out.push_back(all ? std::vector<std::uint8_t>{} : lc->tile_used);
+  }
+  return out;
+}
+
 std::vector<int> mapped_layers(const Model& m) {
   std::vector<int> out;
   for (std::size_t i = 0; i < m.layers().size(); ++i) {
@@ -176,17 +194,22 @@ std::vector<int> mapped_layers(const Model& m) {
 }
 
 RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double density, RsaSelectionKind kind,
-                        std::uint64_t seed, int tile) {
+                        std::uint64_t seed, int tile, const std::vector<std::vector<std::uint8_t>>& tile_used) {
   if (!(density >= 0 && density <= 1)) {
     throw Error("RSA density must be in [0, 1], found " + std::to_string(density), ErrorKind::bad_input);
   }
   if (tile < 1) throw Error("RSA tile must be at least 1, found " + std::to_string(tile), ErrorKind::bad_input);
+  if (!tile_used.empty() && tile_used.size() != layers.size()) {
+    throw Error("RSA selection: placed tiles given for " + std::to_string(tile_used.size()) + " layers, " +
+                std::to_string(layers.size()) + " layers listed");
+  }
   RsaSelection sel;
   sel.kind = kind;
   sel.density = density;
   sel.tile = tile;
   sel.seed = seed;
-  for (int li : layers) {
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const int li = layers[k];
     const Layer& l = layer_at(m, li);
     weight_of(l);  // throws for a layer that is not mapped
     const auto W = crossbar_matrix(l);
@@ -195,10 +218,21 @@ RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double d
     out.rows = static_cast<int>(W.rows());
     out.cols = static_cast<int>(W.cols());
     const int tr = (out.rows + tile - 1) / tile, tc = (out.cols + tile - 1) / tile;
+    const std::vector<std::uint8_t>* used = tile_used.empty() || tile_used[k].empty() ? nullptr : &tile_used[k];
+    if (used && used->size() != static_cast<std::size_t>(tr) * static_cast<std::size_t>(tc)) {
+      throw Error("RSA selection: layer " + std::to_string(li) + " has " + std::to_string(used->size()) +
+                      " placed-tile flags, its " + std::to_string(out.rows) + "x" + std::to_string(out.cols) +
+                      " matrix cut into " + std::to_string(tile) + "x" + std::to_string(tile) + " tiles has " +
+                      std::to_string(tr * tc) + " tiles (select with the chip's tile size)");
+    }
     for (int a = 0; a < tr; ++a) {
       for (int b = 0; b < tc; ++b) {
+        if (used && !(*used)[static_cast<std::size_t>(a) * static_cast<std::size_t>(tc) + static_cast<std::size_t>(b)]) {
+          continue;
+        }
         const int r0 = a * tile, c0 = b * tile;
         const int r = std::min(tile, out.rows - r0), c = std::min(tile, out.cols - c0);
+        out.placed += static_cast<std::size_t>(r) * static_cast<std::size_t>(c);
         Rng rng(seed, {static_cast<std::uint64_t>(li), static_cast<std::uint64_t>(a) * tc + b});
         const std::size_t n = rsa_cells_for(r, c, density);
         const auto cells = kind == RsaSelectionKind::balanced ? balanced_tile_cells(r, c, n, rng)
@@ -295,7 +329,8 @@ void apply_rsa(Model& m, const RsaState& s) {
 
 double crossbar_reads_per_sample(const Model& m, const std::vector<int>& layers) {
   double reads = 0;
-  for (int li : layers) {
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const int li = layers[k];
     const Layer& l = layer_at(m, li);
     weight_of(l);
     reads += l.type() == "conv" ? static_cast<double>(l.output_shape().h) * l.output_shape().w : 1.0;

@@ -8,14 +8,18 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "nnc/algo/bn_recalibrate.hpp"
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/rng.hpp"
 
 namespace nnc {
+
+struct ChipState;
 
 enum class RsaMode { additive, replace };
 enum class RsaSelectionKind { balanced, random };
@@ -49,6 +53,7 @@ struct RsaLayerCells {
   int layer = 0;                     // index in Model::layers()
   int rows = 0, cols = 0;            // the crossbar matrix
   std::vector<std::uint32_t> index;  // flat row + col*rows, sorted ascending, no duplicates
+  std::size_t placed = 0;            // weight positions in the placed tiles (rows * cols if all are)
 };
 
 struct RsaSelection {
@@ -58,14 +63,25 @@ struct RsaSelection {
   std::uint64_t seed = 1;
   std::vector<RsaLayerCells> layers;  // one per selected mapped layer, in model order
   std::size_t cells() const;
+  std::size_t placed() const;  // weight positions in placed tiles, all layers
 };
 
 // Selects cells in each listed layer (conv or dense; throws Error otherwise), tile by tile
 // (tiles of `tile` x `tile` weight positions, edge tiles smaller), each tile from
 // Rng(seed, {layer, tile_index}) with tile_index = tile_row * tile_cols + tile_col.
 // density in [0, 1].
+// tile_used (empty, or parallel to `layers`; an empty entry means every tile of that layer):
+// per tile of the `tile` grid, 0 if the chip did not place it. An unplaced tile has no
+// crossbar, so it gets no RSA cell and no random draw; the other tiles' cells are the same
+// as with every tile placed. Throws Error if an entry does not have one flag per tile.
 RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double density,
-                        RsaSelectionKind kind, std::uint64_t seed, int tile = 128);
+                        RsaSelectionKind kind, std::uint64_t seed, int tile = 128,
+                        const std::vector<std::vector<std::uint8_t>>& tile_used = {});
+
+// The chip's placed tiles of each listed layer, for select_rsa: an empty entry where every
+// tile of the layer is placed (so any selection tile works there), else the chip's tile_used
+// (row-major over its tile grid). Throws Error if a layer is not mapped on the chip.
+std::vector<std::vector<std::uint8_t>> placed_tiles(const ChipState& chip, const std::vector<int>& layers);
 
 // The mapped (conv and dense) layer indices of m.
 std::vector<int> mapped_layers(const Model& m);
@@ -164,6 +180,9 @@ struct RsaRecord {
   RsaTrainOptions options;
   RsaTimeModel time;
   RsaReport report;
+  // Set when the batch-norm statistics of the chip's model part were recalibrated on the chip
+  // (before RSA training, which then ran with them frozen).
+  std::optional<BnRecalibrationReport> bn_recalibration;
 };
 
 }  // namespace nnc

@@ -48,6 +48,7 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
       h5::write_attr(lg, "matrix", std::vector<std::int64_t>{l.rows, l.cols});
       h5::write_attr(lg, "step", s.values[i].step);
       h5::write_attr(lg, "sram_bytes", static_cast<std::int64_t>(s.layer_sram_bytes(i)));
+      h5::write_attr(lg, "placed_positions", static_cast<std::int64_t>(l.placed));
       std::vector<std::int32_t> row, col;
       for (std::uint32_t idx : l.index) {
         row.push_back(static_cast<std::int32_t>(idx % static_cast<std::uint32_t>(l.rows)));
@@ -71,6 +72,14 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
       epochs.insert(epochs.end(), {static_cast<double>(e.epoch), e.train_loss, e.train_accuracy});
     }
     h5::write_dataset(hg, "epochs", {rec.report.epochs.size(), 3}, epochs.data());
+  }
+  if (rec.bn_recalibration) {
+    const BnRecalibrationReport& b = *rec.bn_recalibration;
+    h5::Id bg = h5::create_group(g, "bn_recalibration");
+    h5::write_attr(bg, "images", static_cast<std::int64_t>(b.images));
+    h5::write_attr(bg, "layers", static_cast<std::int64_t>(b.layers));
+    h5::write_attr(bg, "reads_per_image", b.reads_per_image);
+    h5::write_attr(bg, "time_s", b.time_s);
   }
 }
 
@@ -126,6 +135,15 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
     RsaLayerValues vals;
     vals.value = h5::read_dataset<float>(r, lg, "value", n);
     vals.step = h5::read_attr_double(r, lg, "step");
+    // Files written before RSA skipped unplaced tiles put cells in every tile.
+    cells.placed = static_cast<std::size_t>(cells.rows) * static_cast<std::size_t>(cells.cols);
+    if (h5::has_attr(lg, "placed_positions")) {
+      const std::int64_t p = h5::read_attr_int(r, lg, "placed_positions");
+      if (p < 0 || static_cast<std::size_t>(p) > cells.placed) {
+        throw r.error(where, "placed_positions outside [0, rows * cols]");
+      }
+      cells.placed = static_cast<std::size_t>(p);
+    }
     for (std::size_t k = 0; k < row.size(); ++k) {
       if (row[k] < 0 || row[k] >= cells.rows || col[k] < 0 || col[k] >= cells.cols) {
         throw r.error(where, "a cell outside the layer's " + std::to_string(cells.rows) + " x " +
@@ -152,6 +170,17 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
   if (d.size() != 2 || d[1] != 3) throw r.error("/rsa/history/epochs", "expected N x 3");
   for (std::size_t i = 0; i + 2 < epochs.size(); i += 3) {
     rec.report.epochs.push_back({static_cast<int>(epochs[i]), epochs[i + 1], epochs[i + 2]});
+  }
+  if (h5::exists(g, "bn_recalibration")) {
+    h5::Id bg = h5::open_group(r, g, "bn_recalibration");
+    BnRecalibrationReport b;
+    const std::int64_t images = h5::read_attr_int(r, bg, "images"), layers = h5::read_attr_int(r, bg, "layers");
+    if (images < 0 || layers < 0) throw r.error("/rsa/bn_recalibration", "negative images or layers");
+    b.images = static_cast<std::size_t>(images);
+    b.layers = static_cast<int>(layers);
+    b.reads_per_image = h5::read_attr_double(r, bg, "reads_per_image");
+    b.time_s = h5::read_attr_double(r, bg, "time_s");
+    rec.bn_recalibration = b;
   }
   return rec;
 }
