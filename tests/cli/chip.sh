@@ -56,6 +56,30 @@ for key in g_on_siemens t_write_s sf0 sf1 levels_used tiles_used; do
   grep -q "\"$key\"" "$WORK/info.json" || fail "nnc-info --json lacks $key"
 done
 
+# ADC resolution of column sums (--adc-bits): kept in the chip file and shown by nnc-info; off
+# (0) is exactly the plain chip; 16 bits on an ideal chip still compute what the model does;
+# the same result whatever --threads; RSA trains through it.
+nnc-eval "$M" --dataset mnist --chips 3 --sigma 0.3 --seed 5 --adc-bits 0 --json >"$WORK/mc0.json"
+[ "$(json_get accuracy <"$WORK/mc0.json")" = "$(json_get accuracy <"$WORK/mc.json")" ] ||
+  fail "--adc-bits 0 changed the Monte Carlo accuracy"
+nnc-program-rram "$M" -o "$WORK/adc.h5" --sigma 0.1 --tile 32 --seed 3 --adc-bits 4 --quiet
+nnc-info "$WORK/adc.h5" >"$WORK/adc-info.txt"
+grep -q "ADC 4 bits" "$WORK/adc-info.txt" || fail "nnc-info does not show the ADC: $(cat "$WORK/adc-info.txt")"
+nnc-info "$WORK/adc.h5" --json >"$WORK/adc-info.json"
+grep -q '"adc_bits": 4' "$WORK/adc-info.json" || fail "nnc-info --json lacks adc_bits 4"
+grep -q "ADC off" "$WORK/info.txt" || fail "nnc-info does not show the ADC off"
+a1=$(nnc-eval "$WORK/adc.h5" --dataset mnist --json --threads 1 | json_get accuracy)
+a2=$(nnc-eval "$WORK/adc.h5" --dataset mnist --json --threads 2 | json_get accuracy)
+[ -n "$a1" ] && [ "$a1" = "$a2" ] || fail "ADC chip accuracy depends on --threads: $a1 vs $a2"
+nnc-program-rram "$M" -o "$WORK/ideal16.h5" --sigma 0 --p-sf0 0 --p-sf1 0 --levels 4096 --adc-bits 16 --quiet
+i16=$(nnc-eval "$WORK/ideal16.h5" --dataset mnist --json | json_get accuracy)
+awk -v a="$m_acc" -v b="$i16" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.011) }' ||
+  fail "ideal chip with a 16-bit ADC: accuracy $i16, the model's $m_acc"
+nnc-rsa-adapt "$WORK/adc.h5" --dataset mnist --density 0.05 --epochs 1 --limit-train 200 --limit-test 200 $VAL \
+  -o "$WORK/adc-rsa.h5" --quiet
+ar=$(nnc-eval "$WORK/adc-rsa.h5" --dataset mnist --json | json_get accuracy)
+awk -v a="$ar" 'BEGIN { exit !(a > 0 && a <= 1) }' || fail "RSA through an ADC: accuracy '$ar'"
+
 # Bad inputs: one clear line, non-zero exit, no output.
 bad() {
   local code=$1 pattern=$2; shift 2
@@ -76,6 +100,9 @@ bad 1 "tile" nnc-program-rram "$M" -o "$WORK/out.h5" --tile 0
 bad 1 "w-scale" nnc-program-rram "$M" -o "$WORK/out.h5" --w-scale p0
 bad 1 "levels" nnc-eval "$M" --dataset mnist --chips 2 --levels 1
 bad 1 "need --chips" nnc-eval "$M" --dataset mnist --sigma 0.3
+bad 1 "adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 1
+bad 1 "adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 17
+bad 1 "adc-bits" nnc-eval "$M" --dataset mnist --chips 2 --adc-bits -2
 # A chip whose model part does not match its conductance arrays: a chip of a 4-filter model with
 # its last layer digital, given the last layer's arrays from a chip of a 5-filter model.
 nnc-train --arch c5k5,mp2,flat,fc10 --dataset mnist --epochs 1 --limit-train 200 $VAL --quiet -o "$WORK/m5.h5"
