@@ -56,11 +56,12 @@ int main(int argc, char** argv) {
   app.add_option("--limit-test", limit_test, "report test accuracy on the first N test images (0 = all)");
   app.add_flag("--compare-rvw", compare_rvw,
                "also program the same chip (its seed and device) with read-verify-write and report its accuracy and time");
-  app.add_flag("--recalibrate-bn", recalibrate_bn,
+  auto* recal_flag = app.add_flag("--recalibrate-bn", recalibrate_bn,
                "first re-estimate every batch-norm layer's running statistics from the training images on the chip "
                "(read-back weights, faults included) and keep them in the output's model part; RSA then trains with "
                "them frozen (--density 0: recalibration alone)");
-  app.add_option("--bn-images", bn_images, "--recalibrate-bn: use the first N training images (0 = all)");
+  app.add_option("--bn-images", bn_images, "--recalibrate-bn: use the first N training images (0 = all)")
+      ->needs(recal_flag);
   tool.add_json_flag("print the report as one JSON object on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {

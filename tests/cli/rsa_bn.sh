@@ -60,5 +60,6 @@ P="$WORK/p.h5"
 nnc-train --arch c4p1,relu,mp2,flat,fc10 --dataset cifar10 --epochs 1 $VAL --quiet -o "$P"
 nnc-program-rram "$P" -o "$WORK/pc.h5" --seed 3 --quiet
 expect_exit 2 "no batch-norm layer" nnc-rsa-adapt "$WORK/pc.h5" --dataset cifar10 $VAL --recalibrate-bn -o "$WORK/bad.h5"
+expect_exit 107 "recalibrate-bn" nnc-rsa-adapt "$C" --dataset cifar10 --bn-images 10 -o "$WORK/bad.h5"
 [ ! -e "$WORK/bad.h5" ] || fail "a failed run left an output file"
 echo "rsa_bn: ok"
