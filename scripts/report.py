@@ -272,6 +272,20 @@ if recs:
     out()
     out("Paper (Figure 7, p = 0.0001): L falls with theta while C stays high.")
     out()
+    prow = [(0.0001, r) for r in recs if r.get("theta") == 0.5]
+    for f in glob.glob(os.path.join(D, "sw", "p*.h5.jsonl")):
+        prow += [(float(os.path.basename(f)[1:-9]), r) for r in jsonl(f) if r.get("record") == "theta"]
+    if len(prow) > 1:
+        out("Rewiring probability p (Small-World seed 1, pruned at theta 0.5, fine-tuned): locality against tiles.")
+        out()
+        out("| p | params | test accuracy | tiles | tile links | clustering | path length | small-world sigma |")
+        out("|---|---|---|---|---|---|---|---|")
+        for p, r in sorted(prow, key=lambda x: x[0]):
+            out(f"| {p:g} | {r.get('params')} | {pct(r.get('test_accuracy'))} | {r.get('tiles')} | {r.get('tile_links')} | "
+                f"{r.get('clustering', 0):.3f} | {r.get('path_length', 0):.2f} | {r.get('small_world_sigma', 0):.2f} |")
+        out()
+        out("Command (p = 0.01): " + cmd(os.path.join(D, "sw", "p0.01.h5")))
+        out()
 
 # ---- fig9 ---------------------------------------------------------------------------------
 out("## Continuous Growth and Pruning (the paper's Figure 9)")
