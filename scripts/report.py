@@ -290,7 +290,11 @@ if recs:
 # ---- fig9 ---------------------------------------------------------------------------------
 out("## Continuous Growth and Pruning (the paper's Figure 9)")
 out()
-out("| dataset | widths (template) | widths learned (end) | params seed / peak / end | test accuracy | baseline accuracy | baseline params |")
+out("Widths are (conv1, conv2, fc1) of the LeNet-5 template; the output layer keeps 10. Accuracy: validation")
+out("at seed and peak, test at the end; FLOPs per sample; the baseline is the full-width template trained")
+out("with the same epochs, data and learning rate.")
+out()
+out("| dataset | stage | widths | val / test accuracy | params | FLOPs | stopped by |")
 out("|---|---|---|---|---|---|---|")
 widths = {}
 for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5.json"))):
@@ -299,12 +303,18 @@ for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5.json"))):
     if not j:
         continue
     base = load(os.path.join(OUT, "cgap", f"{ds}-base.eval.json")) or {}
-    mine = load(os.path.join(OUT, "cgap", f"{ds}-cgap.eval.json")) or {}
-    end, peak, seed = j.get("end", {}), j.get("peak", {}), j.get("seed_stats", j.get("seed", {}))
-    seed_params = seed.get("params", "?") if isinstance(seed, dict) else "?"
+    seed, peak, end = j.get("seed", {}), j.get("peak", {}), j.get("end", {})
     widths[ds] = end.get("widths", [])
-    out(f"| {ds} | {j.get('template_widths')} | {end.get('widths')} | {seed_params} / {peak.get('params', '?')} / "
-        f"{end.get('params', '?')} | {pct(mine.get('accuracy'))} | {pct(base.get('accuracy'))} | {base.get('params', '?')} |")
+    out(f"| {ds} | seed | {seed.get('widths')} | {pct(seed.get('val_accuracy'))} | {seed.get('params', 0):,} | {seed.get('flops', 0):,} | |")
+    out(f"| {ds} | peak (epoch {peak.get('epoch')}) | {peak.get('widths')} | {pct(peak.get('val_accuracy'))} | {peak.get('params', 0):,} "
+        f"| {peak.get('flops', 0):,} | growth: {j.get('growth_stop')} |")
+    out(f"| {ds} | end (epoch {end.get('epoch')}) | {end.get('widths')} | {pct(end.get('val_accuracy'))} / {pct(end.get('test_accuracy'))} "
+        f"| {end.get('params', 0):,} ({100 * end.get('params', 0) / max(j.get('template_params', 1), 1):.1f}%) "
+        f"| {end.get('flops', 0):,} ({100 * end.get('flops', 0) / max(j.get('template_flops', 1), 1):.1f}%) | pruning: {j.get('prune_stop')} |")
+    if base:
+        gap = 100 * (base.get("accuracy", 0) - end.get("test_accuracy", 0))
+        out(f"| {ds} | full-width baseline | template | test {pct(base.get('accuracy'))} (CGaP {gap:+.2f} points below) "
+            f"| {base.get('nonzero_params', base.get('params', 0)):,} | {j.get('template_flops', 0):,} | |")
 out()
 if widths:
     out("Command: " + cmd(sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5")))[0]))
