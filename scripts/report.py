@@ -306,9 +306,9 @@ for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5.json"))):
     seed, peak, end = j.get("seed", {}), j.get("peak", {}), j.get("end", {})
     widths[ds] = end.get("widths", [])
     out(f"| {ds} | seed | {seed.get('widths')} | {pct(seed.get('val_accuracy'))} | {seed.get('params', 0):,} | {seed.get('flops', 0):,} | |")
-    out(f"| {ds} | peak (epoch {peak.get('epoch')}) | {peak.get('widths')} | {pct(peak.get('val_accuracy'))} | {peak.get('params', 0):,} "
+    out(f"| {ds} | peak (epoch {peak.get('epoch', 0):.2f}) | {peak.get('widths')} | {pct(peak.get('val_accuracy'))} | {peak.get('params', 0):,} "
         f"| {peak.get('flops', 0):,} | growth: {j.get('growth_stop')} |")
-    out(f"| {ds} | end (epoch {end.get('epoch')}) | {end.get('widths')} | {pct(end.get('val_accuracy'))} / {pct(end.get('test_accuracy'))} "
+    out(f"| {ds} | end (epoch {end.get('epoch', 0):.2f}) | {end.get('widths')} | {pct(end.get('val_accuracy'))} / {pct(end.get('test_accuracy'))} "
         f"| {end.get('params', 0):,} ({100 * end.get('params', 0) / max(j.get('template_params', 1), 1):.1f}%) "
         f"| {end.get('flops', 0):,} ({100 * end.get('flops', 0) / max(j.get('template_flops', 1), 1):.1f}%) | pruning: {j.get('prune_stop')} |")
     if base:
