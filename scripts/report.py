@@ -177,7 +177,7 @@ def rsa_tables(d, ideal_acc):
     out("Variant: additive (default), replace (--mode replace), random (--selection random), "
         "bnr (batch-norm statistics recalibrated on the chip).")
     out()
-    out("| sigma | variant | density | chips | before | after | ideal - after (points) | cells (% of placed weights) | SRAM bytes | modeled RSA time |")
+    out("| sigma | variant | density | chips | before | after | ideal - after (points) | cells (% of placed weights) | SRAM bytes | modeled time (RSA + BN recalibration) |")
     out("|---|---|---|---|---|---|---|---|---|---|")
     for key in sorted(groups):
         g = groups[key]
@@ -186,7 +186,7 @@ def rsa_tables(d, ideal_acc):
         avg = lambda k: statistics.mean(j.get(k, 0) for j in g)
         out(f"| {key[0]} | {key[1]} | {100 * key[2]:g}% | {len(g)} | {mean_sd([j.get('accuracy_before') for j in g])} "
             f"| {mean_sd([j.get('accuracy_after') for j in g])} | {gap} | {avg('cells'):.0f} ({avg('cells_percent_of_placed') or avg('cells_percent'):.2f}%) "
-            f"| {avg('sram_bytes'):.0f} | {avg('time_s'):.3g} s |")
+            f"| {avg('sram_bytes'):.0f} | {statistics.mean(j.get('total_time_s', j.get('time_s', 0)) for j in g):.3g} s |")
     out()
     rvw = [(n, j) for n, j in sorted(files.items()) if "rvw" in j]
     if rvw:
