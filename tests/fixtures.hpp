@@ -4,7 +4,9 @@
 
 #include "nnc/data/dataset.hpp"
 #include "nnc/error.hpp"
+#include "nnc/nn/model.hpp"
 #include "nnc/nn/rng.hpp"
+#include "nnc/nn/train.hpp"
 
 namespace nnc::test {
 
@@ -35,6 +37,20 @@ inline Tensor random_tensor(int n, Shape s, std::uint64_t seed, double lo = -1, 
   Rng rng(seed);
   for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<Real>(lo + (hi - lo) * rng.uniform());
   return t;
+}
+
+// A model of `spec` initialized with `seed` and trained `epochs` epochs on `tr` (batch 16,
+// lr 0.05; `val` may be empty), for tests that need a trained network.
+inline Model trained_model(const char* spec, const Dataset& tr, const Dataset& val, std::uint64_t seed, int epochs) {
+  Model m(spec, tr.shape, tr.classes);
+  m.init(seed);
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch = 16;
+  o.schedule.lr = 0.05;
+  TrainState st;
+  train(m, tr, val, o, st);
+  return m;
 }
 
 // The message of the nnc::Error that f throws ("" if it throws none).

@@ -21,17 +21,7 @@ namespace {
 // Batch norm after a conv and after a dense layer: layer indices 1 and 6.
 const char* kBnSpec = "c6k3,bn,relu,mp2,flat,fc24,bn,relu,fc4";
 
-Model trained_bn_model(const Dataset& tr) {
-  Model m(kBnSpec, tr.shape, tr.classes);
-  m.init(5);
-  TrainOptions o;
-  o.epochs = 2;
-  o.batch = 16;
-  o.schedule.lr = 0.05;
-  TrainState st;
-  train(m, tr, Dataset{}, o, st);
-  return m;
-}
+Model trained_bn_model(const Dataset& tr) { return test::trained_model(kBnSpec, tr, Dataset{}, 5, 2); }
 
 BatchNorm& bn_at(Model& m, int i) { return dynamic_cast<BatchNorm&>(*m.layers()[static_cast<std::size_t>(i)]); }
 

@@ -43,17 +43,7 @@ void check_cells(const std::vector<RsaCell>& cells, int r, int c, std::size_t n,
 
 const char* kSpec = "c6k3,bn,relu,mp2,flat,fc24,relu,fc4";
 
-Model trained_model(const Dataset& tr, const Dataset& val) {
-  Model m(kSpec, tr.shape, tr.classes);
-  m.init(3);
-  TrainOptions o;
-  o.epochs = 3;
-  o.batch = 16;
-  o.schedule.lr = 0.05;
-  TrainState st;
-  train(m, tr, val, o, st);
-  return m;
-}
+Model trained_model(const Dataset& tr, const Dataset& val) { return test::trained_model(kSpec, tr, val, 3, 3); }
 
 // A chip-like copy of m: in each mapped layer, each weight is zeroed with probability p0 (stuck
 // at HRS) or set to +-max|w| with probability p1 (stuck at LRS), and the rest get lognormal
