@@ -288,37 +288,76 @@ if recs:
         out()
 
 # ---- fig9 ---------------------------------------------------------------------------------
+def cgap_runs():
+    """(dataset, arch, seed) -> (CGaP record, baseline eval) for every CGaP run under OUT/cgap."""
+    runs = {}
+    for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*.h5.json"))):
+        name = os.path.basename(f)[: -len(".h5.json")]
+        if "-cgap" not in name:
+            continue
+        parts = name.split("-")
+        seed = int(parts[-1][1:]) if parts[-1][:1] == "s" and parts[-1][1:].isdigit() else 1
+        arch = "cnn9" if "-cnn9-" in name else "lenet5"
+        ds = name.split("-cnn9")[0].split("-cgap")[0]
+        j = load(f)
+        if j:
+            runs[(ds, arch, seed)] = (j, load(os.path.join(OUT, "cgap", name.replace("-cgap", "-base") + ".eval.json")))
+    return runs
+
+
 out("## Continuous Growth and Pruning (the paper's Figure 9)")
 out()
-out("Widths are (conv1, conv2, fc1) of the LeNet-5 template; the output layer keeps 10. Accuracy: validation")
-out("at seed and peak, test at the end; FLOPs per sample; the baseline is the full-width template trained")
-out("with the same epochs, data and learning rate.")
+out("Widths are the template's conv and dense layers in order (LeNet-5: conv1, conv2, fc1); the output")
+out("layer keeps 10. Accuracy: validation at seed and peak, test at the end; FLOPs per sample; the")
+out("baseline is the full-width template trained with the same seed, epochs, data and learning rate.")
 out()
-out("| dataset | stage | widths | val / test accuracy | params | FLOPs | stopped by |")
-out("|---|---|---|---|---|---|---|")
+out("| dataset | template | stage | widths | val / test accuracy | params | FLOPs | stopped by |")
+out("|---|---|---|---|---|---|---|---|")
+runs = cgap_runs()
 widths = {}
-for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5.json"))):
-    j = load(f)
-    ds = os.path.basename(f).split("-cgap")[0]
-    if not j:
+for (ds, arch, seed), (j, base) in runs.items():
+    if seed != 1:
         continue
-    base = load(os.path.join(OUT, "cgap", f"{ds}-base.eval.json")) or {}
-    seed, peak, end = j.get("seed", {}), j.get("peak", {}), j.get("end", {})
-    widths[ds] = end.get("widths", [])
-    out(f"| {ds} | seed | {seed.get('widths')} | {pct(seed.get('val_accuracy'))} | {seed.get('params', 0):,} | {seed.get('flops', 0):,} | |")
-    out(f"| {ds} | peak (epoch {peak.get('epoch', 0):.2f}) | {peak.get('widths')} | {pct(peak.get('val_accuracy'))} | {peak.get('params', 0):,} "
-        f"| {peak.get('flops', 0):,} | growth: {j.get('growth_stop')} |")
-    out(f"| {ds} | end (epoch {end.get('epoch', 0):.2f}) | {end.get('widths')} | {pct(end.get('val_accuracy'))} / {pct(end.get('test_accuracy'))} "
+    st, peak, end = j.get("seed", {}), j.get("peak", {}), j.get("end", {})
+    if arch == "lenet5":
+        widths[ds] = end.get("widths", [])
+    out(f"| {ds} | {arch} | seed | {st.get('widths')} | {pct(st.get('val_accuracy'))} | {st.get('params', 0):,} | {st.get('flops', 0):,} | |")
+    out(f"| {ds} | {arch} | peak (epoch {peak.get('epoch', 0):.2f}) | {peak.get('widths')} | {pct(peak.get('val_accuracy'))} "
+        f"| {peak.get('params', 0):,} | {peak.get('flops', 0):,} | growth: {j.get('growth_stop')} |")
+    out(f"| {ds} | {arch} | end (epoch {end.get('epoch', 0):.2f}) | {end.get('widths')} | {pct(end.get('val_accuracy'))} / {pct(end.get('test_accuracy'))} "
         f"| {end.get('params', 0):,} ({100 * end.get('params', 0) / max(j.get('template_params', 1), 1):.1f}%) "
         f"| {end.get('flops', 0):,} ({100 * end.get('flops', 0) / max(j.get('template_flops', 1), 1):.1f}%) | pruning: {j.get('prune_stop')} |")
     if base:
         gap = 100 * (base.get("accuracy", 0) - end.get("test_accuracy", 0))
-        out(f"| {ds} | full-width baseline | template | test {pct(base.get('accuracy'))} (CGaP {gap:+.2f} points below) "
+        out(f"| {ds} | {arch} | full-width baseline | template | test {pct(base.get('accuracy'))} (CGaP {gap:+.2f} points below) "
             f"| {base.get('nonzero_params', base.get('params', 0)):,} | {j.get('template_flops', 0):,} | |")
 out()
-if widths:
+if runs:
     out("Command: " + cmd(sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5")))[0]))
     out()
+    out("Every seed (goal: within 0.5 points of the baseline with at least 50% fewer parameters):")
+    out()
+    out("| dataset | template | seed | end widths | CGaP test | baseline test | points below | params | FLOPs | goal |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
+    for (ds, arch, seed), (j, base) in sorted(runs.items()):
+        end = j.get("end", {})
+        acc, ref = end.get("test_accuracy"), (base or {}).get("accuracy")
+        fp = end.get("params", 0) / max(j.get("template_params", 1), 1)
+        ff = end.get("flops", 0) / max(j.get("template_flops", 1), 1)
+        gap = None if acc is None or ref is None else 100 * (ref - acc)
+        goal = "n/a" if gap is None else ("met" if gap <= 0.5 and fp <= 0.5 else "not met")
+        out(f"| {ds} | {arch} | {seed} | {end.get('widths')} | {pct(acc)} | {pct(ref)} | "
+            f"{'n/a' if gap is None else f'{gap:+.2f}'} | {100 * fp:.1f}% | {100 * ff:.1f}% | {goal} |")
+        group = [(j2, b2) for (d2, a2, _), (j2, b2) in sorted(runs.items()) if (d2, a2) == (ds, arch)]
+        if len(group) > 1 and (j, base) == group[-1]:
+            accs = [g.get("end", {}).get("test_accuracy") for g, _ in group]
+            refs = [(b or {}).get("accuracy") for _, b in group]
+            gaps = [100 * (r - a) for a, r in zip(accs, refs) if a is not None and r is not None]
+            fps = [g.get("end", {}).get("params", 0) / max(g.get("template_params", 1), 1) for g, _ in group]
+            out(f"| {ds} | {arch} | mean | | {mean_sd(accs)} | {mean_sd(refs)} | "
+                f"{f'{statistics.mean(gaps):+.2f}' if gaps else 'n/a'} | {100 * statistics.mean(fps):.1f}% | | |")
+    out()
+if widths:
     n = max(len(w) for w in widths.values())
     rows = [[f"layer{i}"] + [w[i] if i < len(w) else 0 for w in widths.values()] for i in range(n)]
     cols = " , ".join(f"'{{w}}' using {k + 2}:xtic(1) title '{ds}'" for k, ds in enumerate(widths))
