@@ -18,6 +18,36 @@
 
 using namespace nnc;
 
+// Programs the same chip (its seed and device) with read-verify-write and reports its accuracy,
+// pulses and modeled time, and when RSA's validation accuracy first reached R-V-W's.
+static Json compare_with_rvw(const ChipState& chip, const Model& pretrained, const Tensor& adc_calibration,
+                             const Dataset& test, const Dataset& val, std::size_t val_limit, const RsaReport& rsa) {
+  DeviceParams d = chip.device;
+  d.method = "rvw";
+  const ChipState rvw = program_chip(pretrained, d, chip.seed);
+  Model rvw_model = read_back_weights(rvw, pretrained);
+  attach_adc(rvw_model, rvw, adc_calibration);
+  const double rvw_test = evaluate(rvw_model, test).accuracy;
+  const double rvw_val = evaluate(rvw_model, val, val_limit).accuracy;
+  Json reach;
+  for (const RsaPoint& p : rsa.points) {
+    if (p.val_accuracy >= rvw_val) {
+      reach = Json(p.time_s);
+      break;
+    }
+  }
+  cli::info("R-V-W on the same chip: test accuracy " + std::to_string(rvw_test) + ", " + std::to_string(rvw.pulses()) +
+            " pulses, modeled " + std::to_string(rvw.time_s()) + " s");
+  return Json::object()
+      .set("accuracy", rvw_test)
+      .set("val_accuracy", rvw_val)
+      .set("pulses", static_cast<double>(rvw.pulses()))
+      .set("time_s", rvw.time_s())
+      .set("t_write_s", d.t_write_s)
+      .set("t_read_s", d.t_read_s)
+      .set("rsa_time_to_rvw_val_accuracy_s", reach);
+}
+
 int main(int argc, char** argv) {
   cli::Tool tool("nnc-rsa-adapt", "Repair a programmed RRAM chip with Random Sparse Adaptation (RSA cells trained, RRAM read-only).",
                  "nnc-rsa-adapt <chip.h5|-> --dataset <name> -o <chip.h5|-> [--density F] [--mode additive|replace] "
@@ -172,33 +202,7 @@ int main(int argc, char** argv) {
       points.push(Json::object().set("step", p.step).set("time_s", p.time_s).set("val_accuracy", p.val_accuracy));
     }
     j.set("points", points);
-    if (compare_rvw) {
-      DeviceParams d = chip.chip.device;
-      d.method = "rvw";
-      const ChipState rvw = program_chip(pretrained, d, chip.chip.seed);
-      Model rvw_model = read_back_weights(rvw, pretrained);
-      attach_adc(rvw_model, rvw, adc_calibration);
-      const double rvw_test = evaluate(rvw_model, test).accuracy;
-      const double rvw_val = evaluate(rvw_model, val, o.val_limit).accuracy;
-      // The first recorded point at which RSA's validation accuracy reaches R-V-W's.
-      Json reach;
-      for (const RsaPoint& p : rec.report.points) {
-        if (p.val_accuracy >= rvw_val) {
-          reach = Json(p.time_s);
-          break;
-        }
-      }
-      j.set("rvw", Json::object()
-                       .set("accuracy", rvw_test)
-                       .set("val_accuracy", rvw_val)
-                       .set("pulses", static_cast<double>(rvw.pulses()))
-                       .set("time_s", rvw.time_s())
-                       .set("t_write_s", d.t_write_s)
-                       .set("t_read_s", d.t_read_s)
-                       .set("rsa_time_to_rvw_val_accuracy_s", reach));
-      cli::info("R-V-W on the same chip: test accuracy " + std::to_string(rvw_test) + ", " +
-                std::to_string(rvw.pulses()) + " pulses, modeled " + std::to_string(rvw.time_s()) + " s");
-    }
+    if (compare_rvw) j.set("rvw", compare_with_rvw(chip.chip, pretrained, adc_calibration, test, val, o.val_limit, rec.report));
     if (tool.json) {
       std::cout << j.dump() << std::endl;
     } else if (output != "-") {

@@ -86,7 +86,7 @@ bad() {
   rm -f "$WORK/out.h5"
   expect_exit "$code" "$pattern" "$@"
   [ ! -e "$WORK/out.h5" ] || fail "output left behind by: $*"
-  ls "$WORK" | grep -q '\.tmp' && fail "temporary file left behind by: $*" || true
+  ls "$WORK" | contains '\.tmp' && fail "temporary file left behind by: $*" || true
 }
 bad 2 "expected a model" nnc-program-rram "$WORK/c.h5" -o "$WORK/out.h5"
 bad 2 "is a chip" nnc-eval "$WORK/c.h5" --dataset mnist --chips 2

@@ -26,5 +26,11 @@ expect_exit() {
   [ "$(grep -c . "$WORK/err")" -le 3 ] || fail "more than a few lines of errors from '$*': $(cat "$WORK/err")"
 }
 
-# json_get KEY: a top-level number from the JSON object on stdin.
-json_get() { grep -o "\"$1\": [-0-9.e+]*" | head -1 | awk '{print $2}'; }
+# cmd | contains PATTERN: stdin matches PATTERN (grep -E), read to the end first, so the writer
+# never meets a closed pipe (grep -q would exit at the first match and could SIGPIPE it).
+contains() { local text; text=$(cat); grep -q -E -- "$1" <<<"$text"; }
+
+# json_get KEY: a top-level number from the JSON object on stdin (its first occurrence).
+# No `| head` in these pipelines: under pipefail, a writer killed by SIGPIPE when head exits
+# early would fail the test at random.
+json_get() { grep -o "\"$1\": [-0-9.e+]*" | awk 'NR == 1 { print $2 }'; }

@@ -10,8 +10,8 @@ nnc-train --arch c4k3p1,bn,relu,mp2,flat,drop0.5,fc10 --dataset mnist --epochs 1
 nnc-export "$M" -o "$WORK/m.onnx" --quiet
 [ -s "$WORK/m.onnx" ] || fail "no ONNX file written"
 nnc-import "$WORK/m.onnx" -o "$WORK/back.h5" --arch-name small --quiet
-nnc-info "$WORK/back.h5" | grep -q "arch: small" || fail "--arch-name not recorded"
-nnc-info "$WORK/back.h5" | grep -q "onnx_opset: 13" || fail "opset not recorded"
+nnc-info "$WORK/back.h5" | contains "arch: small" || fail "--arch-name not recorded"
+nnc-info "$WORK/back.h5" | contains "onnx_opset: 13" || fail "opset not recorded"
 a=$(nnc-eval "$M" --dataset mnist --json | json_get accuracy)
 b=$(nnc-eval "$WORK/back.h5" --dataset mnist --json | json_get accuracy)
 [ "$a" = "$b" ] || fail "accuracy $a before export, $b after import"

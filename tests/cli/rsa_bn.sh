@@ -37,8 +37,8 @@ e=$(nnc-eval "$WORK/b.h5" --dataset cifar10 --json | json_get accuracy)
 awk -v a="$e" -v b="$bn" 'BEGIN { exit !(a == b) }' || fail "nnc-eval gives $e, nnc-rsa-adapt reported $bn"
 e0=$(nnc-eval "$C" --dataset cifar10 --json | json_get accuracy)
 awk -v a="$e0" -v b="$before" 'BEGIN { exit !(a == b) }' || fail "nnc-eval gives $e0 on the chip, adapt said $before"
-nnc-info "$WORK/b.h5" | grep -q "batch norm recalibrated on the chip" || fail "nnc-info does not show the recalibration"
-nnc-info "$WORK/b.h5" --json | grep -q '"bn_recalibration"' || fail "nnc-info --json does not show the recalibration"
+nnc-info "$WORK/b.h5" | contains "batch norm recalibrated on the chip" || fail "nnc-info does not show the recalibration"
+nnc-info "$WORK/b.h5" --json | contains '"bn_recalibration"' || fail "nnc-info --json does not show the recalibration"
 
 # With RSA: recalibrated first, RSA trained on top; the same bytes whatever --threads.
 nnc-rsa-adapt "$C" --dataset cifar10 $VAL --density 0.1 --epochs 1 --recalibrate-bn --bn-images 200 --threads 1 \
@@ -47,7 +47,7 @@ nnc-rsa-adapt "$C" --dataset cifar10 $VAL --density 0.1 --epochs 1 --recalibrate
   --quiet -o - >"$WORK/t2.h5"
 cmp -s "$WORK/t1.h5" "$WORK/t2.h5" || fail "recalibrated and adapted chip bytes depend on --threads"
 h5diff "$C" "$WORK/t1.h5" /chip /chip >/dev/null || fail "the RRAM state changed (with RSA)"
-h5dump -a /rsa/bn_recalibration/images "$WORK/t1.h5" | grep -q "200" || fail "--bn-images 200 not recorded"
+h5dump -a /rsa/bn_recalibration/images "$WORK/t1.h5" | contains "200" || fail "--bn-images 200 not recorded"
 h5diff "$WORK/b.h5" "$WORK/t1.h5" /model/layers/001/running_var /model/layers/001/running_var >/dev/null &&
   fail "--bn-images did not change the statistics"
 

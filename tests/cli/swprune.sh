@@ -10,7 +10,7 @@ SW="--arch $ARCH --dataset mnist $VAL --epochs 4 --lr 0.05 --finetune-epochs 1 -
 nnc-swprune $SW --theta-sweep 0.5,1,2 --tolerance 0.05 --json -o sw.h5 --quiet >sweep.jsonl
 [ "$(grep -c '"record": "theta"' sweep.jsonl)" -eq 3 ] || fail "expected 3 theta records: $(cat sweep.jsonl)"
 grep -q '"record": "unpruned"' sweep.jsonl || fail "no unpruned record"
-rec=$(grep '"record": "theta"' sweep.jsonl | head -1)
+rec=$(grep -m1 '"record": "theta"' sweep.jsonl)
 for key in L C live path_length clustering small_world_sigma tiles tile_links params flops; do
   [[ $rec == *"\"$key\": "* ]] || fail "theta record lacks $key"
 done

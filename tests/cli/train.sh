@@ -21,9 +21,9 @@ acc2=$(nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o - --quiet | nnc
 
 # --init continues; provenance records the input and its lineage.
 nnc-train --init a.h5 --dataset mnist $VAL --epochs 1 -o c.h5 --quiet
-nnc-info c.h5 | grep -q "<- init a.h5" || fail "provenance of --init missing"
-nnc-info c.h5 --json | grep -q '"tool": "nnc-train"' || fail "info --json"
-nnc-info a.h5 | grep -q -- "--threads" && fail "--threads recorded in the command"
+nnc-info c.h5 | contains "<- init a.h5" || fail "provenance of --init missing"
+nnc-info c.h5 --json | contains '"tool": "nnc-train"' || fail "info --json"
+nnc-info a.h5 | contains "--threads" && fail "--threads recorded in the command"
 
 # Resume: a run stopped by SIGTERM continues from its checkpoint to the same bytes.
 FIXTURE_ARGS="--arch $ARCH --dataset mnist $VAL --epochs 3 --checkpoint-every 2"

@@ -10,7 +10,7 @@ namespace nnc::io {
 namespace {
 
 std::string layer_name(std::size_t i) {
-  char buf[16];
+  char buf[24];  // any size_t fits
   std::snprintf(buf, sizeof buf, "%03zu", i);
   return buf;
 }

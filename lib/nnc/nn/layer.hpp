@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nnc/nn/rng.hpp"
@@ -15,6 +16,8 @@
 namespace nnc {
 
 struct Param {
+  explicit Param(std::string n = {}) : name(std::move(n)) {}
+
   std::string name;                 // "weight", "bias", "gamma", "beta", "running_mean", ...
   std::vector<int> shape;           // logical shape, row-major ([out][in][kh][kw] for conv)
   Vector value;
