@@ -14,7 +14,7 @@ VAL="--validation 100"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # A command that fails under set -e (a grep that finds nothing, say) names itself.
-trap 'echo "FAIL: line $LINENO of $(basename "$0"): $BASH_COMMAND (exit $?)" >&2' ERR
+trap 'rc=$?; echo "FAIL: line $LINENO of ${0##*/}: $BASH_COMMAND (exit $rc)" >&2' ERR
 
 # expect_exit CODE PATTERN cmd...: the command exits with CODE and its stderr matches PATTERN.
 expect_exit() {
