@@ -361,21 +361,24 @@ if runs:
     out()
     out("| dataset | template | seed | end widths | CGaP test | baseline test | points below | params | FLOPs | goal |")
     out("|---|---|---|---|---|---|---|---|---|---|")
-    for (ds, arch, seed), (j, base) in sorted(runs.items()):
-        end = j.get("end", {})
-        acc, ref = end.get("test_accuracy"), (base or {}).get("accuracy")
-        fp = end.get("params", 0) / max(j.get("template_params", 1), 1)
-        ff = end.get("flops", 0) / max(j.get("template_flops", 1), 1)
-        gap = None if acc is None or ref is None else 100 * (ref - acc)
-        goal = "n/a" if gap is None else ("met" if gap <= 0.5 and fp <= 0.5 else "not met")
-        out(f"| {ds} | {arch} | {seed} | {end.get('widths')} | {pct(acc)} | {pct(ref)} | "
-            f"{'n/a' if gap is None else f'{gap:+.2f}'} | {100 * fp:.1f}% | {100 * ff:.1f}% | {goal} |")
-        group = [(j2, b2) for (d2, a2, _), (j2, b2) in sorted(runs.items()) if (d2, a2) == (ds, arch)]
-        if len(group) > 1 and (j, base) == group[-1]:
-            accs = [g.get("end", {}).get("test_accuracy") for g, _ in group]
-            refs = [(b or {}).get("accuracy") for _, b in group]
+    groups = {}
+    for (ds, arch, seed), run in sorted(runs.items()):
+        groups.setdefault((ds, arch), []).append((seed, run))
+    for (ds, arch), group in groups.items():
+        ends = [(j.get("end", {}), j, (base or {}).get("accuracy")) for _, (j, base) in group]
+        for (seed, _), (end, j, ref) in zip(group, ends):
+            acc = end.get("test_accuracy")
+            fp = end.get("params", 0) / max(j.get("template_params", 1), 1)
+            ff = end.get("flops", 0) / max(j.get("template_flops", 1), 1)
+            gap = None if acc is None or ref is None else 100 * (ref - acc)
+            goal = "n/a" if gap is None else ("met" if gap <= 0.5 and fp <= 0.5 else "not met")
+            out(f"| {ds} | {arch} | {seed} | {end.get('widths')} | {pct(acc)} | {pct(ref)} | "
+                f"{'n/a' if gap is None else f'{gap:+.2f}'} | {100 * fp:.1f}% | {100 * ff:.1f}% | {goal} |")
+        if len(group) > 1:
+            accs = [end.get("test_accuracy") for end, _, _ in ends]
+            refs = [ref for _, _, ref in ends]
             gaps = [100 * (r - a) for a, r in zip(accs, refs) if a is not None and r is not None]
-            fps = [g.get("end", {}).get("params", 0) / max(g.get("template_params", 1), 1) for g, _ in group]
+            fps = [end.get("params", 0) / max(j.get("template_params", 1), 1) for end, j, _ in ends]
             out(f"| {ds} | {arch} | mean | | {mean_sd(accs)} | {mean_sd(refs)} | "
                 f"{f'{statistics.mean(gaps):+.2f}' if gaps else 'n/a'} | {100 * statistics.mean(fps):.1f}% | | |")
     out()
