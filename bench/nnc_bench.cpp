@@ -18,7 +18,7 @@
 
 #include "nnc/cli/json.hpp"
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/optimizer.hpp"

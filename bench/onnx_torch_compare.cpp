@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 
 using namespace nnc;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Puts the datasets where nnc looks for them (design.md 5): data/mnist, data/fashion-mnist,
-# data/cifar-10-batches-bin. Skips whatever is already there or in $NNC_DATASETS.
+# Puts the datasets where nnc looks for them (docs/design.md section 5): data/mnist,
+# data/fashion-mnist, data/cifar-10-batches-bin. Skips whatever is already there or in $NNC_DATASETS.
 # Usage: data/fetch.sh [mnist|fashion-mnist|cifar10|all]     e.g.: data/fetch.sh mnist
 set -euo pipefail
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc::fuzz {
 

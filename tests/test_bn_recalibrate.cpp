@@ -12,7 +12,7 @@
 #include "nnc/device/chip.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 using namespace nnc;
 

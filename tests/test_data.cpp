@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;

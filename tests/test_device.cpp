@@ -13,7 +13,7 @@
 
 #include "nnc/device/chip.hpp"
 #include "nnc/device/evaluate.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/algo/rsa.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/layers.hpp"

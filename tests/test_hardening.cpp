@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fixtures.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/io/bytes.hpp"
 #include "nnc/nn/model.hpp"

@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "fixtures.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/io/h5.hpp"
 #include "nnc/io/model_io.hpp"

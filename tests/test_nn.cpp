@@ -6,13 +6,13 @@
 #include <functional>
 
 #include "fixtures.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/parallel.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 using namespace nnc;
 using nnc::test::random_tensor;
@@ -162,7 +162,7 @@ TEST_CASE("a hand-computed convolution") {
   CHECK(y.data()[3] == 4 + 5 + 7 + 8 + 1);
 }
 
-TEST_CASE("presets have the parameter counts of design.md") {
+TEST_CASE("presets have the parameter counts of docs/design.md section 5") {
   CHECK(Model("lenet5", {1, 28, 28}, 10).param_count() == 431080);
   CHECK(Model("lenet300", {1, 28, 28}, 10).param_count() == 266610);
   CHECK(Model("cnn9", {3, 32, 32}, 10).param_count() == 962282);

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "fixtures.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/onnx.hpp"
 #include "nnc/nn/layers.hpp"
 

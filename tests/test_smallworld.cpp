@@ -8,13 +8,13 @@
 #include <set>
 
 #include "fixtures.hpp"
-#include "nnc/algo/metrics.hpp"
+#include "nnc/cli/metrics_report.hpp"
 #include "nnc/algo/smallworld.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 using namespace nnc;
 

@@ -6,7 +6,7 @@
 #include "nnc/cli/json.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 using namespace nnc;
 

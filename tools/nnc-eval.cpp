@@ -3,12 +3,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "nnc/algo/rsa.hpp"
 #include "nnc/cli/chip_report.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/device/evaluate.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 
 using namespace nnc;

@@ -3,7 +3,7 @@
 #include "nnc/algo/rsa.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/io/onnx.hpp"
 #include "nnc/version.hpp"

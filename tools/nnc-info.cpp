@@ -7,7 +7,7 @@
 #include "nnc/cli/rsa_report.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 
 using namespace nnc;

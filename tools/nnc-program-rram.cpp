@@ -6,7 +6,7 @@
 #include "nnc/cli/chip_report.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 
 using namespace nnc;

@@ -1,4 +1,4 @@
-// nnc-rsa-adapt: Random Sparse Adaptation of a programmed chip (design.md section 7): selects
+// nnc-rsa-adapt: Random Sparse Adaptation of a programmed chip (docs/design.md section 7): selects
 // RSA cells per tile, trains their values by backprop with the RRAM read-only, and writes the
 // chip with an /rsa group (the RRAM state is copied unchanged). With --recalibrate-bn it first
 // re-estimates the batch-norm statistics on the chip (the baseline beside RSA) and writes them
@@ -13,7 +13,7 @@
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/device/evaluate.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 
 using namespace nnc;

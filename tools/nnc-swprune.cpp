@@ -1,15 +1,15 @@
-// nnc-swprune: Small-World pruning (design.md section 8): builds a Watts-Strogatz sparse
+// nnc-swprune: Small-World pruning (docs/design.md section 8): builds a Watts-Strogatz sparse
 // structure, trains it with the mask fixed, prunes by theta x the std of each layer's
 // surviving weights, fine-tunes, and reports L and C; or, with --baseline magnitude, prunes a
 // dense model by magnitude to a parameter count and fine-tunes it.
 #include <cstdio>
 #include <iostream>
 
-#include "nnc/algo/metrics.hpp"
+#include "nnc/cli/metrics_report.hpp"
 #include "nnc/algo/smallworld.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 using namespace nnc;
 

@@ -4,7 +4,7 @@
 
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 using namespace nnc;
 

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "nnc/algo/rsa.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 

@@ -1,4 +1,4 @@
-// Batch-norm recalibration on the chip (design.md section 7, the honest baseline beside RSA):
+// Batch-norm recalibration on the chip (docs/design.md section 7, the honest baseline beside RSA):
 // the running mean and variance of every batch-norm layer re-estimated from images passed
 // through what the chip computes (its read-back weights, faults included), nothing trained.
 #pragma once
@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nnc/data/dataset.hpp"
+#include "nnc/device/rsa_record.hpp"
 #include "nnc/nn/model.hpp"
 
 namespace nnc {
@@ -16,13 +17,6 @@ std::vector<int> batch_norm_layers(const Model& m);
 struct BnRecalibrationOptions {
   std::size_t limit = 0;  // use the first N images (0: all)
   int chunk = 256;        // images per forward pass; fixed, so the sums never depend on threads
-};
-
-struct BnRecalibrationReport {
-  std::size_t images = 0;        // images used
-  int layers = 0;                // batch-norm layers recalibrated
-  double reads_per_image = 0;    // crossbar reads per image over all passes (see recalibrate_batch_norm)
-  double time_s = 0;             // modeled: images * reads_per_image * t_mvm
 };
 
 // Re-estimates the running statistics of every batch-norm layer of m, in model order, each

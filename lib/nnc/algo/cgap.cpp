@@ -4,11 +4,12 @@
 #include <cmath>
 #include <numeric>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/stats.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -329,7 +330,7 @@ class Stepper {
       const int step = static_cast<int>(global_ % static_cast<std::uint64_t>(steps_per_epoch_));
       if (epoch != shuffled_) {
         std::iota(order_.begin(), order_.end(), std::size_t{0});
-        Rng rng(o_.seed, {0x5u, static_cast<std::uint64_t>(epoch)});
+        Rng rng(o_.seed, {stream::kShuffle, static_cast<std::uint64_t>(epoch)});
         shuffle(order_.begin(), order_.end(), rng);
         shuffled_ = epoch;
       }
@@ -401,7 +402,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
 
   // Growth.
   std::vector<double> accs;
-  Rng grow_rng(o.train.seed, {0xC6A9u});
+  Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
   for (;;) {
     const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.done() ? growth_limit - stepper.done() : 0);
     if (n > 0) stepper.run(n, constant, &meter, units, hooks);

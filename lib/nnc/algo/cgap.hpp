@@ -1,4 +1,4 @@
-// Continuous Growth and Pruning (design.md section 9): a seed network at a fraction of a
+// Continuous Growth and Pruning (docs/design.md section 9): a seed network at a fraction of a
 // template's widths grows filters and neurons next to its most salient units until it peaks,
 // then loses its least salient units, with fine-tuning, while accuracy holds.
 #pragma once
@@ -9,7 +9,7 @@
 
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/model.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 namespace nnc {
 

@@ -1,4 +1,4 @@
-// Structure metrics of a sparse network (design.md section 8): the paper's L and C, the unit
+// Structure metrics of a sparse network (docs/design.md section 8): the paper's L and C, the unit
 // graph's path length and bipartite clustering against random graphs (the small-world
 // coefficient), parameters, FLOPs, and the crossbar view (tiles and tile links).
 #pragma once
@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "nnc/cli/json.hpp"
 #include "nnc/nn/model.hpp"
 
 namespace nnc {
@@ -74,12 +73,8 @@ struct NetworkMetrics {
 };
 
 // The random reference of each layer is a bipartite graph on the same units with the same
-// edge count, edges drawn uniformly without repetition from Rng(seed, {kMetricsStream, j}).
-inline constexpr std::uint64_t kMetricsStream = 0x4d45;  // "ME"
+// edge count, edges drawn uniformly without repetition from Rng(seed, {stream::kMetrics, j}).
 NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed = 1, int tile = 128);
 
-// JSON with design.md's keys: L, C, live, path_length, clustering, small_world_sigma,
-// params, flops, tiles, tile_links, and "layers" (the same per layer).
-Json metrics_json(const NetworkMetrics& m);
 
 }  // namespace nnc

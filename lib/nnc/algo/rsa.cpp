@@ -5,28 +5,15 @@
 #include <numeric>
 
 #include "nnc/device/chip.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/stats.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
-std::string to_string(RsaMode m) { return m == RsaMode::additive ? "additive" : "replace"; }
-std::string to_string(RsaSelectionKind k) { return k == RsaSelectionKind::balanced ? "balanced" : "random"; }
-
-RsaMode parse_rsa_mode(const std::string& s) {
-  if (s == "additive") return RsaMode::additive;
-  if (s == "replace") return RsaMode::replace;
-  throw Error("RSA mode: expected additive or replace, found '" + s + "'", ErrorKind::bad_input);
-}
-
-RsaSelectionKind parse_rsa_selection(const std::string& s) {
-  if (s == "balanced") return RsaSelectionKind::balanced;
-  if (s == "random") return RsaSelectionKind::random;
-  throw Error("RSA selection: expected balanced or random, found '" + s + "'", ErrorKind::bad_input);
-}
 
 namespace {
 
@@ -162,17 +149,6 @@ std::size_t rsa_cells_for(int r, int c, double density) {
   return static_cast<std::size_t>(std::min(cells, std::max(0.0, std::round(density * cells))));
 }
 
-std::size_t RsaSelection::cells() const {
-  std::size_t n = 0;
-  for (const auto& l : layers) n += l.index.size();
-  return n;
-}
-
-std::size_t RsaSelection::placed() const {
-  std::size_t n = 0;
-  for (const auto& l : layers) n += l.placed;
-  return n;
-}
 
 std::vector<std::vector<std::uint8_t>> placed_tiles(const ChipState& chip, const std::vector<int>& layers) {
   std::vector<std::vector<std::uint8_t>> out;
@@ -233,7 +209,7 @@ RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double d
         const int r0 = a * tile, c0 = b * tile;
         const int r = std::min(tile, out.rows - r0), c = std::min(tile, out.cols - c0);
         out.placed += static_cast<std::size_t>(r) * static_cast<std::size_t>(c);
-        Rng rng(seed, {static_cast<std::uint64_t>(li), static_cast<std::uint64_t>(a) * tc + b});
+        Rng rng(seed, {stream::kRsaSelection, static_cast<std::uint64_t>(li), static_cast<std::uint64_t>(a) * tc + b});
         const std::size_t n = rsa_cells_for(r, c, density);
         const auto cells = kind == RsaSelectionKind::balanced ? balanced_tile_cells(r, c, n, rng)
                                                                : random_tile_cells(r, c, n, rng);
@@ -249,16 +225,6 @@ RsaSelection select_rsa(const Model& m, const std::vector<int>& layers, double d
   return sel;
 }
 
-std::size_t RsaState::layer_sram_bytes(std::size_t i) const {
-  const std::size_t n = selection.layers.at(i).index.size();
-  return bits <= 0 ? 4 * n : (static_cast<std::size_t>(bits) * n + 7) / 8;
-}
-
-std::size_t RsaState::sram_bytes() const {
-  std::size_t b = 0;
-  for (std::size_t i = 0; i < selection.layers.size(); ++i) b += layer_sram_bytes(i);
-  return b;
-}
 
 RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode, double init_std_fraction,
                   int bits, std::uint64_t seed) {
@@ -287,7 +253,7 @@ RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
     const double n = static_cast<double>(w.value.size());
     const double std = n > 0 ? std::sqrt(std::max(0.0, sum2 / n - (sum / n) * (sum / n))) : 0;
     if (bits > 0) v.step = (maxabs > 0 ? maxabs : 1.0) / (std::ldexp(1.0, bits - 1) - 1);
-    Rng rng(seed, {0x125au, static_cast<std::uint64_t>(cells.layer)});
+    Rng rng(seed, {stream::kRsaInit, static_cast<std::uint64_t>(cells.layer)});
     v.value.reserve(cells.index.size());
     for (std::uint32_t idx : cells.index) {
       const double x = mode == RsaMode::additive ? init_std_fraction * std * rng.normal() : w.value[idx];
@@ -435,7 +401,7 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   long global = 0;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), std::size_t{0});
-    Rng shuffle_rng(o.seed, {0x25au, static_cast<std::uint64_t>(epoch)});
+    Rng shuffle_rng(o.seed, {stream::kRsaShuffle, static_cast<std::uint64_t>(epoch)});
     shuffle(order.begin(), order.end(), shuffle_rng);
     double loss_sum = 0, correct = 0;
     for (int step = 0; step < steps; ++step, ++global) {

@@ -1,4 +1,4 @@
-// Random Sparse Adaptation (design.md section 7): a few hard-wired high-precision (SRAM) cells
+// Random Sparse Adaptation (docs/design.md section 7): a few hard-wired high-precision (SRAM) cells
 // beside the RRAM crossbars, selected at random per tile and trained by backprop while the
 // RRAM stays read-only.
 //
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nnc/algo/bn_recalibrate.hpp"
+#include "nnc/device/rsa_record.hpp"
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/rng.hpp"
@@ -20,19 +21,6 @@
 namespace nnc {
 
 struct ChipState;
-
-enum class RsaMode { additive, replace };
-enum class RsaSelectionKind { balanced, random };
-
-std::string to_string(RsaMode m);               // "additive" | "replace"
-std::string to_string(RsaSelectionKind k);      // "balanced" | "random"
-RsaMode parse_rsa_mode(const std::string& s);   // throws Error for anything else
-RsaSelectionKind parse_rsa_selection(const std::string& s);
-
-struct RsaCell {
-  int row = 0, col = 0;
-  bool operator==(const RsaCell&) const = default;
-};
 
 // n distinct cells of an r x c tile such that every row holds floor(n/r) or ceil(n/r) of
 // them and every column floor(n/c) or ceil(n/c). Requires 0 <= n <= r*c. Construction:
@@ -49,26 +37,9 @@ std::vector<RsaCell> random_tile_cells(int r, int c, std::size_t n, Rng& rng);
 // Cells per tile: round(density * r * c), half away from zero.
 std::size_t rsa_cells_for(int r, int c, double density);
 
-struct RsaLayerCells {
-  int layer = 0;                     // index in Model::layers()
-  int rows = 0, cols = 0;            // the crossbar matrix
-  std::vector<std::uint32_t> index;  // flat row + col*rows, sorted ascending, no duplicates
-  std::size_t placed = 0;            // weight positions in the placed tiles (rows * cols if all are)
-};
-
-struct RsaSelection {
-  RsaSelectionKind kind = RsaSelectionKind::balanced;
-  double density = 0.05;
-  int tile = 128;
-  std::uint64_t seed = 1;
-  std::vector<RsaLayerCells> layers;  // one per selected mapped layer, in model order
-  std::size_t cells() const;
-  std::size_t placed() const;  // weight positions in placed tiles, all layers
-};
-
 // Selects cells in each listed layer (conv or dense; throws Error otherwise), tile by tile
 // (tiles of `tile` x `tile` weight positions, edge tiles smaller), each tile from
-// Rng(seed, {layer, tile_index}) with tile_index = tile_row * tile_cols + tile_col.
+// Rng(seed, {stream::kRsaSelection, layer, tile_index}) with tile_index = tile_row * tile_cols + tile_col.
 // density in [0, 1].
 // tile_used (empty, or parallel to `layers`; an empty entry means every tile of that layer):
 // per tile of the `tile` grid, 0 if the chip did not place it. An unplaced tile has no
@@ -86,25 +57,8 @@ std::vector<std::vector<std::uint8_t>> placed_tiles(const ChipState& chip, const
 // The mapped (conv and dense) layer indices of m.
 std::vector<int> mapped_layers(const Model& m);
 
-// RSA values of one layer and, when quantized, their step.
-struct RsaLayerValues {
-  std::vector<Real> value;  // one per cell of the matching RsaLayerCells
-  double step = 0;          // quantization step (0: 32-bit float cells)
-};
-
-struct RsaState {
-  RsaSelection selection;
-  RsaMode mode = RsaMode::additive;
-  int bits = 0;  // 0: float32 cells; else signed fixed point of this many bits
-  std::vector<RsaLayerValues> values;  // parallel to selection.layers
-  std::size_t cells() const { return selection.cells(); }
-  // SRAM needed: 4 bytes per cell for float, else ceil(bits * cells / 8) per layer.
-  std::size_t sram_bytes() const;
-  std::size_t layer_sram_bytes(std::size_t i) const;
-};
-
 // Initial values. Additive: N(0, s^2) with s = init_std_fraction * std of the layer's
-// `pretrained` weights, from Rng(seed, {0x125a, layer}). Replace: the pretrained weight at each
+// `pretrained` weights, from Rng(seed, {stream::kRsaInit, layer}). Replace: the pretrained weight at each
 // cell. Quantized (bits > 0): step = max|w| of the pretrained layer / (2^(bits-1) - 1), values
 // rounded to it and clamped to +-(2^(bits-1) - 1) steps.
 RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
@@ -115,48 +69,11 @@ RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
 // wired out). Throws Error if the state does not fit m's layers.
 void apply_rsa(Model& m, const RsaState& state);
 
-// The crossbar time model of an adaptation (design.md section 6).
-struct RsaTimeModel {
-  double t_mvm_s = 100e-9;  // one crossbar read of one input vector, all tiles in parallel
-  double t_sram_s = 1e-9;   // one RSA cell update
-};
-
 // Crossbar reads of one sample through the listed mapped layers: output positions (h*w of a
 // conv's output, 1 for dense), summed over layers. Forward and backward each take this many.
 double crossbar_reads_per_sample(const Model& m, const std::vector<int>& layers);
 // Modeled seconds of one training step: 2 * batch * reads_per_sample * t_mvm + cells * t_sram.
 double rsa_step_seconds(double reads_per_sample, int batch, std::size_t cells, const RsaTimeModel& t);
-
-struct RsaTrainOptions {
-  int epochs = 1;
-  int batch = 64;
-  double lr = 0.01;
-  double momentum = 0.9;
-  int eval_points = 5;        // validation accuracy at this many evenly spaced steps (plus step 0)
-  std::size_t val_limit = 0;  // validate on the first N images (0: all)
-  std::uint64_t seed = 1;     // batch order: Rng(seed, {0x25a, epoch})
-};
-
-struct RsaPoint {
-  long step = 0;
-  double time_s = 0;        // modeled adaptation time up to this step
-  double val_accuracy = 0;
-  double val_loss = 0;
-};
-
-struct RsaEpoch {
-  int epoch = 0;  // 1-based
-  double train_loss = 0, train_accuracy = 0;
-};
-
-struct RsaReport {
-  double reads_per_sample = 0;
-  double step_seconds = 0;  // modeled, one step
-  long steps = 0;
-  double time_s = 0;        // modeled, whole adaptation
-  std::vector<RsaPoint> points;
-  std::vector<RsaEpoch> epochs;
-};
 
 // Loss gradient with respect to every RSA value (parallel to state.values) for one batch, the
 // chip's weights (chip_model's conv and dense weights) held fixed. Batch norm runs on its
@@ -171,18 +88,5 @@ std::vector<std::vector<double>> rsa_gradient(Model& chip_model, const RsaState&
 RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& train_set,
                     const Dataset& validation, const RsaTrainOptions& options, const RsaTimeModel& time,
                     const std::function<void(long, long, double)>& progress = {});
-
-// What a chip's /rsa group holds (docs/schema.md): the cells and values, how they were
-// trained, and the adaptation's record.
-struct RsaRecord {
-  RsaState state;
-  double init_std_fraction = 0.01;
-  RsaTrainOptions options;
-  RsaTimeModel time;
-  RsaReport report;
-  // Set when the batch-norm statistics of the chip's model part were recalibrated on the chip
-  // (before RSA training, which then ran with them frozen).
-  std::optional<BnRecalibrationReport> bn_recalibration;
-};
 
 }  // namespace nnc

@@ -4,9 +4,10 @@
 #include <cmath>
 #include <numeric>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/stats.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -112,7 +113,7 @@ std::vector<UnitMask> apply_smallworld(Model& model, const SmallWorldOptions& op
     const double d = options.density.size() == 1 ? options.density[0] : options.density[j];
     const auto [n_in, n_out] = layer_units(l);
     const int k = lattice_k(n_in, d);
-    Rng rng(options.seed, {kSmallWorldStream, static_cast<std::uint64_t>(j)});
+    Rng rng(options.seed, {stream::kSmallWorld, static_cast<std::uint64_t>(j)});
     UnitMask um = smallworld_mask(n_in, n_out, k, options.p, rng);
     Param& w = weight_of(l);
     if (d == 1) {

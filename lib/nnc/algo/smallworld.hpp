@@ -1,4 +1,4 @@
-// Small-World pruning (design.md section 8): the per-layer Watts-Strogatz construction of a
+// Small-World pruning (docs/design.md section 8): the per-layer Watts-Strogatz construction of a
 // sparse connection mask, its application to a model, magnitude pruning at theta times the
 // std of a layer's surviving weights, and the baseline: unstructured magnitude pruning of a
 // dense model to a parameter count.
@@ -45,9 +45,8 @@ std::pair<int, int> layer_units(const Layer& layer);
 struct SmallWorldOptions {
   double p = 0.0001;             // rewiring probability
   std::vector<double> density;   // one value for every mapped layer, or one per mapped layer
-  std::uint64_t seed = 1;        // layer l draws from Rng(seed, {kSmallWorldStream, l})
+  std::uint64_t seed = 1;        // layer l draws from Rng(seed, {stream::kSmallWorld, l})
 };
-inline constexpr std::uint64_t kSmallWorldStream = 0x5357;  // "SW"
 
 // Builds a Small-World mask for every conv and dense layer of the model, expands it to the
 // weights (a conv pair keeps or drops its whole kernel), stores it in Param::mask, zeroes

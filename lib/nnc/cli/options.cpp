@@ -1,6 +1,6 @@
 #include "nnc/cli/options.hpp"
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
 

@@ -6,7 +6,7 @@
 
 #include "nnc/cli/tool.hpp"
 #include "nnc/data/dataset.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 namespace nnc::cli {
 

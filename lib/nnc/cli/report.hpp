@@ -5,7 +5,7 @@
 #include "nnc/cli/json.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/nn/stats.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 namespace nnc::cli {
 

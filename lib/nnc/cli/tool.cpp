@@ -8,7 +8,7 @@
 #include <new>
 #include <sstream>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/version.hpp"
 

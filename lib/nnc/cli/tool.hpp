@@ -1,4 +1,4 @@
-// What every tool shares: the flags of design.md section 3, logging to stderr tagged with the
+// What every tool shares: the flags of docs/design.md section 3, logging to stderr tagged with the
 // tool's name, progress lines, provenance, and the one place errors become exit codes.
 #pragma once
 #include <CLI/CLI.hpp>
@@ -34,7 +34,7 @@ class Tool {
   bool json = false;
   void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
 
-  // Parses the command line, then runs body, mapping errors to exit codes (design.md 3).
+  // Parses the command line, then runs body, mapping errors to exit codes (docs/design.md section 3).
   int run(int argc, char** argv, const std::function<void()>& body);
 
   // Provenance of this run, with the inputs recorded so far.

@@ -2,9 +2,10 @@
 #include <string>
 
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/rng.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -37,7 +38,7 @@ void fill_batch(const Dataset& ds, const std::size_t* idx, int n, Tensor& x, int
     bool flip = false;
     if (augment) {
       // Per-sample stream: the batch does not depend on batch composition or thread count.
-      Rng rng(augment->seed, {augment->epoch, idx[i]});
+      Rng rng(augment->seed, {stream::kAugment, augment->epoch, idx[i]});
       const int pad = augment->pad;
       oy = static_cast<int>(rng.below(2 * pad + 1)) - pad;
       ox = static_cast<int>(rng.below(2 * pad + 1)) - pad;

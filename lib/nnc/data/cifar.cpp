@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 

@@ -4,14 +4,14 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace fs = std::filesystem;
 
 namespace nnc {
 namespace {
 
-// The official archives' folder names (design.md 5).
+// The official archives' folder names (docs/design.md section 5).
 std::string folder_of(const std::string& name) {
   if (name == "mnist") return "mnist";
   if (name == "fashion-mnist") return "fashion-mnist";

@@ -48,11 +48,12 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
 // carry a coarse and a fine label byte; the fine label (100 classes) is used.
 Dataset load_cifar(const std::vector<std::string>& files, bool cifar100);
 
-// The held-out validation split: the last `validation` images of `train` (design.md 5).
+// The held-out validation split: the last `validation` images of `train` (docs/design.md section 5).
 // Returns {training part, validation part}.
 std::pair<Dataset, Dataset> split_validation(const Dataset& train, std::size_t validation);
 
 // CIFAR augmentation for one epoch: each sample draws from Rng(seed, {epoch, image index}).
+// Image i of epoch e draws from Rng(seed, {stream::kAugment, e, i}).
 struct Augment {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;

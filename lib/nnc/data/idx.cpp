@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "nnc/data/dataset.hpp"
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 namespace {

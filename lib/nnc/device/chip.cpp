@@ -4,11 +4,12 @@
 #include <cmath>
 #include <set>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/nn/stats.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -153,8 +154,8 @@ void program_oneshot(ChipState& chip) {
     const int t = jobs[j].tile;
     if (!lc.tile_used[static_cast<std::size_t>(t)]) return;
     const auto layer = static_cast<std::uint64_t>(lc.layer);
-    Rng faults(chip.seed, {kStreamFault, layer, static_cast<std::uint64_t>(t)});
-    Rng writes(chip.seed, {kStreamFirstWrite, layer, static_cast<std::uint64_t>(t)});
+    Rng faults(chip.seed, {stream::kChipFault, layer, static_cast<std::uint64_t>(t)});
+    Rng writes(chip.seed, {stream::kChipFirstWrite, layer, static_cast<std::uint64_t>(t)});
     const TileBox b = tile_box(lc, d.tile, t);
     auto draw_fault = [&] {
       const double u = faults.uniform();
@@ -217,7 +218,7 @@ void read_verify_write(const Model& model, ChipState& chip) {
     LayerChip& lc = chip.layers[jobs[j].layer];
     const int t = jobs[j].tile;
     if (!lc.tile_used[static_cast<std::size_t>(t)]) return;
-    Rng rng(chip.seed, {kStreamVerify, static_cast<std::uint64_t>(lc.layer), static_cast<std::uint64_t>(t)});
+    Rng rng(chip.seed, {stream::kChipVerify, static_cast<std::uint64_t>(lc.layer), static_cast<std::uint64_t>(t)});
     const TileBox b = tile_box(lc, d.tile, t);
     std::uint64_t pulses = 0;
     auto verify = [&](float& g, std::uint8_t fault, std::uint16_t& count, int level) {
@@ -304,7 +305,7 @@ Model read_back_weights(const ChipState& chip, const Model& model) {
     const TileBox b = tile_box(lc, d.tile, t);
     const bool used = lc.tile_used[static_cast<std::size_t>(t)];
     const double scale = lc.w_max / (d.g_on_siemens - d.g_off_siemens);
-    Rng rng(chip.seed, {kStreamRead, static_cast<std::uint64_t>(lc.layer), static_cast<std::uint64_t>(t)});
+    Rng rng(chip.seed, {stream::kChipRead, static_cast<std::uint64_t>(lc.layer), static_cast<std::uint64_t>(t)});
     for (int c = b.c0; c < b.c1; ++c) {
       for (int r = b.r0; r < b.r1; ++r) {
         const std::size_t k = static_cast<std::size_t>(c) * lc.rows + r;

@@ -1,4 +1,4 @@
-// ChipState: a model written onto RRAM crossbars (design.md section 6): per mapped layer the
+// ChipState: a model written onto RRAM crossbars (docs/design.md section 6): per mapped layer the
 // weight scale, the tile grid, the target level of each weight position, the programmed
 // conductance and fault state of both cells of each differential pair, and R-V-W's pulses.
 // Programming (program_oneshot, read_verify_write) and read_back_weights, the weights the chip
@@ -20,8 +20,7 @@ namespace nnc {
 // Fault state of one cell.
 enum Fault : std::uint8_t { kFaultNone = 0, kFaultSF1 = 1 /* stuck at HRS */, kFaultSF0 = 2 /* stuck at LRS */ };
 
-// Random streams: Rng(seed, {stream, layer index, tile number}).
-enum ChipStream : std::uint64_t { kStreamFault = 1, kStreamFirstWrite = 2, kStreamVerify = 3, kStreamRead = 4 };
+// Random streams: Rng(chip seed, {stream::kChip..., layer index, tile number}) (nn/streams.hpp).
 
 struct LayerChip {
   int layer = 0;                     // index of the layer in the model
@@ -51,8 +50,8 @@ struct ChipState {
   const LayerChip* find(int layer_index) const;  // null if the layer is not mapped
 };
 
-// Mapping (design.md 6): w_max per layer, the tile grid and the target levels; no cell written
-// yet. Requires device.validate() to pass.
+// Mapping (docs/design.md section 6): w_max per layer, the tile grid and the target levels; no
+// cell written yet. Requires device.validate() to pass.
 ChipState map_to_tiles(const Model& model, const DeviceParams& device, std::uint64_t seed);
 
 // Draws the fault map and writes every cell once (lognormal variation around its target).

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 

@@ -1,5 +1,5 @@
 // Accuracy of chips: one programmed chip, or a Monte Carlo over N chips programmed in memory
-// from one model with seeds seed..seed+N-1 (design.md section 2, nnc-eval --chips).
+// from one model with seeds seed..seed+N-1 (docs/design.md section 6, nnc-eval --chips).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -7,7 +7,7 @@
 
 #include "nnc/data/dataset.hpp"
 #include "nnc/device/chip.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 namespace nnc {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc {

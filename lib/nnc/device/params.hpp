@@ -1,4 +1,4 @@
-// DeviceParams: every parameter of the RRAM device model (design.md section 6), each physical
+// DeviceParams: every parameter of the RRAM device model (docs/design.md section 6), each physical
 // quantity with its unit in its name, and the one Register() that every tool taking device
 // flags calls, so the flags are the same everywhere.
 #pragma once

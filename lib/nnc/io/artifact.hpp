@@ -11,7 +11,7 @@
 
 #include "nnc/io/bytes.hpp"
 #include "nnc/nn/model.hpp"
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 namespace nnc {
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 

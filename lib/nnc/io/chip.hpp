@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "nnc/algo/rsa.hpp"
+#include "nnc/device/rsa_record.hpp"
 #include "nnc/device/chip.hpp"
 #include "nnc/io/artifact.hpp"
 

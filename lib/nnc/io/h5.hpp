@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/io/bytes.hpp"
 
 namespace nnc::h5 {

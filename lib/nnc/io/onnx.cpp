@@ -8,7 +8,7 @@
 #include <cstring>
 #include <set>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 
 namespace nnc {

@@ -2,7 +2,8 @@
 // layer, the adaptation's settings, its training history and modeled time. Only lib/nnc/io
 // includes this header (it speaks HDF5).
 #pragma once
-#include "nnc/algo/rsa.hpp"
+#include "nnc/device/rsa_record.hpp"
+#include "nnc/nn/model.hpp"
 #include "nnc/io/h5.hpp"
 
 namespace nnc::io {

@@ -37,7 +37,7 @@ struct Param {
 // What a forward pass may need beyond its input: training mode and the dropout stream.
 struct ForwardContext {
   bool training = false;
-  std::uint64_t seed = 0;  // dropout draws from Rng(seed, {step, layer, sample})
+  std::uint64_t seed = 0;  // dropout draws from Rng(seed, {stream::kDropout, step, layer, sample})
   std::uint64_t step = 0;
   int layer_index = 0;
 };

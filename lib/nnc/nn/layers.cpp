@@ -7,8 +7,9 @@
 
 #include <omp.h>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/parallel.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -635,7 +636,7 @@ void Dropout::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const Real scale = static_cast<Real>(1.0 / (1.0 - p_));
   const std::size_t S = x.sample_size();
   parallel_for(x.n(), [&](int s) {
-    Rng rng(ctx.seed, {0xD409u, ctx.step, static_cast<std::uint64_t>(ctx.layer_index),
+    Rng rng(ctx.seed, {stream::kDropout, ctx.step, static_cast<std::uint64_t>(ctx.layer_index),
                        static_cast<std::uint64_t>(s)});
     for (std::size_t i = 0; i < S; ++i) {
       const std::size_t j = static_cast<std::size_t>(s) * S + i;

@@ -1,4 +1,4 @@
-// The layers of the spec grammar (design.md section 5). Each is state plus the interface;
+// The layers of the spec grammar (docs/design.md section 5). Each is state plus the interface;
 // the arithmetic lives in layers.cpp.
 #pragma once
 #include <optional>
@@ -8,8 +8,8 @@
 
 namespace nnc {
 
-// A crossbar read out through an ADC (design.md 6, docs/algorithms.md "ADC"). When a conv or
-// dense layer has one, its product is computed per block of `block_rows` inputs (one tile row
+// A crossbar read out through an ADC (docs/design.md section 6, docs/algorithms.md "ADC").
+// When a conv or dense layer has one, its product is computed per block of `block_rows` inputs (one tile row
 // of the crossbar matrix), each block's column sums (one per output, sample and output
 // position) are quantized, and the blocks are added digitally; the digital part of the weight
 // (weight - analog: RSA cells) is multiplied unquantized and added after the ADC. Without one

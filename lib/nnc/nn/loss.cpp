@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 

@@ -4,8 +4,9 @@
 #include <map>
 #include <regex>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -143,7 +144,7 @@ void Model::setup() {
 
 void Model::init(std::uint64_t seed) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    Rng rng(seed, {0x1417u, static_cast<std::uint64_t>(i)});
+    Rng rng(seed, {stream::kModelInit, static_cast<std::uint64_t>(i)});
     layers_[i]->init(rng);
   }
 }

@@ -1,4 +1,4 @@
-// Model: a sequential network built from a spec string (design.md section 5), with the
+// Model: a sequential network built from a spec string (docs/design.md section 5), with the
 // activations of its last forward pass kept for backward.
 #pragma once
 #include <string>
@@ -26,7 +26,7 @@ class Model {
   Model(Model&&) = default;
   Model& operator=(Model&&) = default;
 
-  void init(std::uint64_t seed);  // random initial weights, layer l from Rng(seed, {l})
+  void init(std::uint64_t seed);  // random initial weights, layer l from Rng(seed, {stream::kModelInit, l})
 
   // Forward pass of a batch; returns the logits (classes x n). Keeps activations for backward.
   const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
@@ -42,7 +42,7 @@ class Model {
   std::vector<const Param*> params() const;
   // Trainable parameter count (weights and biases, batch-norm gamma and beta).
   std::size_t param_count() const;
-  // Nonzero weights plus the biases of units that still have connections (design.md 8).
+  // Nonzero weights plus the biases of units that still have connections (docs/design.md section 8).
   std::size_t nonzero_param_count() const;
   double macs() const;  // per sample, dense (masks not considered)
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc {
 

@@ -1,6 +1,6 @@
 #include "nnc/nn/stats.hpp"
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 
 namespace nnc {

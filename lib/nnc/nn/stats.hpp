@@ -11,7 +11,7 @@ struct LayerStats {
   int index = 0;
   std::string type, spec;
   std::size_t params = 0;   // trainable values
-  std::size_t nonzero = 0;  // nonzero weights plus biases of live units (design.md 8)
+  std::size_t nonzero = 0;  // nonzero weights plus biases of live units (docs/design.md section 8)
   double flops = 0;         // per sample, 2 per multiply-accumulate of a nonzero weight
   int rows = 0, cols = 0;   // the crossbar matrix (inputs x outputs), conv and dense only
   int tiles = 0;            // tiles of tile x tile holding at least one nonzero weight

@@ -5,7 +5,7 @@
 
 namespace nnc {
 
-// Exit codes of every tool (design.md section 3).
+// Exit codes of every tool (docs/design.md section 3).
 enum class ErrorKind { runtime = 1, bad_input = 2, unsupported_schema = 3 };
 
 class Error : public std::runtime_error {

@@ -1,11 +1,12 @@
-#include "nnc/nn/train.hpp"
+#include "nnc/train/train.hpp"
 
 #include <chrono>
 #include <numeric>
 
-#include "nnc/error.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/rng.hpp"
+#include "nnc/nn/streams.hpp"
 
 namespace nnc {
 
@@ -28,7 +29,7 @@ void train(Model& model, const Dataset& train_set, const Dataset& validation,
   while (state.epoch < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
     std::iota(order.begin(), order.end(), std::size_t{0});
-    Rng shuffle_rng(o.seed, {0x5u, static_cast<std::uint64_t>(state.epoch)});
+    Rng shuffle_rng(o.seed, {stream::kShuffle, static_cast<std::uint64_t>(state.epoch)});
     shuffle(order.begin(), order.end(), shuffle_rng);
     Augment aug{o.seed, static_cast<std::uint64_t>(state.epoch)};
     double lr = 0;

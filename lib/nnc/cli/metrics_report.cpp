@@ -1,0 +1,26 @@
+#include "nnc/cli/metrics_report.hpp"
+
+namespace nnc {
+
+Json metrics_json(const NetworkMetrics& m) {
+  Json j = Json::object();
+  j.set("params", m.params).set("flops", m.flops).set("L", m.L).set("C", m.C).set("live", m.live);
+  j.set("path_length", m.path_length).set("clustering", m.clustering);
+  j.set("path_length_random", m.path_length_random).set("clustering_random", m.clustering_random);
+  j.set("small_world_sigma", m.small_world_sigma).set("tiles", m.tiles).set("tile_links", m.tile_links);
+  Json layers = Json::array();
+  for (const auto& l : m.layers) {
+    Json o = Json::object();
+    o.set("index", l.index).set("type", l.type).set("spec", l.spec).set("units_in", l.units_in);
+    o.set("units_out", l.units_out).set("edges", l.edges).set("params", l.params).set("flops", l.flops);
+    o.set("L", l.L).set("C", l.C).set("live", l.live).set("path_length", l.path_length);
+    o.set("clustering", l.clustering).set("path_length_random", l.path_length_random);
+    o.set("clustering_random", l.clustering_random).set("small_world_sigma", l.small_world_sigma);
+    o.set("tiles", l.tiles).set("tiles_total", l.tiles_total).set("tile_links", l.tile_links);
+    layers.push(std::move(o));
+  }
+  j.set("layers", std::move(layers));
+  return j;
+}
+
+}  // namespace nnc
