@@ -1,6 +1,8 @@
 # Fails when a file of module M includes a header of a module M may not use
-# (docs/design.md section 2), the graph being lib/modules.cmake. Included by lib/CMakeLists.txt
-# at configure time, and run by CTest as `cmake -DNNC_LIB=<lib folder> -P lib/layering.cmake`.
+# (docs/design.md section 2), the graph being lib/modules.cmake, or when a file outside
+# lib/nnc/cli includes CLI11 ("CLI/..."): only cli/ and tools/ know the command line. Included by
+# lib/CMakeLists.txt at configure time, and run by CTest as
+# `cmake -DNNC_LIB=<lib folder> -P lib/layering.cmake`.
 include(${NNC_LIB}/modules.cmake)
 cmake_minimum_required(VERSION 3.25)
 set(bad "")
@@ -19,6 +21,13 @@ foreach(m ${NNC_MODULES})
         string(APPEND bad "\n  lib/${rel}: ${line} (module ${m} may use: ${allowed})")
       endif()
     endforeach()
+    if(NOT m STREQUAL "cli")
+      file(STRINGS ${f} cli11 REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]CLI/")
+      foreach(line ${cli11})
+        file(RELATIVE_PATH rel ${NNC_LIB} ${f})
+        string(APPEND bad "\n  lib/${rel}: ${line} (CLI11 only in lib/nnc/cli and tools/)")
+      endforeach()
+    endif()
   endforeach()
 endforeach()
 if(bad)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nnc/device/adc.hpp"
 #include "nnc/device/chip.hpp"
 #include "nnc/device/evaluate.hpp"
 #include "nnc/nn/error.hpp"
@@ -100,7 +101,7 @@ TEST_CASE("device: an ideal chip computes its model's outputs within the quantiz
   CHECK((cy.mat() - ccy.mat()).cwiseAbs().maxCoeff() < 1e-2 * (cy.mat().cwiseAbs().maxCoeff() + 1));
 }
 
-TEST_CASE("device: fault rates fall in the 99.9% binomial interval; write variation is lognormal(0, sigma)") {
+TEST_CASE("device: fault rates fall in the 99.9% binomial interval, write variation is lognormal(0, sigma)") {
   const Model m = make_model("flat,fc256", {1, 16, 16}, 256);
   DeviceParams d;
   d.sigma = 0.3;
@@ -214,7 +215,7 @@ TEST_CASE("device: read-verify-write leaves stuck cells alone and converges or s
   }
 }
 
-TEST_CASE("device: same seed same chip whatever the threads; seeds differ; one-shot and R-V-W share faults and first write") {
+TEST_CASE("device: same seed same chip whatever the threads, seeds differ, one-shot and R-V-W share faults and first write") {
   const Model m = make_model("c6k3,relu,mp2,flat,fc10", {1, 12, 12}, 10);
   DeviceParams d;
   d.tile = 16;
@@ -413,18 +414,25 @@ L adc_layer(Shape in, std::uint64_t seed) {
   return l;
 }
 
+// The ADC set on a layer (its readout); throws std::bad_cast if it has another.
+template <class L>
+AdcReadout& adc_of(L& l) {
+  REQUIRE(l.readout);
+  return dynamic_cast<AdcReadout&>(*l.readout);
+}
+
 // Calibrates l's ADC (bits, block rows) on x: full scale per block = the largest |column sum|.
 template <class L>
 void calibrate(L& l, const Tensor& x, int bits, int block_rows) {
-  AdcReadout a;
-  a.bits = bits;
-  a.block_rows = block_rows;
-  a.calibrating = true;
-  l.adc = a;
+  auto a = std::make_unique<AdcReadout>();
+  a->bits = bits;
+  a->block_rows = block_rows;
+  a->calibrating = true;
+  l.readout = std::move(a);
   Tensor y;
   l.forward(x, y, ForwardContext{});
-  l.adc->full_scale = l.adc->observed;
-  l.adc->calibrating = false;
+  adc_of(l).full_scale = adc_of(l).observed;
+  adc_of(l).calibrating = false;
 }
 
 template <class L>
@@ -438,9 +446,9 @@ void check_layer_adc(Shape in) {
 
   // Calibration does not change the outputs; 16 bits stay within half a step per block.
   calibrate(l, x, 16, 8);
-  REQUIRE(l.adc->full_scale.size() == 3);
+  REQUIRE(adc_of(l).full_scale.size() == 3);
   double bound = 0;
-  for (double fs : l.adc->full_scale) {
+  for (double fs : adc_of(l).full_scale) {
     CHECK(fs > 0);
     bound += fs / (2 * (std::ldexp(1.0, 15) - 1));
   }
@@ -468,15 +476,15 @@ void check_layer_adc(Shape in) {
   // 3 bits, only the middle block (rows 8..15) conducts: each output column (channel) takes
   // at most 2^3 values (less its bias) over every sample and position.
   L only = l;
-  only.adc.reset();
+  only.readout.reset();
   for (int c = 0; c < cols; ++c) {
     for (int r = 0; r < rows; ++r) {
       if (r < 8 || r >= 16) only.weight.value[static_cast<Eigen::Index>(c) * rows + r] = 0;
     }
   }
   calibrate(only, x, 3, 8);
-  CHECK(only.adc->full_scale[0] == 0);
-  CHECK(only.adc->full_scale[1] > 0);
+  CHECK(adc_of(only).full_scale[0] == 0);
+  CHECK(adc_of(only).full_scale[1] > 0);
   only.forward(x, y, ForwardContext{});
   const Shape out = only.output_shape();
   const int positions = out.h * out.w;
@@ -490,7 +498,7 @@ void check_layer_adc(Shape in) {
   }
   // The analog/digital split: weight - analog is added unquantized after the ADC.
   L split = l;
-  split.adc->analog = split.weight.value;
+  split.readout->analog = split.weight.value;
   Tensor before;
   split.forward(x, before, ForwardContext{});
   CHECK(std::equal(before.data(), before.data() + before.size(), [&] {
@@ -550,8 +558,8 @@ TEST_CASE("device: ADC on a chip: off is bitwise the plain read-back, many bits 
   Model off = read_back_weights(chip, m);
   attach_adc(off, chip, cal);
   for (const auto& l : off.layers()) {
-    if (auto* c = dynamic_cast<Conv2d*>(l.get())) CHECK(!c->adc);
-    if (auto* dl = dynamic_cast<Dense*>(l.get())) CHECK(!dl->adc);
+    if (auto* c = dynamic_cast<Conv2d*>(l.get())) CHECK(!c->readout);
+    if (auto* dl = dynamic_cast<Dense*>(l.get())) CHECK(!dl->readout);
   }
   const Tensor y_off = off.forward(x, ForwardContext{});
   CHECK(std::equal(ref.data(), ref.data() + ref.size(), y_off.data()));
@@ -569,11 +577,10 @@ TEST_CASE("device: ADC on a chip: off is bitwise the plain read-back, many bits 
     auto* fc = dynamic_cast<Dense*>(on.layers()[3].get());
     REQUIRE(conv);
     REQUIRE(fc);
-    REQUIRE(conv->adc);
-    REQUIRE(fc->adc);
-    CHECK(conv->adc->full_scale.size() == 2);  // 9 rows in tiles of 8
-    CHECK(fc->adc->full_scale.size() == 6);    // 48 rows
-    CHECK(conv->adc->bits == bits);
+    CHECK(adc_of(*conv).full_scale.size() == 2);  // 9 rows in tiles of 8
+    CHECK(adc_of(*fc).full_scale.size() == 6);    // 48 rows
+    CHECK(adc_of(*conv).bits == bits);
+    CHECK(adc_of(*conv).block_rows == 8);
     const Tensor y = on.forward(x, ForwardContext{});
     double worst = 0;
     for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(double(y.data()[i]) - ref.data()[i]));
@@ -595,9 +602,22 @@ TEST_CASE("device: ADC on a chip: off is bitwise the plain read-back, many bits 
   attach_adc(on6, c6, cal);
   CHECK(s6.chips[0].accuracy == evaluate(on6, data).accuracy);
   CHECK(s6.chips[0].loss == evaluate(on6, data).loss);
+
+  // A copied model owns its ADCs, calibration included: same outputs, independent state.
+  Model copy6 = on6;
+  auto* conv6 = dynamic_cast<Conv2d*>(on6.layers()[0].get());
+  auto* convc = dynamic_cast<Conv2d*>(copy6.layers()[0].get());
+  CHECK(convc->readout.get() != conv6->readout.get());
+  CHECK(adc_of(*convc).full_scale == adc_of(*conv6).full_scale);
+  CHECK(adc_of(*convc).bits == 6);
+  const Tensor y6 = on6.forward(x, ForwardContext{});
+  const Tensor yc = copy6.forward(x, ForwardContext{});
+  CHECK(std::equal(y6.data(), y6.data() + y6.size(), yc.data()));
+  adc_of(*convc).full_scale.assign(2, 0.0);
+  CHECK(adc_of(*conv6).full_scale[0] > 0);
 }
 
-TEST_CASE("device: RSA through an ADC is digital, added after it; replace mode wires the cell out") {
+TEST_CASE("device: RSA through an ADC is digital, added after it, replace mode wires the cell out") {
   const Model m = make_model("flat,fc4", {1, 6, 6}, 4);
   DeviceParams d;
   d.tile = 16;
@@ -616,22 +636,22 @@ TEST_CASE("device: RSA through an ADC is digital, added after it; replace mode w
     // The same layer with RSA values alone as its weight, no ADC: what RSA adds digitally.
     const auto& cells = st.selection.layers[0];
     auto* fc = dynamic_cast<Dense*>(with.layers()[1].get());
-    REQUIRE(fc->adc);
+    REQUIRE(fc->readout);
     Vector digital = Vector::Zero(fc->weight.value.size());
     Vector analog = dynamic_cast<Dense*>(on.layers()[1].get())->weight.value;
     for (std::size_t k = 0; k < cells.index.size(); ++k) {
       digital[cells.index[k]] = st.values[0].value[k];
       if (mode == RsaMode::replace) {
-        CHECK(fc->adc->analog[cells.index[k]] == 0);
+        CHECK(fc->readout->analog[cells.index[k]] == 0);
         analog[cells.index[k]] = 0;
       }
     }
     Model alone = on;
     auto* fa = dynamic_cast<Dense*>(alone.layers()[1].get());
-    fa->adc->analog = analog;
+    fa->readout->analog = analog;
     fa->weight.value = analog;
     const Tensor ya = alone.forward(x, ForwardContext{});
-    fa->adc.reset();
+    fa->readout.reset();
     fa->weight.value = digital;
     fa->bias.value.setZero();
     const Tensor yd = alone.forward(x, ForwardContext{});
@@ -644,7 +664,7 @@ TEST_CASE("device: RSA through an ADC is digital, added after it; replace mode w
   }
 }
 
-TEST_CASE("device: --adc-bits is validated and kept by chip files; older chips read as off") {
+TEST_CASE("device: --adc-bits is validated and kept by chip files, older chips read as off") {
   DeviceParams d;
   CHECK(d.adc_bits == 0);
   for (int ok : {0, 2, 8, 16}) {
@@ -657,7 +677,8 @@ TEST_CASE("device: --adc-bits is validated and kept by chip files; older chips r
       d.validate();
       FAIL("adc_bits " << bad << " accepted");
     } catch (const Error& e) {
-      CHECK(std::string(e.what()).find("--adc-bits") != std::string::npos);
+      CHECK(std::string(e.what()).find("adc_bits must be 0 (off) or in [2, 16], found " + std::to_string(bad)) !=
+            std::string::npos);
     }
   }
   const Model m = make_model("flat,fc4", {1, 6, 6}, 4);
@@ -665,12 +686,25 @@ TEST_CASE("device: --adc-bits is validated and kept by chip files; older chips r
   const ChipArtifact a = artifact(m, program_chip(m, d, 2));
   const ChipArtifact b = decode_chip(encode_chip(a), "c.h5");
   CHECK(b.chip.device.adc_bits == 6);
-  // A chip written before the attribute existed: delete it from a saved file.
+  // A chip written before the attribute existed (schema 1.0.0): delete it from a saved file.
   const auto path = std::filesystem::temp_directory_path() / "nnc-test-adc-old.h5";
   save_chip(path.string(), a);
   const hid_t f = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   REQUIRE(f >= 0);
   CHECK(H5Adelete_by_name(f, "/device", "adc_bits", H5P_DEFAULT) >= 0);
+  CHECK(H5Adelete(f, "nnc_schema_version") >= 0);
+  {
+    const std::string v = "1.0.0";
+    const hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, v.size());
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attr = H5Acreate2(f, "nnc_schema_version", t, space, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Awrite(attr, t, v.data()) >= 0);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Tclose(t);
+  }
   H5Fclose(f);
   const ChipArtifact old = load_chip(path.string());
   CHECK(old.chip.device.adc_bits == 0);

@@ -1,9 +1,12 @@
 // The fast kernel paths of layers.cpp (issue 3) against naive references in double: unrolled
 // convolution with kept or recomputed columns, pooling; and bitwise equality of a LeNet-5
-// training step and of batch inference across thread counts.
+// training step and of batch inference across thread counts; the partial-sum readout extension
+// point (nn/readout.hpp): blockwise product, what the readout is handed, copies.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -12,6 +15,8 @@
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/optimizer.hpp"
 #include "nnc/nn/parallel.hpp"
+#include "nnc/nn/readout.hpp"
+#include "nnc/nn/stats.hpp"
 
 using namespace nnc;
 using nnc::test::random_tensor;
@@ -190,4 +195,132 @@ TEST_CASE("a LeNet-5 training step and batch inference are bitwise equal on 1 an
   set_threads(0);
   CHECK(params[0] == params[1]);
   CHECK(logits[0] == logits[1]);
+}
+
+// ---------------------------------------------------------------------------------------
+// The partial-sum readout extension point (nn/readout.hpp), with a test readout that scales
+// block b's sums by b + 1 and records what the layer hands it.
+
+namespace {
+
+class ScaleReadout : public PartialSumReadout {
+ public:
+  struct Call {
+    ReadoutBlock at;
+    Eigen::Index rows, cols;
+  };
+  std::unique_ptr<PartialSumReadout> clone() const override { return std::make_unique<ScaleReadout>(*this); }
+  void begin_pass(const ReadoutPass& p) override {
+    ++begins;
+    pass = p;
+    calls.assign(static_cast<std::size_t>(p.chunks), {});
+  }
+  void transform(Matrix& part, const ReadoutBlock& at) override {
+    calls.at(static_cast<std::size_t>(at.chunk)).push_back({at, part.rows(), part.cols()});
+    part *= static_cast<Real>(at.block + 1);
+  }
+  void end_pass() override { ++ends; }
+
+  int begins = 0, ends = 0;
+  ReadoutPass pass;
+  std::vector<std::vector<Call>> calls;  // per chunk
+};
+
+// Checks that `layer` with a ScaleReadout of 4-row blocks computes the exact product of the
+// block-scaled weight, and that every (chunk, block) was transformed once, blocks in order,
+// with the right samples and layout.
+template <class L>
+void check_readout(L layer, Shape in, int outputs, int positions, bool outputs_in_rows) {
+  const int n = 37;  // 3 sample chunks, the last partial
+  layer.setup(in);
+  Rng rng(3);
+  layer.init(rng);
+  for (Eigen::Index i = 0; i < layer.bias.value.size(); ++i) layer.bias.value[i] = static_cast<Real>(rng.uniform() - 0.5);
+  const Tensor x = random_tensor(n, in, 8);
+  const int rows = static_cast<int>(crossbar_matrix(layer).rows());
+  const int blocks = (rows + 3) / 4;
+
+  L scaled = layer;  // the reference: no readout, rows of block b times b + 1
+  for (int c = 0; c < outputs; ++c)
+    for (int r = 0; r < rows; ++r) scaled.weight.value[static_cast<Eigen::Index>(c) * rows + r] *= static_cast<Real>(r / 4 + 1);
+  Tensor ref;
+  scaled.forward(x, ref, ForwardContext{});
+
+  auto r = std::make_unique<ScaleReadout>();
+  r->block_rows = 4;
+  layer.readout = std::move(r);
+  Tensor y;
+  layer.forward(x, y, ForwardContext{false, 11, 7, 3});
+  REQUIRE(y.size() == ref.size());
+  for (std::size_t i = 0; i < y.size(); ++i) CHECK(near(y.data()[i], ref.data()[i]));
+
+  const auto& s = dynamic_cast<const ScaleReadout&>(*layer.readout);
+  CHECK(s.begins == 1);
+  CHECK(s.ends == 1);
+  CHECK(s.pass.layer == layer.spec());
+  CHECK(s.pass.rows == rows);
+  CHECK(s.pass.blocks == blocks);
+  CHECK(s.pass.samples == n);
+  CHECK(s.pass.chunks == 3);
+  CHECK(s.pass.ctx.step == 7);
+  CHECK(s.pass.ctx.layer_index == 3);
+  int next = 0;  // chunks cover the samples in order
+  for (std::size_t k = 0; k < s.calls.size(); ++k) {
+    REQUIRE(s.calls[k].size() == static_cast<std::size_t>(blocks));
+    for (int b = 0; b < blocks; ++b) {
+      const auto& c = s.calls[k][static_cast<std::size_t>(b)];
+      CHECK(c.at.block == b);
+      CHECK(c.at.chunk == static_cast<int>(k));
+      CHECK(c.at.sample_begin == next);
+      CHECK(c.at.positions == positions);
+      CHECK(c.at.outputs_in_rows == outputs_in_rows);
+      const Eigen::Index m = static_cast<Eigen::Index>(c.at.sample_end - c.at.sample_begin) * positions;
+      CHECK(c.rows == (outputs_in_rows ? outputs : m));
+      CHECK(c.cols == (outputs_in_rows ? m : outputs));
+    }
+    next = s.calls[k].front().at.sample_end;
+  }
+  CHECK(next == n);
+
+  // Copies own their readout, with its state: a copied layer, a copied model.
+  L copy = layer;
+  REQUIRE(copy.readout);
+  CHECK(copy.readout.get() != layer.readout.get());
+  CHECK(dynamic_cast<const ScaleReadout&>(*copy.readout).begins == 1);
+  Tensor yc;
+  copy.forward(x, yc, ForwardContext{});
+  CHECK(std::equal(y.data(), y.data() + y.size(), yc.data()));
+  CHECK(dynamic_cast<const ScaleReadout&>(*layer.readout).begins == 1);
+
+  // A readout that does not fit the layer is refused.
+  copy.readout->analog = Vector::Zero(3);
+  CHECK_THROWS_AS(copy.forward(x, yc, ForwardContext{}), Error);
+  copy.readout->analog.resize(0);
+  copy.readout->block_rows = 0;
+  CHECK_THROWS_AS(copy.forward(x, yc, ForwardContext{}), Error);
+}
+
+}  // namespace
+
+TEST_CASE("a partial-sum readout transforms every block of every sample chunk once, and copies with its layer") {
+  check_readout(Conv2d(5, 3, 1, 1, true), {2, 6, 6}, 5, 36, false);  // rows 18: blocks 4, 4, 4, 4, 2
+  check_readout(Dense(6), {19, 1, 1}, 6, 1, true);                    // rows 19: blocks 4, 4, 4, 4, 3
+
+  Model m("c4k3,relu,flat,fc3", {1, 6, 6}, 3);
+  m.init(2);
+  CHECK(readout_slot(*m.layers()[1]) == nullptr);  // relu has none
+  ReadoutPtr* slot = readout_slot(*m.layers()[0]);
+  REQUIRE(slot);
+  CHECK(!*slot);
+  auto r = std::make_unique<ScaleReadout>();
+  r->block_rows = 4;
+  r->begins = 5;
+  *slot = std::move(r);
+  const Model copy = m;
+  const ReadoutPtr* copied = readout_slot(*copy.layers()[0]);
+  REQUIRE(copied);
+  REQUIRE(*copied);
+  CHECK(copied->get() != slot->get());
+  CHECK(dynamic_cast<const ScaleReadout&>(**copied).begins == 5);
+  CHECK(dynamic_cast<const ScaleReadout&>(**copied).block_rows == 4);
 }

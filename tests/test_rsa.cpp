@@ -235,7 +235,7 @@ TEST_CASE("RSA cells only in placed tiles") {
   CHECK_THROWS_AS(select_rsa(m, {0, 2}, 0.05, RsaSelectionKind::balanced, 9, 128, placed), Error);
 }
 
-TEST_CASE("RSA balanced cells spread over the tile; random selection is not balanced") {
+TEST_CASE("RSA balanced cells spread over the tile, random selection is not balanced") {
   // The switches randomize the band pattern: over 40 seeds, each quadrant of a 128 x 128 tile
   // at 5% holds close to a quarter of the cells, and two rows rarely share columns.
   const std::size_t n = rsa_cells_for(128, 128, 0.05);
@@ -401,7 +401,7 @@ TEST_CASE("RSA repairs a faulty model on the fixture, the same whatever the thre
   CHECK(values[0] == values[1]);
 }
 
-TEST_CASE("RSA replace mode starts from the pretrained weights; quantized cells stay on their grid") {
+TEST_CASE("RSA replace mode starts from the pretrained weights, quantized cells stay on their grid") {
   Model m(kSpec, Shape{1, 12, 12}, 4);
   m.init(2);
   const RsaSelection sel = select_rsa(m, mapped_layers(m), 0.1, RsaSelectionKind::balanced, 5);

@@ -5,6 +5,7 @@
 
 #include "nnc/algo/rsa.hpp"
 #include "nnc/cli/chip_report.hpp"
+#include "nnc/cli/device_flags.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
@@ -30,12 +31,12 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "inference batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--chips", chips, "program N chips from the model (seeds seed..seed+N-1) and evaluate each")
       ->check(CLI::Range(0, 100000));
-  device.Register(app);
+  cli::register_device_flags(app, device);
   tool.add_json_flag();
 
   return tool.run(argc, argv, [&] {
     if (chips > 0) device.validate();
-    if (chips == 0 && device.given()) {
+    if (chips == 0 && cli::device_flags_given(app)) {
       throw Error("device flags need --chips N (chips programmed from a model); a chip file carries its own");
     }
     const Bytes bytes = read_bytes(input);
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
       tool.add_input("chip", input, bytes, &chip.provenance);
       a.model = read_back_weights(chip.chip, chip.model.model);
       if (chip.chip.device.adc_bits > 0) {  // calibrated on the RRAM alone, RSA is added after the ADC
-        attach_adc(a.model, chip.chip, adc_calibration_batch(load_dataset(data.dataset, Split::train, data.data_dir)));
+        attach_adc(a.model, chip.chip, adc_calibration_batch(data.load(Split::train)));
       }
       if (chip.rsa) apply_rsa(a.model, chip.rsa->state);  // RRAM output + RSA output
     } else {
@@ -58,15 +59,11 @@ int main(int argc, char** argv) {
       tool.add_input("model", input, bytes, &a.provenance);
     }
     Dataset test = data.load_test(limit);
-    if (a.model.input_shape() != test.shape || a.model.classes() != test.classes) {
-      throw bad_input(input, "model takes " + a.model.input_shape().str() + " inputs and " +
-                                 std::to_string(a.model.classes()) + " classes; " + data.dataset + " has " +
-                                 test.shape.str() + " and " + std::to_string(test.classes));
-    }
+    cli::check_model_fits(a.model, test, input, data.dataset);
     if (chips > 0) {
       Tensor calibration;
       if (device.adc_bits > 0) {
-        calibration = adc_calibration_batch(load_dataset(data.dataset, Split::train, data.data_dir));
+        calibration = adc_calibration_batch(data.load(Split::train));
       }
       const ChipEvalSummary s = evaluate_chips(a.model, device, test, tool.seed, chips, batch, [&](int i, const EvalResult& r) {
         cli::info("chip " + std::to_string(i + 1) + "/" + std::to_string(chips) + " (seed " +

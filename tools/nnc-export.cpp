@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   std::string input, output;
   bool as_programmed = false;
   tool.app().add_option("input", input, "nnc model or chip file, - for stdin")->required();
-  tool.app().add_option("-o,--output", output, "ONNX file to write, - for stdout")->required();
+  tool.add_output(output, "ONNX file to write, - for stdout");
   tool.app().add_flag("--as-programmed", as_programmed,
                       "of a chip: export the weights its conductances compute (read back), RSA included, "
                       "instead of the model it was programmed from");

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                  "nnc-import exp/torch/lenet5.onnx -o exp/torch/lenet5.h5 --arch-name lenet5");
   std::string input, output, arch_name;
   tool.app().add_option("input", input, "ONNX model file, - for stdin")->required();
-  tool.app().add_option("-o,--output", output, "nnc model file to write, - for stdout")->required();
+  tool.add_output(output, "nnc model file to write, - for stdout");
   tool.app().add_option("--arch-name", arch_name, "name recorded as the model's architecture [default: its spec]");
 
   return tool.run(argc, argv, [&] {

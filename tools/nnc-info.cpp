@@ -22,13 +22,14 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     const Bytes bytes = read_bytes(input);
     const std::string kind = artifact_kind(bytes, input);
+    const std::string version = artifact_schema_version(bytes, input);
     // A chip's model part is described like a model file, then the chip itself.
     const ChipArtifact chip = kind == "chip" ? decode_chip(bytes, input) : ChipArtifact{};
     const ModelArtifact a = kind == "chip" ? chip.model : decode_model(bytes, input);
     const auto stats = layer_stats(a.model);
     if (tool.json) {
       Json j = Json::object();
-      j.set("file", input).set("kind", kind).set("schema_version", kSchemaVersion).set("creator", a.creator);
+      j.set("file", input).set("kind", kind).set("schema_version", version).set("creator", a.creator);
       j.set("arch", a.model.arch()).set("spec", a.model.spec());
       j.set("input_shape", a.model.input_shape().str()).set("classes", a.model.classes());
       j.set("params", a.model.param_count()).set("nonzero_params", a.model.nonzero_param_count());
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
       std::cout << j.dump(2) << std::endl;
       return;
     }
-    std::printf("%s: nnc %s (schema %s), written by %s\n", input.c_str(), kind.c_str(), kSchemaVersion,
+    std::printf("%s: nnc %s (schema %s), written by %s\n", input.c_str(), kind.c_str(), version.c_str(),
                 (kind == "chip" ? chip.creator : a.creator).c_str());
     std::printf("arch: %s\nspec: %s\ninput %s, %d classes, %zu parameters (%zu nonzero)\n\n", a.model.arch().c_str(),
                 a.model.spec().c_str(), a.model.input_shape().str().c_str(), a.model.classes(), a.model.param_count(),

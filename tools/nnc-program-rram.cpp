@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "nnc/cli/chip_report.hpp"
+#include "nnc/cli/device_flags.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/nn/error.hpp"
@@ -19,13 +20,12 @@ int main(int argc, char** argv) {
   std::string input, output;
   DeviceParams device;
   app.add_option("input", input, "model file, - for stdin")->required();
-  app.add_option("-o,--output", output, "output chip file, - for stdout")->required();
-  device.Register(app);
+  tool.add_output(output, "output chip file, - for stdout");
+  cli::register_device_flags(app, device);
   tool.add_json_flag("print a summary of the chip as JSON on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {
     device.validate();
-    if (tool.json && output == "-") throw nnc::Error("--json prints to stdout, so -o cannot be - as well");
     check_writable(output);
     ChipArtifact chip;
     chip.model = cli::load_model_input(tool, input);

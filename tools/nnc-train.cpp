@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   data.Register(app);
   flags.Register(app, 1);
   app.add_option("--init", init, "continue training this model instead of a fresh one");
-  app.add_option("-o,--output", output, "output model, - for stdout")->required();
+  tool.add_output(output, "output model, - for stdout");
   app.add_option("--checkpoint", checkpoint, "checkpoint file (default: <output>.ckpt)");
   app.add_flag("--resume", resume, "continue from the checkpoint if there is one");
 
@@ -29,18 +29,12 @@ int main(int argc, char** argv) {
     check_writable(output);
     if (checkpoint.empty() && output != "-") checkpoint = output + ".ckpt";
     auto [train_set, val_set] = data.load_train();
-    TrainOptions opt = flags.options;
-    opt.seed = tool.seed;
-    if (app["--augment"]->count() == 0) opt.augment = data.dataset.rfind("cifar", 0) == 0;
+    const TrainOptions opt = flags.resolved(data.dataset, tool.seed);
 
     ModelArtifact out;
     if (!init.empty()) {
       out = cli::load_model_input(tool, init, "init");
-      if (out.model.input_shape() != train_set.shape || out.model.classes() != train_set.classes) {
-        throw bad_input(init, "model takes " + out.model.input_shape().str() + " inputs and " +
-                                  std::to_string(out.model.classes()) + " classes; " + data.dataset + " has " +
-                                  train_set.shape.str() + " and " + std::to_string(train_set.classes));
-      }
+      cli::check_model_fits(out.model, train_set, init, data.dataset);
       out.history.clear();
       out.series.clear();
     } else {

@@ -90,19 +90,23 @@ bad() {
 }
 bad 2 "expected a model" nnc-program-rram "$WORK/c.h5" -o "$WORK/out.h5"
 bad 2 "is a chip" nnc-eval "$WORK/c.h5" --dataset mnist --chips 2
-bad 1 "levels" nnc-program-rram "$M" -o "$WORK/out.h5" --levels 1
-bad 1 "sigma" nnc-program-rram "$M" -o "$WORK/out.h5" --sigma -0.1
-bad 1 "p-sf0" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf0 -0.5
-bad 1 "p-sf1" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf1 1.5
-bad 1 "must be <= 1" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf0 0.6 --p-sf1 0.6
-bad 1 "g-on" nnc-program-rram "$M" -o "$WORK/out.h5" --g-off 1e-4 --g-on 1e-4
-bad 1 "tile" nnc-program-rram "$M" -o "$WORK/out.h5" --tile 0
-bad 1 "w-scale" nnc-program-rram "$M" -o "$WORK/out.h5" --w-scale p0
-bad 1 "levels" nnc-eval "$M" --dataset mnist --chips 2 --levels 1
+# Device flags out of range are bad flags (CLI11's 105), checked by the parameter table's rules.
+bad 105 "--levels: must be in \[2, 32768\], found 1" nnc-program-rram "$M" -o "$WORK/out.h5" --levels 1
+bad 105 "--sigma: must be >= 0" nnc-program-rram "$M" -o "$WORK/out.h5" --sigma -0.1
+bad 105 "--p-sf0: must be in \[0, 1\]" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf0 -0.5
+bad 105 "--p-sf1" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf1 1.5
+bad 105 "--p-sf0 \+ --p-sf1 must be <= 1" nnc-program-rram "$M" -o "$WORK/out.h5" --p-sf0 0.6 --p-sf1 0.6
+bad 105 "--g-on must be greater than --g-off" nnc-program-rram "$M" -o "$WORK/out.h5" --g-off 1e-4 --g-on 1e-4
+bad 105 "--tile" nnc-program-rram "$M" -o "$WORK/out.h5" --tile 0
+bad 105 "--w-scale" nnc-program-rram "$M" -o "$WORK/out.h5" --w-scale p0
+bad 105 "--method" nnc-program-rram "$M" -o "$WORK/out.h5" --method twoshot
+bad 105 "--digital-layers" nnc-program-rram "$M" -o "$WORK/out.h5" --digital-layers first,x
+bad 1 "digital_layers names layer 1, which is not a conv or dense layer" nnc-program-rram "$M" -o "$WORK/out.h5" --digital-layers 1
+bad 105 "--levels" nnc-eval "$M" --dataset mnist --chips 2 --levels 1
 bad 1 "need --chips" nnc-eval "$M" --dataset mnist --sigma 0.3
-bad 1 "adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 1
-bad 1 "adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 17
-bad 1 "adc-bits" nnc-eval "$M" --dataset mnist --chips 2 --adc-bits -2
+bad 105 "--adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 1
+bad 105 "--adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 17
+bad 105 "--adc-bits" nnc-eval "$M" --dataset mnist --chips 2 --adc-bits -2
 # A chip whose model part does not match its conductance arrays: a chip of a 4-filter model with
 # its last layer digital, given the last layer's arrays from a chip of a 5-filter model.
 nnc-train --arch c5k5,mp2,flat,fc10 --dataset mnist --epochs 1 --limit-train 200 $VAL --quiet -o "$WORK/m5.h5"

@@ -6,18 +6,16 @@
 
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
-#include "nnc/nn/loss.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/stats.hpp"
 #include "nnc/nn/streams.hpp"
+#include "nnc/train/stepper.hpp"
 
 namespace nnc {
 
 namespace {
 
-bool is_unit_layer(const Layer& l) { return l.type() == "conv" || l.type() == "dense"; }
-
-Param& weight_of(Layer& l) { return *l.params().at(0); }
+Param& weight_of(Layer& l) { return *l.weight_param(); }  // l is a unit (mapped) layer
 
 // Copies row src[j] (of `len` values) of `old` to row j of `neu` for value, velocity and mask;
 // rows with src -1 get `fill` as value, velocity 0 and mask 1.
@@ -68,11 +66,8 @@ void remap_chunks(const Param& old, Param& neu, const std::vector<int>& src, int
 
 // Values per unit of the next layer's weight, seen as [out][units][chunk].
 std::size_t next_chunk(const Layer& next, int width) {
-  const Shape in = next.input_shape();
-  const std::size_t per_out = next.type() == "conv" ? in.size() / static_cast<std::size_t>(in.h * in.w) *
-                                                          static_cast<std::size_t>(dynamic_cast<const Conv2d&>(next).kernel() *
-                                                                                   dynamic_cast<const Conv2d&>(next).kernel())
-                                                    : in.size();
+  // Inputs per output: the rows of the next layer's crossbar matrix.
+  const std::size_t per_out = next.weight_param()->size() / static_cast<std::size_t>(next.width());
   if (per_out % static_cast<std::size_t>(width) != 0) {
     throw Error("layer " + next.spec() + ": " + std::to_string(per_out) + " inputs per output do not divide among " +
                 std::to_string(width) + " units");
@@ -89,24 +84,16 @@ double weight_std(const Param& w) {
 
 }  // namespace
 
-int layer_width(const Layer& l) {
-  if (const auto* c = dynamic_cast<const Conv2d*>(&l)) return c->out_channels();
-  if (const auto* d = dynamic_cast<const Dense*>(&l)) return d->outputs();
-  throw Error("layer " + l.spec() + " has no width");
-}
-
 void set_layer_width(Layer& l, int width) {
   if (width < 1) throw Error("layer " + l.spec() + ": width " + std::to_string(width) + " is below 1");
-  if (auto* c = dynamic_cast<Conv2d*>(&l)) return c->set_width(width);
-  if (auto* d = dynamic_cast<Dense*>(&l)) return d->set_width(width);
-  throw Error("layer " + l.spec() + " has no width");
+  l.set_width(width);
 }
 
 std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio) {
   const auto& L = m.layers();
   std::vector<int> mapped;
   for (std::size_t i = 0; i < L.size(); ++i)
-    if (is_unit_layer(*L[i])) mapped.push_back(static_cast<int>(i));
+    if (L[i]->is_mapped()) mapped.push_back(static_cast<int>(i));
   std::vector<UnitLayer> out;
   for (std::size_t k = 0; k + 1 < mapped.size(); ++k) {
     UnitLayer u;
@@ -121,7 +108,7 @@ std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio) {
       if (!per_channel) run = false;
       if (run) u.act = i;
     }
-    u.template_width = layer_width(*L[static_cast<std::size_t>(u.layer)]);
+    u.template_width = L[static_cast<std::size_t>(u.layer)]->width();
     u.cap = std::max(1, static_cast<int>(std::lround(max_width_ratio * u.template_width)));
     out.push_back(u);
   }
@@ -130,7 +117,7 @@ std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio) {
 
 std::vector<int> widths(const Model& m, const std::vector<UnitLayer>& units) {
   std::vector<int> w;
-  for (const auto& u : units) w.push_back(layer_width(*m.layers()[static_cast<std::size_t>(u.layer)]));
+  for (const auto& u : units) w.push_back(m.layers()[static_cast<std::size_t>(u.layer)]->width());
   return w;
 }
 
@@ -138,7 +125,7 @@ void remap_units(Model& m, const UnitLayer& u, const std::vector<int>& src) {
   if (src.empty()) throw Error("CGaP: a layer cannot lose all its units");
   Layer& layer = *m.layers()[static_cast<std::size_t>(u.layer)];
   Layer& next = *m.layers()[static_cast<std::size_t>(u.next)];
-  const int old_w = layer_width(layer);
+  const int old_w = layer.width();
   for (int s : src)
     if (s >= old_w) throw Error("CGaP: unit " + std::to_string(s) + " of a layer of width " + std::to_string(old_w));
   const std::size_t chunk = next_chunk(next, old_w);
@@ -173,7 +160,7 @@ void grow_units(Model& m, const UnitLayer& u, const std::vector<double>& salienc
                 double noise, Rng& rng) {
   if (count <= 0) return;
   Layer& layer = *m.layers()[static_cast<std::size_t>(u.layer)];
-  const int w = layer_width(layer);
+  const int w = layer.width();
   if (saliency.size() != static_cast<std::size_t>(w)) throw Error("CGaP: saliency does not match the layer's width");
   std::vector<int> rank(static_cast<std::size_t>(w));
   std::iota(rank.begin(), rank.end(), 0);
@@ -225,7 +212,7 @@ void grow_units(Model& m, const UnitLayer& u, const std::vector<double>& salienc
 }
 
 void prune_units(Model& m, const UnitLayer& u, const std::vector<int>& remove) {
-  const int w = layer_width(*m.layers()[static_cast<std::size_t>(u.layer)]);
+  const int w = m.layers()[static_cast<std::size_t>(u.layer)]->width();
   std::vector<char> gone(static_cast<std::size_t>(w), 0);
   for (int r : remove) {
     if (r < 0 || r >= w) throw Error("CGaP: no unit " + std::to_string(r) + " in a layer of width " + std::to_string(w));
@@ -307,69 +294,37 @@ Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOpt
 
 namespace {
 
-// Mini-batch SGD that can stop after any number of steps: epochs are shuffled as train()
-// does (Rng(seed, {5, epoch})), and a global step counter feeds dropout and the schedule.
-class Stepper {
- public:
-  Stepper(Model& m, const Dataset& data, const TrainOptions& o)
-      : m_(m), data_(data), o_(o), batch_(static_cast<int>(std::min<std::size_t>(o.batch, data.size()))),
-        steps_per_epoch_(nnc::steps_per_epoch(data.size(), o.batch)), order_(data.size()),
-        labels_(static_cast<std::size_t>(batch_)) {}
-
-  int steps_per_epoch() const { return steps_per_epoch_; }
-  std::uint64_t done() const { return global_; }
-  double epochs_done() const { return static_cast<double>(global_) / steps_per_epoch_; }
-
-  // `lr(k)` gives the rate of the k-th of these steps.
-  void run(std::uint64_t steps, const std::function<double(std::uint64_t)>& lr, SaliencyMeter* meter,
-           const std::vector<UnitLayer>& units, const CgapHooks& hooks) {
-    const auto params = m_.params();
-    for (std::uint64_t k = 0; k < steps; ++k) {
-      if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
-      const int epoch = static_cast<int>(global_ / static_cast<std::uint64_t>(steps_per_epoch_));
-      const int step = static_cast<int>(global_ % static_cast<std::uint64_t>(steps_per_epoch_));
-      if (epoch != shuffled_) {
-        std::iota(order_.begin(), order_.end(), std::size_t{0});
-        Rng rng(o_.seed, {stream::kShuffle, static_cast<std::uint64_t>(epoch)});
-        shuffle(order_.begin(), order_.end(), rng);
-        shuffled_ = epoch;
-      }
-      Augment aug{o_.seed, static_cast<std::uint64_t>(epoch)};
-      fill_batch(data_, order_.data() + static_cast<std::size_t>(step) * batch_, batch_, x_, labels_.data(),
-                 o_.augment ? &aug : nullptr);
-      const Tensor& logits = m_.forward(x_, ForwardContext{true, o_.seed, global_, 0});
-      softmax_cross_entropy(logits, labels_.data(), &dlogits_);
-      m_.backward(dlogits_);
-      if (meter) meter->add(m_, units);
-      sgd_step(params, lr(k), o_.sgd);
-      ++global_;
-    }
+// Runs `steps` steps of the shared stepper with SGD at rate lr(k) for the k-th of them, the
+// saliency meter (when given) reading each step's gradients before the update.
+void run_steps(Stepper& stepper, Model& m, std::uint64_t steps, const std::function<double(std::uint64_t)>& lr,
+               SaliencyMeter* meter, const std::vector<UnitLayer>& units, const SgdOptions& sgd,
+               const CgapHooks& hooks) {
+  const auto params = m.params();
+  for (std::uint64_t k = 0; k < steps; ++k) {
+    if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
+    stepper.step([&] {
+      if (meter) meter->add(m, units);
+      sgd_step(params, lr(k), sgd);
+    });
   }
-
- private:
-  Model& m_;
-  const Dataset& data_;
-  TrainOptions o_;
-  int batch_, steps_per_epoch_;
-  std::vector<std::size_t> order_;
-  std::vector<int> labels_;
-  int shuffled_ = -1;
-  std::uint64_t global_ = 0;
-  Tensor x_, dlogits_;
-};
+}
 
 }  // namespace
 
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
                     const CgapOptions& o, const CgapHooks& hooks) {
   if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
-  if (validation.size() == 0) throw Error("CGaP needs a validation split (--validation > 0)", ErrorKind::bad_input);
+  if (validation.size() == 0) throw Error("CGaP needs a validation split (no image was held out)", ErrorKind::bad_input);
   CgapResult res;
   res.units = unit_layers(template_model, o.max_width_ratio);
   const auto& units = res.units;
   if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
                                  ErrorKind::bad_input);
-  Stepper stepper(model, train_set, o.train);
+  Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment});
+  auto run = [&](std::uint64_t steps, const std::function<double(std::uint64_t)>& lr, SaliencyMeter* meter) {
+    run_steps(stepper, model, steps, lr, meter, units, o.train.sgd, hooks);
+  };
+  auto epochs_done = [&] { return static_cast<double>(stepper.position()) / stepper.steps_per_epoch(); };
   const auto spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
   const std::uint64_t total = spe * static_cast<std::uint64_t>(o.train.epochs);
   auto steps_of = [&](double epochs) {
@@ -384,7 +339,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
 
   auto record = [&](CgapPhase phase, double acc) {
     CgapRecord r;
-    r.epoch = stepper.epochs_done();
+    r.epoch = epochs_done();
     r.phase = phase;
     r.val_accuracy = acc;
     r.params = model.param_count();
@@ -404,8 +359,8 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   std::vector<double> accs;
   Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
   for (;;) {
-    const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.done() ? growth_limit - stepper.done() : 0);
-    if (n > 0) stepper.run(n, constant, &meter, units, hooks);
+    const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.position() ? growth_limit - stepper.position() : 0);
+    if (n > 0) run(n, constant, &meter);
     const double acc = val_acc();
     res.peak = record(CgapPhase::growth, acc);
     accs.push_back(acc);
@@ -415,7 +370,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
       const double recent = *std::max_element(accs.end() - o.plateau_steps, accs.end());
       if (recent < before + o.plateau) { res.growth_stop = "plateau"; break; }
     }
-    if (stepper.done() + grow_steps > growth_limit) { res.growth_stop = "budget"; break; }
+    if (stepper.position() + grow_steps > growth_limit) { res.growth_stop = "budget"; break; }
     const auto w = widths(model, units);
     bool grew = false;
     for (std::size_t i = 0; i < units.size(); ++i) {
@@ -431,10 +386,10 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
 
   // Pruning: lowest normalized saliency first, over all layers at once.
   res.prune_stop = "budget";
-  while (stepper.done() + prune_steps + final_steps <= total) {
+  while (stepper.position() + prune_steps + final_steps <= total) {
     if (meter.batches() == 0) {
-      stepper.run(std::min<std::uint64_t>(spe, total - final_steps - stepper.done()), constant, &meter, units, hooks);
-      if (stepper.done() + prune_steps + final_steps > total) break;
+      run(std::min<std::uint64_t>(spe, total - final_steps - stepper.position()), constant, &meter);
+      if (stepper.position() + prune_steps + final_steps > total) break;
     }
     const auto w = widths(model, units);
     struct Cand { double s; std::size_t layer; int unit; };
@@ -462,7 +417,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     for (std::size_t i = 0; i < units.size(); ++i)
       if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
     meter.reset(model, units);
-    stepper.run(prune_steps, constant, &meter, units, hooks);
+    run(prune_steps, constant, &meter);
     const double acc = val_acc();
     if (acc < peak_acc - o.prune_tolerance) {
       record(CgapPhase::pruning, acc);
@@ -477,12 +432,12 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   }
 
   // Fine-tuning of the end model with the schedule, over what is left of the budget.
-  const std::uint64_t left = total > stepper.done() ? total - stepper.done() : 0;
+  const std::uint64_t left = total > stepper.position() ? total - stepper.position() : 0;
   if (left > 0) {
     const int left_epochs = std::max(1, static_cast<int>((left + spe - 1) / spe));
-    stepper.run(left, [&](std::uint64_t k) {
+    run(left, [&](std::uint64_t k) {
       return o.train.schedule.at(static_cast<int>(k / spe), left_epochs, static_cast<double>(k) / static_cast<double>(left));
-    }, nullptr, units, hooks);
+    }, nullptr);
   }
   res.end = record(CgapPhase::end, val_acc());
   return res;

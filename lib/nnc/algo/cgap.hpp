@@ -31,7 +31,6 @@ struct UnitLayer {
 // Template widths and caps are set from the model's current widths and `max_width_ratio`.
 std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio = 1.0);
 
-int layer_width(const Layer& l);             // filters or outputs of a conv or dense layer
 void set_layer_width(Layer& l, int width);   // throws for other layers; run Model::setup() after
 std::vector<int> widths(const Model& m, const std::vector<UnitLayer>& units);
 

@@ -85,7 +85,7 @@ UnitGraph unit_graph(const Model& model) {
     const int rows = static_cast<int>(W.rows()), cols = static_cast<int>(W.cols());
     int units_in;
     if (ug.units.empty()) {
-      units_in = l.type() == "conv" ? l.input_shape().c : rows;
+      units_in = l.input_units();  // channels of a conv, neurons of a dense layer
       ug.units.push_back(units_in);
     } else {
       units_in = ug.units.back();

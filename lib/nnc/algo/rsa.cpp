@@ -9,6 +9,7 @@
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/stats.hpp"
+#include "nnc/train/stepper.hpp"
 #include "nnc/train/train.hpp"
 #include "nnc/nn/streams.hpp"
 
@@ -33,25 +34,27 @@ void sort_cells(std::vector<RsaCell>& cells) {
 // structure of the starting pattern (each cell is picked about 2 * kSwitchesPerCell times).
 constexpr std::size_t kSwitchesPerCell = 10;
 
-Param& weight_of(Layer& l) {
-  if (auto* c = dynamic_cast<Conv2d*>(&l)) return c->weight;
-  if (auto* d = dynamic_cast<Dense*>(&l)) return d->weight;
-  throw Error("layer " + l.spec() + " is not a conv or dense layer, so it has no RSA cells");
+// The weight of a mapped layer (Param& or const Param&); throws for any other layer.
+template <class L>
+auto& weight_of(L& l) {
+  auto* w = l.weight_param();
+  if (!w) throw Error("layer " + l.spec() + " is not a conv or dense layer, so it has no RSA cells");
+  return *w;
 }
-const Param& weight_of(const Layer& l) { return weight_of(const_cast<Layer&>(l)); }
 
-Layer& layer_at(Model& m, int index) {
+template <class M>
+auto& layer_at(M& m, int index) {
   if (index < 0 || static_cast<std::size_t>(index) >= m.layers().size()) {
     throw Error("RSA layer index " + std::to_string(index) + " outside the model's " +
                 std::to_string(m.layers().size()) + " layers");
   }
   return *m.layers()[static_cast<std::size_t>(index)];
 }
-const Layer& layer_at(const Model& m, int index) { return layer_at(const_cast<Model&>(m), index); }
 
 // The RSA layer's weight in m, checked against the selection's matrix size.
-Param& rsa_weight(Model& m, const RsaLayerCells& cells) {
-  Param& w = weight_of(layer_at(m, cells.layer));
+template <class M>
+auto& rsa_weight(M& m, const RsaLayerCells& cells) {
+  auto& w = weight_of(layer_at(m, cells.layer));
   if (w.size() != static_cast<std::size_t>(cells.rows) * static_cast<std::size_t>(cells.cols)) {
     throw Error("RSA cells of layer " + std::to_string(cells.layer) + " are for a " + std::to_string(cells.rows) +
                 "x" + std::to_string(cells.cols) + " matrix, the model's weight has " + std::to_string(w.size()) +
@@ -239,9 +242,8 @@ RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
   s.mode = mode;
   s.bits = bits;
   s.selection = std::move(selection);
-  Model& m = const_cast<Model&>(pretrained);  // read only
   for (const RsaLayerCells& cells : s.selection.layers) {
-    const Param& w = rsa_weight(m, cells);
+    const Param& w = rsa_weight(pretrained, cells);
     RsaLayerValues v;
     double sum = 0, sum2 = 0, maxabs = 0;
     for (Eigen::Index i = 0; i < w.value.size(); ++i) {
@@ -264,14 +266,12 @@ RsaState init_rsa(const Model& pretrained, RsaSelection selection, RsaMode mode,
   return s;
 }
 
-// The crossbar weights of a layer read through an ADC (null without one, or when they are the
-// whole weight).
+// The crossbar weights of a layer read through an ADC or any other readout (nn/readout.hpp;
+// null without one, or when they are the whole weight).
 namespace {
 Vector* adc_analog(Layer& l) {
-  std::optional<AdcReadout>* adc = nullptr;
-  if (auto* c = dynamic_cast<Conv2d*>(&l)) adc = &c->adc;
-  if (auto* d = dynamic_cast<Dense*>(&l)) adc = &d->adc;
-  return adc && *adc && (*adc)->analog.size() != 0 ? &(*adc)->analog : nullptr;
+  ReadoutPtr* slot = readout_slot(l);
+  return slot && *slot && (*slot)->analog.size() != 0 ? &(*slot)->analog : nullptr;
 }
 }  // namespace
 
@@ -298,8 +298,8 @@ double crossbar_reads_per_sample(const Model& m, const std::vector<int>& layers)
   for (std::size_t k = 0; k < layers.size(); ++k) {
     const int li = layers[k];
     const Layer& l = layer_at(m, li);
-    weight_of(l);
-    reads += l.type() == "conv" ? static_cast<double>(l.output_shape().h) * l.output_shape().w : 1.0;
+    weight_of(l);  // throws for a layer that is not mapped
+    reads += static_cast<double>(l.output_shape().h) * l.output_shape().w;  // 1 for dense
   }
   return reads;
 }
@@ -370,8 +370,9 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   for (const auto& l : state.selection.layers) layers.push_back(l.layer);
   RsaReport rep;
   rep.reads_per_sample = crossbar_reads_per_sample(m, layers);
-  const int steps = steps_per_epoch(train_set.size(), o.batch);
-  const int batch = static_cast<int>(std::min<std::size_t>(o.batch, train_set.size()));
+  Stepper stepper(m, train_set, StepperOptions{o.batch, o.seed, stream::kRsaShuffle, false});
+  const int steps = stepper.steps_per_epoch();
+  const int batch = stepper.batch();
   rep.step_seconds = rsa_step_seconds(rep.reads_per_sample, batch, state.cells(), time);
   rep.steps = static_cast<long>(steps) * o.epochs;
   rep.time_s = static_cast<double>(rep.steps) * rep.step_seconds;
@@ -394,44 +395,35 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   };
   maybe_eval(0);
 
-  std::vector<std::size_t> order(train_set.size());
-  std::vector<int> labels(static_cast<std::size_t>(batch));
-  Tensor x, dlogits;
   const double mu = o.momentum;
-  long global = 0;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    Rng shuffle_rng(o.seed, {stream::kRsaShuffle, static_cast<std::uint64_t>(epoch)});
-    shuffle(order.begin(), order.end(), shuffle_rng);
     double loss_sum = 0, correct = 0;
-    for (int step = 0; step < steps; ++step, ++global) {
+    for (int step = 0; step < steps; ++step) {
       write_effective(m, base, state);
-      fill_batch(train_set, order.data() + static_cast<std::size_t>(step) * batch, batch, x, labels.data());
-      const Tensor& logits =
-          m.forward(x, ForwardContext{true, o.seed, static_cast<std::uint64_t>(global), 0});
-      const LossResult r = softmax_cross_entropy(logits, labels.data(), &dlogits);
-      m.backward(dlogits);
-      for (std::size_t i = 0; i < base.size(); ++i) {
-        const RsaLayerCells& cells = state.selection.layers[i];
-        const Param& w = rsa_weight(m, cells);
-        RsaLayerValues& vals = state.values[i];
-        auto& vel = velocity[i];
-        for (std::size_t k = 0; k < cells.index.size(); ++k) {
-          vel[k] = mu * vel[k] + static_cast<double>(w.grad[cells.index[k]]);
-          vals.value[k] = quantize(static_cast<double>(vals.value[k]) - o.lr * vel[k], vals.step, state.bits);
+      const StepResult r = stepper.step([&] {
+        for (std::size_t i = 0; i < base.size(); ++i) {
+          const RsaLayerCells& cells = state.selection.layers[i];
+          const Param& w = rsa_weight(m, cells);
+          RsaLayerValues& vals = state.values[i];
+          auto& vel = velocity[i];
+          for (std::size_t k = 0; k < cells.index.size(); ++k) {
+            vel[k] = mu * vel[k] + static_cast<double>(w.grad[cells.index[k]]);
+            vals.value[k] = quantize(static_cast<double>(vals.value[k]) - o.lr * vel[k], vals.step, state.bits);
+          }
         }
-      }
+      });
       loss_sum += r.loss;
       correct += r.correct;
-      if (progress) progress(global + 1, rep.steps, r.loss / batch);
-      maybe_eval(global + 1);
+      const long done = static_cast<long>(stepper.position());
+      if (progress) progress(done, rep.steps, r.loss / batch);
+      maybe_eval(done);
     }
     const double seen = static_cast<double>(steps) * batch;
     rep.epochs.push_back({epoch + 1, loss_sum / seen, correct / seen});
   }
   for (const auto& v : state.values) {
     for (Real x : v.value) {
-      if (!std::isfinite(x)) throw Error("RSA training diverged (a value is not finite); lower --lr");
+      if (!std::isfinite(x)) throw Error("RSA training diverged (a value is not finite); a lower learning rate may help");
     }
   }
   return rep;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
@@ -75,15 +76,15 @@ UnitMask smallworld_mask(int n_in, int n_out, int k, double p, Rng& rng) {
 }
 
 std::pair<int, int> layer_units(const Layer& l) {
-  if (const auto* c = dynamic_cast<const Conv2d*>(&l)) return {l.input_shape().c, c->out_channels()};
-  if (const auto* d = dynamic_cast<const Dense*>(&l)) return {static_cast<int>(l.input_shape().size()), d->outputs()};
-  throw Error("layer " + l.spec() + " is neither conv nor dense");
+  if (!l.is_mapped()) throw Error("layer " + l.spec() + " is neither conv nor dense");
+  return {l.input_units(), l.width()};
 }
 
 namespace {
 
-Param& weight_of(Layer& l) { return *l.params()[0]; }
-const Param& weight_of(const Layer& l) { return *const_cast<Layer&>(l).params()[0]; }
+// The weight of a mapped layer (callers pass mapped layers only).
+template <class L>
+auto& weight_of(L& l) { return *l.weight_param(); }
 
 // Weights per (output, input) unit pair: kh*kw for conv, 1 for dense.
 int weights_per_pair(const Layer& l) {
@@ -103,7 +104,7 @@ std::vector<Layer*> mapped_layers(Model& m) {
 std::vector<UnitMask> apply_smallworld(Model& model, const SmallWorldOptions& options) {
   auto layers = mapped_layers(model);
   if (options.density.size() != 1 && options.density.size() != layers.size()) {
-    throw Error("--density has " + std::to_string(options.density.size()) + " values; the model has " +
+    throw Error("density list has " + std::to_string(options.density.size()) + " values for " +
                     std::to_string(layers.size()) + " conv and dense layers (give one value or one per layer)",
                 ErrorKind::runtime);
   }
@@ -175,7 +176,7 @@ std::size_t prune_by_theta(Model& model, double theta, PruneGranularity granular
     Param& w = weight_of(*l);
     const double threshold = theta * surviving_std(w);
     if (!w.has_mask()) w.mask.assign(w.size(), 1);
-    const int per = granularity == PruneGranularity::kernel && l->type() == "conv" ? weights_per_pair(*l) : 1;
+    const int per = granularity == PruneGranularity::kernel ? weights_per_pair(*l) : 1;  // 1 for dense
     for (std::size_t g = 0; g < w.size() / static_cast<std::size_t>(per); ++g) {
       double sq = 0;
       bool alive = false;
@@ -204,9 +205,9 @@ namespace {
 std::size_t count_with(const Model& model, const std::vector<std::vector<std::uint8_t>>& kept) {
   std::size_t n = 0, j = 0;
   for (const auto& l : model.layers()) {
-    auto ps = const_cast<Layer&>(*l).params();
+    const auto ps = std::as_const(*l).params();
     if (!is_mapped(*l)) {
-      for (Param* p : ps)
+      for (const Param* p : ps)
         if (p->trainable) n += p->size();
       continue;
     }
@@ -250,8 +251,8 @@ std::size_t magnitude_prune_to(Model& model, std::size_t target_params, Magnitud
     return a.index < b.index;
   };
   if (count_with(model, kept) > target_params) {
-    throw Error("--target-params " + std::to_string(target_params) + " is below the parameters that are not weights (" +
-                std::to_string(count_with(model, kept)) + ")");
+    throw Error("target of " + std::to_string(target_params) + " parameters is below the " +
+                std::to_string(count_with(model, kept)) + " that are not weights (no pruning reaches it)");
   }
   // keep(x): the selection for a knob x in [0, steps]; the count grows with x, so the
   // largest x that fits is found by bisection.

@@ -1,33 +1,57 @@
 #include "nnc/cli/chip_report.hpp"
 
 #include <cstdio>
+#include <utility>
+#include <variant>
 
 namespace nnc::cli {
 
 Json device_json(const DeviceParams& d) {
   Json j = Json::object();
-  j.set("g_on_siemens", d.g_on_siemens).set("g_off_siemens", d.g_off_siemens).set("levels", d.levels);
-  j.set("sigma", d.sigma).set("p_sf0", d.p_sf0).set("p_sf1", d.p_sf1).set("tile", d.tile);
-  j.set("w_scale", d.w_scale).set("digital_layers", d.digital_layers).set("read_noise_sigma", d.read_noise_sigma);
-  j.set("clip", d.clip).set("adc_bits", d.adc_bits);
-  j.set("method", d.method).set("max_pulses", d.max_pulses).set("rvw_fraction", d.rvw_fraction);
-  j.set("t_write_s", d.t_write_s).set("t_read_s", d.t_read_s).set("t_sram_s", d.t_sram_s).set("t_mvm_s", d.t_mvm_s);
+  for (const DeviceParam& p : kDeviceParams) {
+    std::visit([&](auto m) { j.set(p.name, Json(d.*m)); }, p.member);
+  }
   return j;
 }
 
 std::string device_text(const DeviceParams& d) {
-  char buf[1024];
-  const std::string adc = d.adc_bits > 0 ? std::to_string(d.adc_bits) + " bits per tile column sum" : "off";
-  std::snprintf(buf, sizeof buf,
-                "device: G_on %g S, G_off %g S, %d levels, sigma %g, P(SF0, stuck LRS) %g, P(SF1, stuck HRS) %g\n"
-                "        tile %d x %d, w-scale %s, digital layers [%s], read noise %g, clip %s, ADC %s\n"
-                "        programming %s (max %d pulses, fraction %g)\n"
-                "time:   write %g s/pulse, verify read %g s/cell, SRAM %g s/update, MVM %g s/read\n",
-                d.g_on_siemens, d.g_off_siemens, d.levels, d.sigma, d.p_sf0, d.p_sf1, d.tile, d.tile,
-                d.w_scale.c_str(), d.digital_layers.c_str(), d.read_noise_sigma, d.clip ? "on" : "off",
-                adc.c_str(),
-                d.method.c_str(), d.max_pulses, d.rvw_fraction, d.t_write_s, d.t_read_s, d.t_sram_s, d.t_mvm_s);
-  return buf;
+  // One line per section of the table, wrapped, each item "label value unit".
+  const std::pair<DeviceParam::Section, const char*> sections[] = {
+      {DeviceParam::Section::device, "device:"},
+      {DeviceParam::Section::programming, "programming:"},
+      {DeviceParam::Section::time, "time:"}};
+  const std::size_t indent = 13, width = 100;
+  std::string out;
+  for (const auto& [section, title] : sections) {
+    std::string line = title;
+    line.resize(indent, ' ');
+    bool first = true;
+    for (const DeviceParam& p : kDeviceParams) {
+      if (p.section != section) continue;
+      std::string value = device_param_text(p, d);
+      bool off = false;
+      if (p.kind() == DeviceParam::Kind::boolean) {
+        value = value == "true" ? "on" : "off";
+      } else if (p.kind() == DeviceParam::Kind::text && value.empty()) {
+        value = "none";
+      } else if (p.zero_is_off && value == "0") {
+        value = "off";
+        off = true;
+      }
+      std::string item = std::string(p.label) + " " + value;
+      if (*p.unit && !off) item += std::string(" ") + p.unit;
+      if (!first && line.size() + 2 + item.size() > width) {
+        out += line + ",\n";
+        line.assign(indent, ' ');
+      } else if (!first) {
+        line += ", ";
+      }
+      line += item;
+      first = false;
+    }
+    out += line + "\n";
+  }
+  return out;
 }
 
 Json chip_layers_json(const ChipState& chip) {

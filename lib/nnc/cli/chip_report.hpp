@@ -9,7 +9,11 @@
 
 namespace nnc::cli {
 
-Json device_json(const DeviceParams& d);  // keys carry units: g_on_siemens, t_write_s, ...
+// One key per row of kDeviceParams (device/params.hpp), its name: units in the keys
+// (g_on_siemens, t_write_s, ...); numbers, booleans and strings as the row's kind.
+Json device_json(const DeviceParams& d);
+// Lines "device:", "programming:", "time:", each row as "label value unit" ("G_on 0.0001 S",
+// "ADC off", "clip on"), wrapped at 100 columns.
 std::string device_text(const DeviceParams& d);
 Json chip_layers_json(const ChipState& chip);
 std::string chip_layers_text(const ChipState& chip);

@@ -13,8 +13,22 @@ void DataOptions::Register(CLI::App& app, bool with_training) {
   }
 }
 
+Dataset DataOptions::load(Split split) const {
+  std::string dir = data_dir;
+  if (dir.empty()) {
+    try {
+      dir = resolve_data_dir(dataset, data_dir);
+    } catch (const Error& e) {
+      // A known dataset not found where nnc looks by itself: name the flag that says where.
+      if (!is_dataset_name(dataset)) throw;
+      throw Error(std::string(e.what()) + " or give --data-dir", e.kind());
+    }
+  }
+  return load_dataset(dataset, split, dir);
+}
+
 std::pair<Dataset, Dataset> DataOptions::load_train() const {
-  Dataset all = load_dataset(dataset, Split::train, data_dir);
+  Dataset all = load(Split::train);
   if (validation >= all.size()) {
     throw Error("--validation " + std::to_string(validation) + " leaves no training images (the " + dataset +
                     " training split has " + std::to_string(all.size()) + ")",
@@ -26,7 +40,7 @@ std::pair<Dataset, Dataset> DataOptions::load_train() const {
 }
 
 Dataset DataOptions::load_test(std::size_t limit) const {
-  Dataset test = load_dataset(dataset, Split::test, data_dir);
+  Dataset test = load(Split::test);
   if (limit > 0 && limit < test.size()) test = test.slice(0, limit);
   return test;
 }
@@ -43,9 +57,36 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
   app.add_option("--lr-gamma", options.schedule.gamma, "step schedule: factor at each drop")->check(CLI::Range(0.0, 1.0));
   app.add_option("--momentum", options.sgd.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
-  app.add_flag("--augment,!--no-augment", options.augment, "random crop (pad 4) and flip; default on for CIFAR");
+  augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, "random crop (pad 4) and flip; default on for CIFAR");
   app.add_option("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)")
       ->check(CLI::NonNegativeNumber);
+}
+
+TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed) const {
+  TrainOptions o = options;
+  o.seed = seed;
+  if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = dataset.rfind("cifar", 0) == 0;
+  return o;
+}
+
+CLI::Validator open_unit_interval() {
+  return CLI::Validator(
+      [](std::string& v) {
+        double x = 0;
+        try {
+          x = std::stod(v);
+        } catch (const std::exception&) {
+          return "not a number: " + v;
+        }
+        return x > 0 && x <= 1 ? std::string() : "must be in (0, 1], got " + v;
+      },
+      "(0,1]");
+}
+
+void check_model_fits(const Model& model, const Dataset& data, const std::string& path, const std::string& dataset) {
+  if (model.input_shape() == data.shape && model.classes() == data.classes) return;
+  throw bad_input(path, "model takes " + model.input_shape().str() + " inputs and " + std::to_string(model.classes()) +
+                            " classes; " + dataset + " has " + data.shape.str() + " and " + std::to_string(data.classes));
 }
 
 ModelArtifact load_model_input(Tool& tool, const std::string& path, const std::string& role) {

@@ -6,6 +6,7 @@
 
 #include "nnc/cli/tool.hpp"
 #include "nnc/data/dataset.hpp"
+#include "nnc/nn/error.hpp"
 #include "nnc/train/train.hpp"
 
 namespace nnc::cli {
@@ -17,6 +18,8 @@ struct DataOptions {
   std::size_t validation = 5000; // held out from the end of the training split
 
   void Register(CLI::App& app, bool with_training = true);
+  // A whole split of the dataset; a dataset not found names --data-dir besides the places tried.
+  Dataset load(Split split) const;
   // Training split less the held-out validation images, and the validation images.
   std::pair<Dataset, Dataset> load_train() const;
   Dataset load_test(std::size_t limit = 0) const;
@@ -25,7 +28,31 @@ struct DataOptions {
 struct TrainFlags {
   TrainOptions options;
   void Register(CLI::App& app, int default_epochs = 1);
+  // The options of a run: the flags, `seed`, and CIFAR augmentation on by default (for a
+  // dataset whose name starts with "cifar") unless --augment or --no-augment was given.
+  TrainOptions resolved(const std::string& dataset, std::uint64_t seed) const;
+
+ private:
+  CLI::Option* augment_flag_ = nullptr;
 };
+
+// A CLI11 check for a value in (0, 1]: "must be in (0, 1], got X" (CLI11 puts the flag first).
+CLI::Validator open_unit_interval();
+
+// Throws bad_input naming `path` unless `model` takes the dataset's image shape and classes:
+// "<path>: model takes 1x28x28 inputs and 10 classes; cifar10 has 3x32x32 and 10".
+void check_model_fits(const Model& model, const Dataset& data, const std::string& path, const std::string& dataset);
+
+// Runs f, for library calls whose every error is about one flag's value: an nnc::Error gets
+// the flag in front ("--density: ..."), its kind (exit code) kept.
+template <class F>
+decltype(auto) blame_flag(const std::string& flag, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error(flag + ": " + e.what(), e.kind());
+  }
+}
 
 // Reads a model artifact (path or "-") and records it as an input of the tool's run.
 ModelArtifact load_model_input(Tool& tool, const std::string& path, const std::string& role = "model");

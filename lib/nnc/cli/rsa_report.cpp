@@ -82,3 +82,96 @@ std::string rsa_text(const RsaRecord& r) {
 }
 
 }  // namespace nnc::cli
+
+namespace nnc::cli {
+
+std::string chip_rsa_cells_text(const ChipRsa& a) {
+  const RsaState& s = a.record.state;
+  return std::to_string(s.cells()) + " RSA cells (" + std::to_string(a.cells_percent) + "% of " +
+         std::to_string(a.placed_weights) + " placed weight positions, " + std::to_string(a.weights) +
+         " in all), " + std::to_string(s.sram_bytes()) + " SRAM bytes; test accuracy before " +
+         std::to_string(a.accuracy_before);
+}
+
+std::string chip_bn_text(const ChipRsa& a) {
+  if (!a.record.bn_recalibration) return "";
+  const BnRecalibrationReport& b = *a.record.bn_recalibration;
+  return "batch norm recalibrated on the chip (" + std::to_string(b.layers) + " layers, " + std::to_string(b.images) +
+         " images, modeled " + std::to_string(b.time_s) + " s): test accuracy " + std::to_string(a.accuracy_before) +
+         " -> " + std::to_string(a.accuracy_bn);
+}
+
+std::string chip_rsa_result_text(const ChipRsa& a, const std::string& output) {
+  return output + ": test accuracy " + std::to_string(a.accuracy_before) + " -> " + std::to_string(a.accuracy_after) +
+         ", modeled " + std::to_string(a.record.report.time_s) + " s over " + std::to_string(a.record.report.steps) +
+         " steps";
+}
+
+std::string rvw_text(const RvwComparison& c) {
+  return "R-V-W on the same chip: test accuracy " + std::to_string(c.test_accuracy) + ", " + std::to_string(c.pulses) +
+         " pulses, modeled " + std::to_string(c.time_s) + " s";
+}
+
+Json chip_rsa_json(const ChipRsa& a, const std::string& output, const std::string& dataset, std::size_t test_samples) {
+  const RsaRecord& rec = a.record;
+  const RsaState& s = rec.state;
+  Json bn = Json();  // null unless recalibrated
+  if (rec.bn_recalibration) {
+    const BnRecalibrationReport& b = *rec.bn_recalibration;
+    bn = Json::object()
+             .set("images", b.images)
+             .set("layers", b.layers)
+             .set("reads_per_image", b.reads_per_image)
+             .set("time_s", b.time_s)
+             .set("accuracy", a.accuracy_bn);
+  }
+  Json j = Json::object();
+  j.set("file", output).set("dataset", dataset).set("mode", to_string(s.mode)).set("selection", to_string(s.selection.kind));
+  j.set("density", s.selection.density).set("bits", s.bits).set("cells", s.cells()).set("weights", a.weights);
+  j.set("placed_weights", a.placed_weights).set("cells_percent_of_placed", a.cells_percent);
+  j.set("sram_bytes", s.sram_bytes());
+  j.set("bn_recalibrated_accuracy", rec.bn_recalibration ? Json(a.accuracy_bn) : Json()).set("bn_recalibration", bn);
+  j.set("total_time_s", rec.report.time_s + (rec.bn_recalibration ? rec.bn_recalibration->time_s : 0.0));
+  j.set("accuracy_before", a.accuracy_before).set("accuracy_after", a.accuracy_after).set("test_samples", test_samples);
+  j.set("time_s", rec.report.time_s).set("steps", rec.report.steps).set("step_time_s", rec.report.step_seconds);
+  j.set("reads_per_sample", rec.report.reads_per_sample);
+  j.set("t_mvm_s", rec.time.t_mvm_s).set("t_sram_s", rec.time.t_sram_s);
+  Json points = Json::array();
+  for (const RsaPoint& p : rec.report.points) {
+    points.push(Json::object().set("step", p.step).set("time_s", p.time_s).set("val_accuracy", p.val_accuracy));
+  }
+  j.set("points", points);
+  return j;
+}
+
+std::string chip_rsa_text(const ChipRsa& a, const std::string& output) {
+  const RsaRecord& rec = a.record;
+  char buf[256];  // the figures; the file name, of any length, goes in front of each line
+  std::snprintf(buf, sizeof buf,
+                ": %zu RSA cells (%.3f%% of placed weights), %zu SRAM bytes, test accuracy %.4f -> %.4f, "
+                "modeled time %.6g s\n",
+                rec.state.cells(), a.cells_percent, rec.state.sram_bytes(), a.accuracy_before, a.accuracy_after,
+                rec.report.time_s);
+  std::string out = output + buf;
+  if (rec.bn_recalibration) {
+    std::snprintf(buf, sizeof buf,
+                  ": batch norm recalibrated on the chip: test accuracy %.4f -> %.4f (before RSA), modeled time %.6g s\n",
+                  a.accuracy_before, a.accuracy_bn, rec.bn_recalibration->time_s);
+    out += output + buf;
+  }
+  return out;
+}
+
+Json rvw_json(const RvwComparison& c) {
+  return Json::object()
+      .set("accuracy", c.test_accuracy)
+      .set("val_accuracy", c.val_accuracy)
+      .set("pulses", static_cast<double>(c.pulses))
+      .set("time_s", c.time_s)
+      .set("t_write_s", c.t_write_s)
+      .set("t_read_s", c.t_read_s)
+      .set("rsa_time_to_rvw_val_accuracy_s",
+           c.rsa_time_to_rvw_val_accuracy_s ? Json(*c.rsa_time_to_rvw_val_accuracy_s) : Json());
+}
+
+}  // namespace nnc::cli

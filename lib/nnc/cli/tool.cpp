@@ -69,9 +69,19 @@ Tool::Tool(const std::string& name, const std::string& purpose, const std::strin
 
 void Tool::add_json_flag(const std::string& what) { app_.add_flag("--json", json, what); }
 
+CLI::Option* Tool::add_output(std::string& output, const std::string& what) {
+  output_ = &output;
+  return app_.add_option("-o,--output", output, what)->required();
+}
+
+void check_json_output(bool json, const std::string& output) {
+  if (json && output == "-") throw CLI::ValidationError("--json and -o - would both write to stdout; pick one");
+}
+
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   try {
     app_.parse(argc, argv);
+    if (output_ != nullptr) check_json_output(json, *output_);
   } catch (const CLI::CallForHelp& e) {
     return app_.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -33,6 +33,9 @@ class Tool {
   int threads = 0;  // 0: all cores
   bool json = false;
   void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
+  // Adds the required "-o,--output" option (what: e.g. "output model, - for stdout"). With
+  // --json, run() then refuses -o - as a bad flag (check_json_output).
+  CLI::Option* add_output(std::string& output, const std::string& what);
 
   // Parses the command line, then runs body, mapping errors to exit codes (docs/design.md section 3).
   int run(int argc, char** argv, const std::function<void()>& body);
@@ -47,8 +50,13 @@ class Tool {
   std::string name_;
   CLI::App app_;
   std::string command_, config_;
+  const std::string* output_ = nullptr;
   std::vector<Provenance::Input> inputs_;
 };
+
+// --json and -o - would both write to stdout: throws CLI::ValidationError (exit 105, a bad
+// flag) when both are given.
+void check_json_output(bool json, const std::string& output);
 
 // Progress of a long loop: a bar on a terminal, a line every few seconds otherwise.
 class Progress {

@@ -83,9 +83,7 @@ std::string resolve_data_dir(const std::string& name, const std::string& data_di
   }
   std::string list;
   for (const auto& dir : tried) list += (list.empty() ? "" : ", ") + dir;
-  throw Error("dataset " + name + " not found: tried " + list +
-                  "; run data/fetch.sh or give --data-dir",
-              ErrorKind::bad_input);
+  throw Error("dataset " + name + " not found: tried " + list + "; run data/fetch.sh", ErrorKind::bad_input);
 }
 
 Dataset load_dataset(const std::string& name, Split split, const std::string& data_dir) {

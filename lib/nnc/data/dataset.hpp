@@ -52,8 +52,8 @@ Dataset load_cifar(const std::vector<std::string>& files, bool cifar100);
 // Returns {training part, validation part}.
 std::pair<Dataset, Dataset> split_validation(const Dataset& train, std::size_t validation);
 
-// CIFAR augmentation for one epoch: each sample draws from Rng(seed, {epoch, image index}).
-// Image i of epoch e draws from Rng(seed, {stream::kAugment, e, i}).
+// CIFAR augmentation for one epoch: image i of epoch e draws from
+// Rng(seed, {stream::kAugment, e, i}).
 struct Augment {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;

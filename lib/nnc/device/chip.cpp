@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "nnc/device/adc.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
@@ -17,11 +18,11 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-Param& weight_of(Layer& l) {
-  for (Param* p : l.params()) {
-    if (p->name == "weight") return *p;
-  }
-  throw Error("layer " + l.spec() + " has no weight");
+template <class L>
+auto& weight_of(L& l) {  // Param& or const Param&
+  auto* w = l.weight_param();
+  if (!w) throw Error("layer " + l.spec() + " has no weight");
+  return *w;
 }
 
 // The rectangle of tile t of a layer: rows [r0, r1), cols [c0, c1).
@@ -114,7 +115,7 @@ ChipState map_to_tiles(const Model& model, const DeviceParams& device, std::uint
     const ConstMatrixMap w = crossbar_matrix(layer);
     LayerChip lc;
     lc.layer = static_cast<int>(i);
-    lc.weight_shape = weight_of(const_cast<Layer&>(layer)).shape;
+    lc.weight_shape = weight_of(layer).shape;
     lc.rows = static_cast<int>(w.rows());
     lc.cols = static_cast<int>(w.cols());
     lc.tile_rows = ceil_div(lc.rows, T);
@@ -328,25 +329,16 @@ void attach_adc(Model& on_chip, const ChipState& chip, const Tensor& calibration
   std::vector<AdcReadout*> adcs;
   for (const auto& lc : chip.layers) {
     Layer& l = *on_chip.layers()[static_cast<std::size_t>(lc.layer)];
-    std::optional<AdcReadout>* slot = nullptr;
-    const Vector* w = nullptr;
-    if (auto* c = dynamic_cast<Conv2d*>(&l)) {
-      slot = &c->adc;
-      w = &c->weight.value;
-    } else if (auto* d = dynamic_cast<Dense*>(&l)) {
-      slot = &d->adc;
-      w = &d->weight.value;
-    } else {
-      throw Error("attach_adc: layer " + std::to_string(lc.layer) + " is not conv or dense");
-    }
-    AdcReadout a;
-    a.block_rows = chip.device.tile;
-    a.bits = chip.device.adc_bits;
-    a.analog = *w;
-    a.calibrating = true;
-    a.observed.assign(static_cast<std::size_t>(a.blocks(lc.rows)), 0.0);
+    ReadoutPtr* slot = readout_slot(l);
+    if (!slot) throw Error("attach_adc: layer " + std::to_string(lc.layer) + " is not conv or dense");
+    auto a = std::make_unique<AdcReadout>();
+    a->block_rows = chip.device.tile;
+    a->bits = chip.device.adc_bits;
+    a->analog = weight_of(l).value;
+    a->calibrating = true;
+    a->observed.assign(static_cast<std::size_t>(a->blocks(lc.rows)), 0.0);
+    adcs.push_back(a.get());
     *slot = std::move(a);
-    adcs.push_back(&**slot);
   }
   // One pass with every ADC recording: each layer sees the outputs of the (unquantized) layers
   // before it, so the calibration does not depend on the order ranges are fixed in.

@@ -72,11 +72,12 @@ ChipState program_chip(const Model& model, const DeviceParams& device, std::uint
 Model read_back_weights(const ChipState& chip, const Model& model);
 
 // With chip.device.adc_bits > 0, gives each mapped layer of on_chip (read_back_weights(chip,
-// model), before RSA is applied) an ADC read-out (nn/layers.hpp AdcReadout): one block per tile
-// row, analog weights = the read-back weights, and one full scale per tile row, the largest
-// |column sum| of that tile row over a forward pass of `calibration` (inference mode) through
-// on_chip itself (docs/algorithms.md). A no-op when adc_bits is 0. Deterministic whatever the
-// thread count.
+// model), before RSA is applied) an ADC read-out (device/adc.hpp AdcReadout, set as the layer's
+// nn/readout.hpp PartialSumReadout): one block per tile row, analog weights = the read-back
+// weights, and one full scale per tile row, the largest |column sum| of that tile row over a
+// forward pass of `calibration` (inference mode) through on_chip itself (docs/design.md section
+// 6, docs/algorithms.md "ADC resolution"). A no-op when adc_bits is 0. Deterministic whatever
+// the thread count.
 void attach_adc(Model& on_chip, const ChipState& chip, const Tensor& calibration);
 
 // Checks that the chip's layers fit the model (mapped layers, shapes, array sizes); throws

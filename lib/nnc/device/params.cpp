@@ -1,19 +1,24 @@
 #include "nnc/device/params.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
+#include <type_traits>
 
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc {
 
-namespace {
-
-Error invalid(const std::string& flag, const std::string& rule, const std::string& got) {
-  return Error("invalid device parameter: " + flag + " " + rule + " (got " + got + ")");
+// Every member of DeviceParams has a row: this binding names all 19 members, so adding a
+// member without a row (or a row without a member) stops the build here.
+static_assert(kDeviceParams.size() == 19, "a row of kDeviceParams per member of DeviceParams");
+[[maybe_unused]] static void every_member_has_a_row(const DeviceParams& d) {
+  [[maybe_unused]] const auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18] = d;
 }
+
+namespace {
 
 std::string str(double v) {
   std::ostringstream s;
@@ -31,86 +36,98 @@ bool parse_percentile(const std::string& s, double& q) {
 
 }  // namespace
 
-void DeviceParams::Register(CLI::App& app, bool with_method) {
-  const std::string g = "Device";
-  app.add_option("--g-on", g_on_siemens, "LRS conductance G_on, siemens")->capture_default_str()->group(g);
-  app.add_option("--g-off", g_off_siemens, "HRS conductance G_off, siemens")->capture_default_str()->group(g);
-  app.add_option("--levels", levels, "conductance levels per cell (>= 2)")->capture_default_str()->group(g);
-  app.add_option("--sigma", sigma, "lognormal write variation: G = G_target * exp(N(0, sigma^2))")
-      ->capture_default_str()->group(g);
-  app.add_option("--p-sf0", p_sf0, "probability of a cell stuck at LRS (SF0, G_on)")->capture_default_str()->group(g);
-  app.add_option("--p-sf1", p_sf1, "probability of a cell stuck at HRS (SF1, G_off)")->capture_default_str()->group(g);
-  app.add_option("--tile", tile, "crossbar tile size, weight positions per side")->capture_default_str()->group(g);
-  app.add_option("--w-scale", w_scale, "layer weight scale: max (max |w|) or pNN (percentile of |w|, larger clipped)")
-      ->capture_default_str()->group(g);
-  app.add_option("--digital-layers", digital_layers, "layers kept off the chip: comma list of first, last, layer index")
-      ->group(g);
-  app.add_option("--read-noise", read_noise_sigma, "relative read noise per read: G * (1 + N(0, s^2)); 0 = off")
-      ->capture_default_str()->group(g);
-  app.add_flag("--clip", clip, "clip written conductances to [G_off, G_on]")->group(g);
-  app.add_option("--adc-bits", adc_bits, "ADC bits per tile column sum (0 = ideal read-out, else 2..16)")
-      ->capture_default_str()->group(g);
-  if (with_method) {
-    app.add_option("--method", method, "programming: oneshot or rvw (read-verify-write)")->capture_default_str()->group(g);
-    app.add_option("--max-pulses", max_pulses, "R-V-W write pulses per cell at most")->capture_default_str()->group(g);
-    app.add_option("--rvw-fraction", rvw_fraction, "R-V-W verifies only the largest-|w| fraction of weights")
-        ->capture_default_str()->group(g);
-  }
-  const std::string t = "Time model";
-  app.add_option("--t-write", t_write_s, "seconds per RRAM write pulse")->capture_default_str()->group(t);
-  app.add_option("--t-read", t_read_s, "seconds per verify read of one cell")->capture_default_str()->group(t);
-  app.add_option("--t-sram", t_sram_s, "seconds per RSA (SRAM) cell update")->capture_default_str()->group(t);
-  app.add_option("--t-mvm", t_mvm_s, "seconds per crossbar read of one input vector")->capture_default_str()->group(t);
-  flags_.clear();
-  for (const CLI::Option* o : app.get_options()) {
-    if (o->get_group() == g || o->get_group() == t) flags_.push_back(o);
-  }
-}
-
-bool DeviceParams::given() const {
-  for (const CLI::Option* o : flags_) {
-    if (o->count() > 0) return true;
-  }
-  return false;
-}
-
-void DeviceParams::validate() const {
-  if (levels < 2 || levels > 32768) throw invalid("--levels", "must be in [2, 32768]", std::to_string(levels));
-  if (!(sigma >= 0) || !std::isfinite(sigma)) throw invalid("--sigma", "must be >= 0", str(sigma));
-  if (!(p_sf0 >= 0 && p_sf0 <= 1)) throw invalid("--p-sf0", "must be in [0, 1]", str(p_sf0));
-  if (!(p_sf1 >= 0 && p_sf1 <= 1)) throw invalid("--p-sf1", "must be in [0, 1]", str(p_sf1));
-  if (p_sf0 + p_sf1 > 1) throw invalid("--p-sf0 + --p-sf1", "must be <= 1", str(p_sf0 + p_sf1));
-  if (!(g_off_siemens > 0) || !std::isfinite(g_off_siemens)) throw invalid("--g-off", "must be > 0", str(g_off_siemens));
-  if (!(g_on_siemens > g_off_siemens) || !std::isfinite(g_on_siemens)) {
-    throw invalid("--g-on", "must be greater than --g-off", str(g_on_siemens) + " <= " + str(g_off_siemens));
-  }
-  if (tile < 1) throw invalid("--tile", "must be >= 1", std::to_string(tile));
+namespace device_rules {
+bool w_scale_ok(const DeviceParams& d) {
   double q = 0;
-  if (w_scale != "max" && !parse_percentile(w_scale, q)) {
-    throw invalid("--w-scale", "must be max or pNN with 0 < NN <= 100", "'" + w_scale + "'");
-  }
-  if (!(read_noise_sigma >= 0) || !std::isfinite(read_noise_sigma)) {
-    throw invalid("--read-noise", "must be >= 0", str(read_noise_sigma));
-  }
-  if (adc_bits != 0 && (adc_bits < 2 || adc_bits > 16)) {
-    throw invalid("--adc-bits", "must be 0 (off) or in [2, 16]", std::to_string(adc_bits));
-  }
-  if (method != "oneshot" && method != "rvw") throw invalid("--method", "must be oneshot or rvw", "'" + method + "'");
-  if (max_pulses < 1 || max_pulses > 65535) throw invalid("--max-pulses", "must be in [1, 65535]", std::to_string(max_pulses));
-  if (!(rvw_fraction >= 0 && rvw_fraction <= 1)) throw invalid("--rvw-fraction", "must be in [0, 1]", str(rvw_fraction));
-  for (auto [flag, v] : {std::pair{"--t-write", t_write_s}, {"--t-read", t_read_s}, {"--t-sram", t_sram_s},
-                         {"--t-mvm", t_mvm_s}}) {
-    if (!(v >= 0) || !std::isfinite(v)) throw invalid(flag, "must be >= 0", str(v));
-  }
-  std::stringstream list(digital_layers);
+  return d.w_scale == "max" || parse_percentile(d.w_scale, q);
+}
+bool digital_layers_ok(const DeviceParams& d) {
+  std::stringstream list(d.digital_layers);
   for (std::string item; std::getline(list, item, ',');) {
     if (item == "first" || item == "last") continue;
     char* end = nullptr;
     const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || !end || *end != '\0' || v < 0) {
-      throw invalid("--digital-layers", "must be a comma list of first, last or layer indices", "'" + item + "'");
-    }
+    if (item.empty() || !end || *end != '\0' || v < 0) return false;
   }
+  return true;
+}
+bool adc_bits_ok(const DeviceParams& d) { return d.adc_bits != 1; }
+bool method_ok(const DeviceParams& d) { return d.method == "oneshot" || d.method == "rvw"; }
+}  // namespace device_rules
+
+const DeviceParam* find_device_param(std::string_view name) {
+  for (const DeviceParam& p : kDeviceParams) {
+    if (name == p.name) return &p;
+  }
+  return nullptr;
+}
+
+std::string device_param_text(const DeviceParam& p, const DeviceParams& d) {
+  return std::visit(
+      [&](auto m) -> std::string {
+        const auto& v = d.*m;
+        using T = std::remove_cvref_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else {
+          return str(static_cast<double>(v));
+        }
+      },
+      p.member);
+}
+
+std::string device_param_rule(const DeviceParam& p) {
+  if (p.rule) return p.rule;
+  const bool low = std::isfinite(p.min), high = std::isfinite(p.max);
+  if (low && high) return std::string("must be in ") + (p.min_open ? "(" : "[") + str(p.min) + ", " + str(p.max) + "]";
+  if (low) return std::string("must be ") + (p.min_open ? "> " : ">= ") + str(p.min);
+  if (high) return "must be <= " + str(p.max);
+  return "must be finite";
+}
+
+std::string device_param_problem(const DeviceParam& p, const DeviceParams& d) {
+  bool ok = true;
+  std::visit(
+      [&](auto m) {
+        const auto& v = d.*m;
+        using T = std::remove_cvref_t<decltype(v)>;
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+          const double x = static_cast<double>(v);
+          ok = std::isfinite(x) && (p.min_open ? x > p.min : x >= p.min) && x <= p.max;
+        }
+      },
+      p.member);
+  if (ok && p.accepts) ok = p.accepts(d);
+  if (ok) return "";
+  const std::string found = device_param_text(p, d);
+  return device_param_rule(p) + ", found " + (p.kind() == DeviceParam::Kind::text ? "'" + found + "'" : found);
+}
+
+std::string device_params_relation_problem(const DeviceParams& d, const char* DeviceParam::*naming) {
+  auto called = [&](const char* name) -> std::string { return find_device_param(name)->*naming; };
+  if (!(d.g_off_siemens < d.g_on_siemens)) {
+    return called("g_on_siemens") + " must be greater than " + called("g_off_siemens") + ", found " +
+           str(d.g_on_siemens) + " <= " + str(d.g_off_siemens);
+  }
+  if (!(d.p_sf0 + d.p_sf1 <= 1)) {
+    return called("p_sf0") + " + " + called("p_sf1") + " must be <= 1, found " + str(d.p_sf0 + d.p_sf1);
+  }
+  return "";
+}
+
+std::string device_params_problem(const DeviceParams& d, const char* DeviceParam::*naming) {
+  for (const DeviceParam& p : kDeviceParams) {
+    const std::string problem = device_param_problem(p, d);
+    if (!problem.empty()) return std::string(p.*naming) + " " + problem;
+  }
+  return device_params_relation_problem(d, naming);
+}
+
+void DeviceParams::validate() const {
+  const std::string problem = device_params_problem(*this);
+  if (!problem.empty()) throw Error("invalid device parameter: " + problem);
 }
 
 double DeviceParams::w_scale_percentile() const {
@@ -135,8 +152,11 @@ std::vector<int> DeviceParams::digital_layer_indices(const Model& m) const {
     } else {
       idx = std::atoi(item.c_str());
       if (idx < 0 || idx >= static_cast<int>(m.layers().size()) || !is_mapped(*m.layers()[idx])) {
-        throw Error("invalid device parameter: --digital-layers " + item +
-                    " is not a conv or dense layer of the model (see nnc-info for layer indices)");
+        std::string listed;
+        for (int i : mapped) listed += (listed.empty() ? "" : ", ") + std::to_string(i);
+        throw Error("invalid device parameter: digital_layers names layer " + item +
+                    ", which is not a conv or dense layer of the model (" +
+                    (listed.empty() ? std::string("it has none") : "those are layers " + listed) + ")");
       }
     }
     if (idx >= 0 && std::find(out.begin(), out.end(), idx) == out.end()) out.push_back(idx);

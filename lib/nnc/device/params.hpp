@@ -1,15 +1,23 @@
 // DeviceParams: every parameter of the RRAM device model (docs/design.md section 6), each physical
-// quantity with its unit in its name, and the one Register() that every tool taking device
-// flags calls, so the flags are the same everywhere.
+// quantity with its unit in its name, and kDeviceParams, the one table that lists them: name
+// (the /device attribute of a chip file and the report key), flag, unit, section, valid range,
+// the schema version that added it, help. The flags (cli/device_flags.hpp), the /device group
+// of chip files (io/chip_io.cpp), the reports (cli/chip_report.hpp), validate() and, through a
+// test, docs/schema.md all follow the table, so a new parameter is a member here and one row.
 #pragma once
-#include <CLI/CLI.hpp>
+#include <array>
+#include <limits>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "nnc/nn/model.hpp"
 
 namespace nnc {
 
+// The defaults are the member initializers; every member has a row in kDeviceParams below
+// (params.cpp fails to compile when the two differ in number).
 struct DeviceParams {
   double g_on_siemens = 100e-6;  // LRS conductance, the top level
   double g_off_siemens = 1e-6;   // HRS conductance, level 0
@@ -32,18 +40,9 @@ struct DeviceParams {
   double t_sram_s = 1e-9;        // one RSA (SRAM) cell update
   double t_mvm_s = 100e-9;       // one crossbar read of one input vector, all tiles in parallel
 
-  // Adds the device flags (--g-on, --g-off, --levels, --sigma, --p-sf0, --p-sf1, --tile,
-  // --w-scale, --digital-layers, --read-noise, --clip, --adc-bits, --method, --max-pulses, --rvw-fraction,
-  // --t-write, --t-read, --t-sram, --t-mvm). with_method: also --method/--max-pulses/--rvw-fraction.
-  void Register(CLI::App& app, bool with_method = true);
-  // True if any flag added by Register() was given on the command line.
-  bool given() const;
-
-  // Throws nnc::Error naming the flag if a value is out of its range: levels in [2, 32768],
-  // sigma >= 0, probabilities in [0, 1] summing to at most 1, 0 < g_off < g_on, tile >= 1,
-  // w_scale "max" or "pNN" with 0 < NN <= 100, method oneshot|rvw, max_pulses in [1, 65535],
-  // rvw_fraction in [0, 1], times >= 0, digital layer list well formed, adc_bits 0 or in
-  // [2, 16].
+  // Throws nnc::Error naming the parameter ("invalid device parameter: sigma must be >= 0,
+  // found -0.1") if a value breaks its row's rule in kDeviceParams or a rule across rows
+  // (g_off_siemens < g_on_siemens, p_sf0 + p_sf1 <= 1): device_params_problem() below.
   void validate() const;
 
   // The percentile asked for by w_scale, or 0 for "max". Requires a valid w_scale.
@@ -56,9 +55,116 @@ struct DeviceParams {
   double level_step_siemens() const { return (g_on_siemens - g_off_siemens) / (levels - 1); }
   // Conductance of level k, siemens.
   double level_siemens(int k) const { return g_off_siemens + k * level_step_siemens(); }
-
- private:
-  std::vector<const CLI::Option*> flags_;  // what Register() added, for given()
 };
+
+// Further rules of rows whose range alone does not say it (kDeviceParams' `accepts`).
+namespace device_rules {
+bool w_scale_ok(const DeviceParams& d);         // "max" or "pNN", 0 < NN <= 100
+bool digital_layers_ok(const DeviceParams& d);  // comma list of first, last, layer indices >= 0
+bool adc_bits_ok(const DeviceParams& d);        // 0 (off) or 2..16: not 1
+bool method_ok(const DeviceParams& d);          // "oneshot" or "rvw"
+}  // namespace device_rules
+
+// One row of the device parameter table.
+struct DeviceParam {
+  enum class Kind { real, integer, boolean, text };  // the order of Member's alternatives
+  enum class Section { device, programming, time };  // flag groups and report lines
+  using Member = std::variant<double DeviceParams::*, int DeviceParams::*, bool DeviceParams::*,
+                              std::string DeviceParams::*>;
+  static constexpr double kNone = std::numeric_limits<double>::infinity();
+
+  const char* name;   // the /device attribute of a chip file, the report key, the name in lib/'s
+                      // messages; units in the name (g_on_siemens, t_write_s)
+  const char* flag;   // the command-line flag (cli/device_flags.hpp)
+  const char* label;  // what the text report calls it
+  const char* unit;   // "S", "s", "bits", or "" (dimensionless, a count, a word)
+  Section section;
+  Member member;
+  double min = -kNone, max = kNone;  // numbers: the valid range [min, max], finite
+  bool min_open = false;             // (min, max] instead
+  const char* rule = nullptr;        // the rule in words, when the range does not say it all
+  bool (*accepts)(const DeviceParams&) = nullptr;  // a further rule (strings, a gap in a range)
+  bool zero_is_off = false;          // 0 switches the feature off (reports say "off")
+  const char* since = "1.0.0";       // schema version that added it (docs/schema.md); a reader
+                                     // takes the default for a file older than that, so the
+                                     // default MUST mean what files without it meant
+  const char* help = "";             // the flag's help
+
+  constexpr Kind kind() const { return static_cast<Kind>(member.index()); }
+};
+
+// The table: one row per member of DeviceParams, in the order of the flags' help, the /device
+// attributes and the reports (changing it changes the bytes of chip files).
+inline constexpr auto kDeviceParams = std::to_array<DeviceParam>({
+    {.name = "g_on_siemens", .flag = "--g-on", .label = "G_on", .unit = "S", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::g_on_siemens, .min = 0, .min_open = true, .help = "LRS conductance G_on, siemens"},
+    {.name = "g_off_siemens", .flag = "--g-off", .label = "G_off", .unit = "S", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::g_off_siemens, .min = 0, .min_open = true, .help = "HRS conductance G_off, siemens"},
+    {.name = "levels", .flag = "--levels", .label = "levels", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::levels, .min = 2, .max = 32768, .help = "conductance levels per cell (>= 2)"},
+    {.name = "sigma", .flag = "--sigma", .label = "sigma", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::sigma, .min = 0,
+     .help = "lognormal write variation: G = G_target * exp(N(0, sigma^2))"},
+    {.name = "p_sf0", .flag = "--p-sf0", .label = "P(SF0, stuck LRS)", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::p_sf0, .min = 0, .max = 1, .help = "probability of a cell stuck at LRS (SF0, G_on)"},
+    {.name = "p_sf1", .flag = "--p-sf1", .label = "P(SF1, stuck HRS)", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::p_sf1, .min = 0, .max = 1, .help = "probability of a cell stuck at HRS (SF1, G_off)"},
+    {.name = "tile", .flag = "--tile", .label = "tile", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::tile, .min = 1, .help = "crossbar tile size, weight positions per side"},
+    {.name = "w_scale", .flag = "--w-scale", .label = "w-scale", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::w_scale, .rule = "must be max or pNN with 0 < NN <= 100",
+     .accepts = device_rules::w_scale_ok,
+     .help = "layer weight scale: max (max |w|) or pNN (percentile of |w|, larger clipped)"},
+    {.name = "digital_layers", .flag = "--digital-layers", .label = "digital layers", .unit = "",
+     .section = DeviceParam::Section::device, .member = &DeviceParams::digital_layers,
+     .rule = "must be a comma list of first, last or layer indices", .accepts = device_rules::digital_layers_ok,
+     .help = "layers kept off the chip: comma list of first, last, layer index"},
+    {.name = "read_noise_sigma", .flag = "--read-noise", .label = "read noise", .unit = "",
+     .section = DeviceParam::Section::device, .member = &DeviceParams::read_noise_sigma, .min = 0,
+     .zero_is_off = true, .help = "relative read noise per read: G * (1 + N(0, s^2)); 0 = off"},
+    {.name = "clip", .flag = "--clip", .label = "clip", .unit = "", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::clip, .help = "clip written conductances to [G_off, G_on]"},
+    {.name = "adc_bits", .flag = "--adc-bits", .label = "ADC", .unit = "bits", .section = DeviceParam::Section::device,
+     .member = &DeviceParams::adc_bits, .min = 0, .max = 16, .rule = "must be 0 (off) or in [2, 16]",
+     .accepts = device_rules::adc_bits_ok, .zero_is_off = true, .since = "1.1.0",
+     .help = "ADC bits per tile column sum (0 = ideal read-out, else 2..16)"},
+    {.name = "method", .flag = "--method", .label = "method", .unit = "", .section = DeviceParam::Section::programming,
+     .member = &DeviceParams::method, .rule = "must be oneshot or rvw", .accepts = device_rules::method_ok,
+     .help = "programming: oneshot or rvw (read-verify-write)"},
+    {.name = "max_pulses", .flag = "--max-pulses", .label = "max pulses", .unit = "",
+     .section = DeviceParam::Section::programming, .member = &DeviceParams::max_pulses, .min = 1, .max = 65535,
+     .help = "R-V-W write pulses per cell at most"},
+    {.name = "rvw_fraction", .flag = "--rvw-fraction", .label = "R-V-W fraction", .unit = "",
+     .section = DeviceParam::Section::programming, .member = &DeviceParams::rvw_fraction, .min = 0, .max = 1,
+     .help = "R-V-W verifies only the largest-|w| fraction of weights"},
+    {.name = "t_write_s", .flag = "--t-write", .label = "write pulse", .unit = "s", .section = DeviceParam::Section::time,
+     .member = &DeviceParams::t_write_s, .min = 0, .help = "seconds per RRAM write pulse"},
+    {.name = "t_read_s", .flag = "--t-read", .label = "verify read", .unit = "s", .section = DeviceParam::Section::time,
+     .member = &DeviceParams::t_read_s, .min = 0, .help = "seconds per verify read of one cell"},
+    {.name = "t_sram_s", .flag = "--t-sram", .label = "SRAM update", .unit = "s", .section = DeviceParam::Section::time,
+     .member = &DeviceParams::t_sram_s, .min = 0, .help = "seconds per RSA (SRAM) cell update"},
+    {.name = "t_mvm_s", .flag = "--t-mvm", .label = "MVM", .unit = "s", .section = DeviceParam::Section::time,
+     .member = &DeviceParams::t_mvm_s, .min = 0, .help = "seconds per crossbar read of one input vector"},
+});
+
+// The row named `name` (its attribute name), or nullptr.
+const DeviceParam* find_device_param(std::string_view name);
+
+// What is wrong with d's value of p: "must be in [2, 32768], found 1", or "" if it keeps the
+// row's rule (finite and in range for numbers, `accepts` where there is one).
+std::string device_param_problem(const DeviceParam& p, const DeviceParams& d);
+// The rules across rows, g_off_siemens < g_on_siemens and p_sf0 + p_sf1 <= 1: the first one d
+// breaks, with each parameter called by `naming` (&DeviceParam::name in lib/, &DeviceParam::flag
+// where a flag set it), e.g. "p_sf0 + p_sf1 must be <= 1, found 1.2"; or "".
+std::string device_params_relation_problem(const DeviceParams& d,
+                                           const char* DeviceParam::*naming = &DeviceParam::name);
+// The first problem of any row ("sigma must be >= 0, found -0.1"), then of the rules across
+// rows; "" if d is valid. validate() throws it.
+std::string device_params_problem(const DeviceParams& d, const char* DeviceParam::*naming = &DeviceParam::name);
+// The rule of a row in words: its `rule`, else said from its range ("must be >= 0").
+std::string device_param_rule(const DeviceParam& p);
+
+// d's value of p as reports and messages show it: numbers as %g, booleans true/false, text as is.
+std::string device_param_text(const DeviceParam& p, const DeviceParams& d);
 
 }  // namespace nnc

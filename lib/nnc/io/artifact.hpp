@@ -15,7 +15,9 @@
 
 namespace nnc {
 
-inline constexpr const char* kSchemaVersion = "1.0.0";
+// The schema version written (docs/schema.md has the history: 1.1.0 added /device@adc_bits,
+// /rsa/layers/NNN@placed_positions and /rsa/bn_recalibration). Readers read every 1.x.y file.
+inline constexpr const char* kSchemaVersion = "1.1.0";
 inline constexpr int kSchemaMajor = 1;
 
 // Who made an artifact and from what: tool, version, command line (less the flags that cannot
@@ -50,6 +52,8 @@ struct ModelArtifact {
 
 // "model", "chip", or throws a bad-input error (not HDF5, not nnc, newer major version).
 std::string artifact_kind(const Bytes& bytes, const std::string& name);
+// The file's own nnc_schema_version (checked as artifact_kind checks it).
+std::string artifact_schema_version(const Bytes& bytes, const std::string& name);
 
 Bytes encode_model(const ModelArtifact& a);
 ModelArtifact decode_model(const Bytes& bytes, const std::string& name);

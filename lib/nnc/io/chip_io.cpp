@@ -1,6 +1,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <type_traits>
+#include <variant>
 
 #include "nnc/io/chip.hpp"
 #include "nnc/io/h5.hpp"
@@ -20,52 +23,52 @@ std::string layer_name(int i) {
 
 std::vector<std::uint64_t> dims(const std::vector<int>& shape) { return {shape.begin(), shape.end()}; }
 
+// /device: one attribute per row of kDeviceParams, in the table's order, named as the row;
+// float64 for reals, int64 for integers and booleans (0 or 1), strings as they are.
 void write_device(hid_t root, const DeviceParams& d) {
   h5::Id g = h5::create_group(root, "device");
-  h5::write_attr(g, "g_on_siemens", d.g_on_siemens);
-  h5::write_attr(g, "g_off_siemens", d.g_off_siemens);
-  h5::write_attr(g, "levels", static_cast<std::int64_t>(d.levels));
-  h5::write_attr(g, "sigma", d.sigma);
-  h5::write_attr(g, "p_sf0", d.p_sf0);
-  h5::write_attr(g, "p_sf1", d.p_sf1);
-  h5::write_attr(g, "tile", static_cast<std::int64_t>(d.tile));
-  h5::write_attr(g, "w_scale", d.w_scale);
-  h5::write_attr(g, "digital_layers", d.digital_layers);
-  h5::write_attr(g, "read_noise_sigma", d.read_noise_sigma);
-  h5::write_attr(g, "clip", static_cast<std::int64_t>(d.clip));
-  h5::write_attr(g, "adc_bits", static_cast<std::int64_t>(d.adc_bits));
-  h5::write_attr(g, "method", d.method);
-  h5::write_attr(g, "max_pulses", static_cast<std::int64_t>(d.max_pulses));
-  h5::write_attr(g, "rvw_fraction", d.rvw_fraction);
-  h5::write_attr(g, "t_write_s", d.t_write_s);
-  h5::write_attr(g, "t_read_s", d.t_read_s);
-  h5::write_attr(g, "t_sram_s", d.t_sram_s);
-  h5::write_attr(g, "t_mvm_s", d.t_mvm_s);
+  for (const DeviceParam& p : kDeviceParams) {
+    std::visit(
+        [&](auto m) {
+          const auto& v = d.*m;
+          using T = std::remove_cvref_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, double> || std::is_same_v<T, std::string>) {
+            h5::write_attr(g, p.name, v);
+          } else {
+            h5::write_attr(g, p.name, static_cast<std::int64_t>(v));
+          }
+        },
+        p.member);
+  }
 }
 
+// A row added after the file's schema version may be missing and then keeps its default (which
+// means what files without it meant, e.g. adc_bits 0, an ideal read-out, for 1.0.0 chips).
 DeviceParams read_device(const h5::Reader& r) {
   h5::Id g = h5::open_group(r, r.root(), "device");
   DeviceParams d;
-  d.g_on_siemens = h5::read_attr_double(r, g, "g_on_siemens");
-  d.g_off_siemens = h5::read_attr_double(r, g, "g_off_siemens");
-  d.levels = static_cast<int>(h5::read_attr_int(r, g, "levels"));
-  d.sigma = h5::read_attr_double(r, g, "sigma");
-  d.p_sf0 = h5::read_attr_double(r, g, "p_sf0");
-  d.p_sf1 = h5::read_attr_double(r, g, "p_sf1");
-  d.tile = static_cast<int>(h5::read_attr_int(r, g, "tile"));
-  d.w_scale = h5::read_attr_string(r, g, "w_scale");
-  d.digital_layers = h5::read_attr_string(r, g, "digital_layers");
-  d.read_noise_sigma = h5::read_attr_double(r, g, "read_noise_sigma");
-  d.clip = h5::read_attr_int(r, g, "clip") != 0;
-  // Optional (added within schema 1.0.0): chips written before it have an ideal read-out.
-  d.adc_bits = h5::has_attr(g, "adc_bits") ? static_cast<int>(h5::read_attr_int(r, g, "adc_bits")) : 0;
-  d.method = h5::read_attr_string(r, g, "method");
-  d.max_pulses = static_cast<int>(h5::read_attr_int(r, g, "max_pulses"));
-  d.rvw_fraction = h5::read_attr_double(r, g, "rvw_fraction");
-  d.t_write_s = h5::read_attr_double(r, g, "t_write_s");
-  d.t_read_s = h5::read_attr_double(r, g, "t_read_s");
-  d.t_sram_s = h5::read_attr_double(r, g, "t_sram_s");
-  d.t_mvm_s = h5::read_attr_double(r, g, "t_mvm_s");
+  for (const DeviceParam& p : kDeviceParams) {
+    if (!h5::has_attr(g, p.name) && io::schema_before(r, p.since)) continue;
+    std::visit(
+        [&](auto m) {
+          auto& v = d.*m;
+          using T = std::remove_cvref_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, double>) {
+            v = h5::read_attr_double(r, g, p.name);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            v = h5::read_attr_string(r, g, p.name);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            v = h5::read_attr_int(r, g, p.name) != 0;
+          } else {
+            const std::int64_t x = h5::read_attr_int(r, g, p.name);
+            if (x < std::numeric_limits<int>::min() || x > std::numeric_limits<int>::max()) {
+              throw r.error("/device", std::string(p.name) + " " + device_param_rule(p) + ", found " + std::to_string(x));
+            }
+            v = static_cast<int>(x);
+          }
+        },
+        p.member);
+  }
   try {
     d.validate();
   } catch (const Error& e) {
@@ -159,9 +162,7 @@ ChipArtifact decode_chip(const Bytes& bytes, const std::string& name) {
     LayerChip lc;
     lc.layer = static_cast<int>(index);
     const Layer& layer = *model.layers()[static_cast<std::size_t>(index)];
-    for (Param* p : const_cast<Layer&>(layer).params()) {
-      if (p->name == "weight") lc.weight_shape = p->shape;
-    }
+    if (const Param* w = layer.weight_param()) lc.weight_shape = w->shape;
     const ConstMatrixMap wm = crossbar_matrix(layer);
     lc.rows = static_cast<int>(wm.rows());
     lc.cols = static_cast<int>(wm.cols());

@@ -1,7 +1,9 @@
 #include "nnc/io/model_io.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "nnc/version.hpp"
 
@@ -16,6 +18,22 @@ std::string layer_name(std::size_t i) {
 }
 
 std::vector<std::uint64_t> dims_of(const Param& p) { return {p.shape.begin(), p.shape.end()}; }
+
+// "MAJOR.MINOR.PATCH", each 1 to 9 decimal digits, nothing else; false otherwise.
+bool parse_version(const std::string& s, int v[3]) {
+  std::size_t at = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::size_t digits = 0;
+    v[i] = 0;
+    while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
+      if (++digits > 9) return false;
+      v[i] = v[i] * 10 + (s[at++] - '0');
+    }
+    if (digits == 0) return false;
+    if (i < 2 && (at >= s.size() || s[at++] != '.')) return false;
+  }
+  return at == s.size();
+}
 
 }  // namespace
 
@@ -33,17 +51,31 @@ std::string check_root(const h5::Reader& r) {
   }
   const std::string kind = h5::read_attr_string(r, root, "nnc_kind");
   const std::string version = h5::read_attr_string(r, root, "nnc_schema_version");
-  int major = -1;
-  if (std::sscanf(version.c_str(), "%d.", &major) != 1 || major < 0) {
+  int v[3] = {-1, -1, -1};
+  if (!parse_version(version, v)) {
     throw bad_input(r.name(), "schema version '" + version + "' is not MAJOR.MINOR.PATCH");
   }
-  if (major > kSchemaMajor) {
+  // Any minor version of our major reads: minor versions only add, and what a reader does not
+  // know it ignores (docs/schema.md, "Versioning").
+  if (v[0] > kSchemaMajor) {
     throw Error(r.name() + ": schema version " + version + " is newer than this nnc reads (" +
                     kSchemaVersion + "); update nnc",
                 ErrorKind::unsupported_schema);
   }
+  if (v[0] != kSchemaMajor) {
+    throw Error(r.name() + ": schema version " + version + " is not one this nnc reads (" +
+                    std::to_string(kSchemaMajor) + ".x.y)",
+                ErrorKind::unsupported_schema);
+  }
   if (kind != "model" && kind != "chip") throw bad_input(r.name(), "unknown nnc_kind '" + kind + "'");
   return kind;
+}
+
+bool schema_before(const h5::Reader& r, const char* version) {
+  int file[3] = {-1, -1, -1}, than[3] = {-1, -1, -1};
+  if (!parse_version(version, than)) throw Error(std::string("schema_before: bad version '") + version + "'");
+  if (!parse_version(h5::read_attr_string(r, r.root(), "nnc_schema_version"), file)) return false;
+  return std::lexicographical_compare(file, file + 3, than, than + 3);
 }
 
 void write_provenance(hid_t parent, const Provenance& p) {
@@ -103,7 +135,7 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
     h5::Id lg = h5::create_group(layers, layer_name(i));
     h5::write_attr(lg, "type", l.type());
     h5::write_attr(lg, "spec", l.spec());
-    for (Param* p : const_cast<Layer&>(l).params()) {
+    for (const Param* p : l.params()) {
       h5::write_dataset(lg, p->name, dims_of(*p), p->value.data());
       if (p->has_mask()) h5::write_dataset(lg, p->name == "weight" ? "mask" : p->name + "_mask", dims_of(*p), p->mask.data());
     }
@@ -138,10 +170,10 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
     h5::write_attr(cg, "correct_sum", st.correct_sum);
     h5::Id vg = h5::create_group(cg, "velocity");
     for (std::size_t i = 0; i < m.layers().size(); ++i) {
-      auto ps = const_cast<Layer&>(*m.layers()[i]).params();
+      const auto ps = std::as_const(*m.layers()[i]).params();
       if (ps.empty()) continue;
       h5::Id lg = h5::create_group(vg, layer_name(i));
-      for (Param* p : ps) {
+      for (const Param* p : ps) {
         if (p->velocity.size() == p->value.size()) h5::write_dataset(lg, p->name, dims_of(*p), p->velocity.data());
       }
     }
@@ -257,6 +289,12 @@ namespace nnc {
 std::string artifact_kind(const Bytes& bytes, const std::string& name) {
   h5::Reader r(bytes, name);
   return io::check_root(r);
+}
+
+std::string artifact_schema_version(const Bytes& bytes, const std::string& name) {
+  h5::Reader r(bytes, name);
+  io::check_root(r);
+  return h5::read_attr_string(r, r.root(), "nnc_schema_version");
 }
 
 Bytes encode_model(const ModelArtifact& a) {

@@ -53,7 +53,25 @@ class Layer {
   virtual void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // The same params, read only (params() never changes the layer, so the cast is safe).
+  std::vector<const Param*> params() const {
+    const auto ps = const_cast<Layer*>(this)->params();
+    return {ps.begin(), ps.end()};
+  }
   virtual std::unique_ptr<Layer> clone() const = 0;
+
+  // Queries of layers mapped onto crossbars (conv and dense; docs/design.md section 6), so that
+  // no caller tests type names. The weight, seen as the crossbar matrix, has one row per input
+  // and one column per unit; other layers have none.
+  virtual Param* weight_param() { return nullptr; }
+  virtual const Param* weight_param() const { return nullptr; }
+  bool is_mapped() const { return weight_param() != nullptr; }
+  // Units of a mapped layer: conv filters or dense neurons (0 for other layers).
+  virtual int width() const { return 0; }
+  // Input units of a mapped layer: conv input channels or dense inputs (0 for other layers).
+  virtual int input_units() const { return 0; }
+  // Changes the number of units (CGaP); Model::setup() must run before the next pass.
+  virtual void set_width(int /*units*/) { throw_not_mapped("set_width"); }
 
   Shape input_shape() const { return in_; }
   Shape output_shape() const { return out_; }
@@ -62,6 +80,9 @@ class Layer {
 
  protected:
   Shape in_, out_;
+
+ private:
+  [[noreturn]] void throw_not_mapped(const char* what) const;
 };
 
 using LayerPtr = std::unique_ptr<Layer>;

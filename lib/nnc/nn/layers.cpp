@@ -29,6 +29,10 @@ void Param::apply_mask() {
   }
 }
 
+void Layer::throw_not_mapped(const char* what) const {
+  throw Error("layer " + spec() + " is not a conv or dense layer (" + what + ")");
+}
+
 namespace {
 
 // Kaiming-uniform: U(-b, b) with b = sqrt(6 / fan_in), written here so draws are portable.
@@ -159,85 +163,67 @@ constexpr std::size_t kKeepColsBytes = std::size_t{64} << 20;
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-// ADC read-out (used only by layers that have one)
+// Partial-sum readout (nn/readout.hpp; used only by layers that have one, e.g. an ADC on a
+// chip: docs/design.md section 6, docs/algorithms.md "ADC")
 
-void AdcReadout::quantize(Matrix& part, int b) const {
-  const double fs = full_scale.at(static_cast<std::size_t>(b));
-  if (!(fs > 0)) {
-    part.setZero();
-    return;
-  }
-  const double top = std::ldexp(1.0, bits - 1) - 1;  // positive levels; -top - 1 is the lowest
-  const double step = fs / top, inv = top / fs;
-  Real* v = part.data();
-  const Eigen::Index n = part.size();
-  for (Eigen::Index i = 0; i < n; ++i) {
-    v[i] = static_cast<Real>(std::clamp(std::nearbyint(double(v[i]) * inv), -top - 1, top) * step);
-  }
+ReadoutPtr* readout_slot(Layer& l) {
+  if (auto* c = dynamic_cast<Conv2d*>(&l)) return &c->readout;
+  if (auto* d = dynamic_cast<Dense*>(&l)) return &d->readout;
+  return nullptr;
+}
+
+const ReadoutPtr* readout_slot(const Layer& l) {
+  if (const auto* c = dynamic_cast<const Conv2d*>(&l)) return &c->readout;
+  if (const auto* d = dynamic_cast<const Dense*>(&l)) return &d->readout;
+  return nullptr;
 }
 
 namespace {
 
-// What one forward pass through an ADC needs besides the layer: the crossbar's weights, the
-// digital remainder (weight - analog; empty when there is none) and, when calibrating, the
-// per-chunk block maxima (chunks x blocks, combined after the pass: max is order-free).
-struct AdcPass {
+// What one forward pass through a readout needs besides the layer: the weights read out and
+// the digital remainder (weight - analog; empty when there is none).
+struct ReadoutProduct {
   const Real* analog = nullptr;
   Vector digital;
-  int blocks = 0;
-  std::vector<double> seen;
-  double* seen_of(int chunk) { return seen.empty() ? nullptr : seen.data() + static_cast<std::size_t>(chunk) * blocks; }
 };
 
-AdcPass begin_adc(const AdcReadout& adc, const Vector& weight, int rows, int chunks, const std::string& layer) {
-  if (adc.block_rows < 1 || adc.bits < 2 || adc.bits > 30) {
-    throw Error("layer " + layer + ": ADC needs block rows >= 1 and bits in [2, 30]");
-  }
-  AdcPass p;
-  p.blocks = adc.blocks(rows);
-  if (!adc.calibrating && adc.full_scale.size() != static_cast<std::size_t>(p.blocks)) {
-    throw Error("layer " + layer + ": ADC has " + std::to_string(adc.full_scale.size()) + " full-scale values for " +
-                std::to_string(p.blocks) + " row blocks");
-  }
+// Checks the readout against the layer and starts its pass (PartialSumReadout::begin_pass).
+ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int rows, int samples,
+                             const ForwardContext& ctx, const std::string& layer) {
+  if (r.block_rows < 1) throw Error("layer " + layer + ": read-out needs block rows >= 1");
+  ReadoutProduct p;
   p.analog = weight.data();
-  if (adc.analog.size() != 0) {
-    if (adc.analog.size() != weight.size()) {
-      throw Error("layer " + layer + ": ADC's analog weights have " + std::to_string(adc.analog.size()) +
+  if (r.analog.size() != 0) {
+    if (r.analog.size() != weight.size()) {
+      throw Error("layer " + layer + ": the read-out's analog weights have " + std::to_string(r.analog.size()) +
                   " values, the weight " + std::to_string(weight.size()));
     }
-    p.analog = adc.analog.data();
-    p.digital = weight - adc.analog;
+    p.analog = r.analog.data();
+    p.digital = weight - r.analog;
     if ((p.digital.array() == 0).all()) p.digital.resize(0);
   }
-  if (adc.calibrating) p.seen.assign(static_cast<std::size_t>(chunks) * p.blocks, 0.0);
+  ReadoutPass pass;
+  pass.layer = layer;
+  pass.rows = rows;
+  pass.blocks = r.blocks(rows);
+  pass.samples = samples;
+  pass.chunks = num_chunks(samples, kSampleChunk);
+  pass.ctx = ctx;
+  r.begin_pass(pass);
   return p;
 }
 
-void end_adc(AdcReadout& adc, const AdcPass& p, int chunks) {
-  if (!adc.calibrating) return;
-  if (adc.observed.size() < static_cast<std::size_t>(p.blocks)) adc.observed.resize(static_cast<std::size_t>(p.blocks), 0.0);
-  for (int k = 0; k < chunks; ++k) {
-    for (int b = 0; b < p.blocks; ++b) {
-      adc.observed[static_cast<std::size_t>(b)] =
-          std::max(adc.observed[static_cast<std::size_t>(b)], p.seen[static_cast<std::size_t>(k) * p.blocks + b]);
-    }
-  }
-}
-
-// acc = sum over row blocks b of Q_b(block b's column sums), in block order; product(r0, rb,
-// part) writes the column sums of rows [r0, r0 + rb) into part. Calibrating: no quantization,
-// seen[b] raised to max |part|.
+// acc = sum over row blocks b of T_b(block b's partial sums), in block order, T_b the readout's
+// transform; product(r0, rb, part) writes the partial sums of rows [r0, r0 + rb) into part.
+// `at` says which chunk and samples the sums belong to (its block is set here).
 template <class Product>
-void adc_blocks(const AdcReadout& adc, int rows, Matrix& acc, Matrix& part, double* seen, Product product) {
-  const int B = adc.blocks(rows);
+void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc, Matrix& part, Product product) {
+  const int B = r.blocks(rows);
   for (int b = 0; b < B; ++b) {
-    const int r0 = b * adc.block_rows, rb = std::min(adc.block_rows, rows - r0);
+    const int r0 = b * r.block_rows, rb = std::min(r.block_rows, rows - r0);
     product(r0, rb, part);
-    if (seen) {
-      if (part.size() > 0) seen[b] = std::max(seen[b], static_cast<double>(part.cwiseAbs().maxCoeff()));
-    } else {
-      adc.quantize(part, b);
-    }
+    at.block = b;
+    r.transform(part, at);
     if (b == 0) {
       acc = part;
     } else {
@@ -258,18 +244,19 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
   const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
-  AdcPass pass;
-  if (adc) pass = begin_adc(*adc, weight.value, rows(), chunks, spec());
+  ReadoutProduct rp;
+  if (readout) rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     Matrix& cols = keep ? work_[static_cast<std::size_t>(k)].cols : s.cols;
     im2col(x, begin, end, cols);
-    if (adc) {
-      const ConstMatrixMap Wa(pass.analog, rows(), out_channels_);
-      adc_blocks(*adc, rows(), s.out, s.part, pass.seen_of(k), [&](int r0, int rb, Matrix& part) {
+    if (readout) {
+      const ConstMatrixMap Wa(rp.analog, rows(), out_channels_);
+      const ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = P, .outputs_in_rows = false};
+      readout_blocks(*readout, rows(), at, s.out, s.part, [&](int r0, int rb, Matrix& part) {
         part.noalias() = cols.middleCols(r0, rb) * Wa.middleRows(r0, rb);
       });
-      if (pass.digital.size() != 0) s.out.noalias() += cols * ConstMatrixMap(pass.digital.data(), rows(), out_channels_);
+      if (rp.digital.size() != 0) s.out.noalias() += cols * ConstMatrixMap(rp.digital.data(), rows(), out_channels_);
     } else {
       s.out.noalias() = cols * W;
     }
@@ -284,7 +271,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
       }
     }
   });
-  if (adc) end_adc(*adc, pass, chunks);
+  if (readout) readout->end_pass();
   if (keep) {
     cols_of_ = &x;
     cols_n_ = N;
@@ -347,7 +334,7 @@ void Dense::init(Rng& rng) {
   weight.apply_mask();
 }
 
-void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n();
   const auto K = static_cast<Eigen::Index>(in_.size());
   if (static_cast<Eigen::Index>(x.sample_size()) != K) {
@@ -355,8 +342,8 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
                 std::to_string(x.sample_size()));
   }
   y.resize(N, out_);
-  if (adc) {
-    forward_adc(x, y);
+  if (readout) {
+    forward_readout(x, y, ctx);
     return;
   }
   const ConstMatrixMap W(weight.value.data(), K, outputs_);
@@ -368,26 +355,26 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   });
 }
 
-void Dense::forward_adc(const Tensor& x, Tensor& y) {
+void Dense::forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), K = static_cast<int>(in_.size());
-  const int chunks = num_chunks(N, kSampleChunk);
-  AdcPass pass = begin_adc(*adc, weight.value, K, chunks, spec());
-  const ConstMatrixMap Wa(pass.analog, K, outputs_);
+  const ReadoutProduct rp = begin_readout(*readout, weight.value, K, N, ctx, spec());
+  const ConstMatrixMap Wa(rp.analog, K, outputs_);
   const auto X = x.mat();
   auto Y = y.mat();
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     const int n = end - begin;
     Matrix acc, part;
-    adc_blocks(*adc, K, acc, part, pass.seen_of(k), [&](int r0, int rb, Matrix& p) {
+    const ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = 1, .outputs_in_rows = true};
+    readout_blocks(*readout, K, at, acc, part, [&](int r0, int rb, Matrix& p) {
       p.noalias() = Wa.middleRows(r0, rb).transpose() * X.block(r0, begin, rb, n);
     });
-    if (pass.digital.size() != 0) {
-      acc.noalias() += ConstMatrixMap(pass.digital.data(), K, outputs_).transpose() * X.middleCols(begin, n);
+    if (rp.digital.size() != 0) {
+      acc.noalias() += ConstMatrixMap(rp.digital.data(), K, outputs_).transpose() * X.middleCols(begin, n);
     }
     Y.middleCols(begin, n) = acc;
     Y.middleCols(begin, n).colwise() += bias.value;
   });
-  end_adc(*adc, pass, chunks);
+  readout->end_pass();
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {

@@ -1,38 +1,12 @@
 // The layers of the spec grammar (docs/design.md section 5). Each is state plus the interface;
 // the arithmetic lives in layers.cpp.
 #pragma once
-#include <optional>
 #include <vector>
 
 #include "nnc/nn/layer.hpp"
+#include "nnc/nn/readout.hpp"
 
 namespace nnc {
-
-// A crossbar read out through an ADC (docs/design.md section 6, docs/algorithms.md "ADC").
-// When a conv or dense layer has one, its product is computed per block of `block_rows` inputs (one tile row
-// of the crossbar matrix), each block's column sums (one per output, sample and output
-// position) are quantized, and the blocks are added digitally; the digital part of the weight
-// (weight - analog: RSA cells) is multiplied unquantized and added after the ADC. Without one
-// (the default) the layer computes exactly as if this did not exist. Backward ignores the ADC:
-// a straight-through estimator (the quantizer's derivative taken as 1), so the weight
-// gradient of the digital part is exact and the input gradient is that of the unquantized sum.
-struct AdcReadout {
-  int block_rows = 128;  // inputs per block (the chip's tile size)
-  int bits = 8;          // 2^bits levels: round(v / step) clamped to [-2^(bits-1), 2^(bits-1) - 1]
-  // Per block: the largest |column sum| resolved; step = full_scale / (2^(bits-1) - 1). A block
-  // with full scale 0 reads 0.
-  std::vector<double> full_scale;
-  // The weights on the crossbar, in the weight's layout. Empty: all of the layer's weight.
-  Vector analog;
-  // Calibration pass: when true, forward does not quantize and raises observed[b] to the
-  // largest |column sum| block b produced.
-  bool calibrating = false;
-  std::vector<double> observed;
-
-  int blocks(int rows) const { return (rows + block_rows - 1) / block_rows; }
-  // Quantizes every value of part with block b's step (in place).
-  void quantize(Matrix& part, int b) const;
-};
 
 // Convolution: `out` filters of kernel x kernel, stride, zero padding. Weight
 // [out][in][k][k]; seen as an Eigen matrix it is column-major (in*k*k) x out, the crossbar's
@@ -48,8 +22,14 @@ class Conv2d : public Layer {
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   std::vector<Param*> params() override;
+  using Layer::params;
   LayerPtr clone() const override { return std::make_unique<Conv2d>(*this); }
   double macs() const override;
+  Param* weight_param() override { return &weight; }
+  const Param* weight_param() const override { return &weight; }
+  int width() const override { return out_channels_; }
+  int input_units() const override { return in_.c; }
+  void set_width(int out) override { out_channels_ = out; }
 
   int out_channels() const { return out_channels_; }
   int kernel() const { return kernel_; }
@@ -57,10 +37,10 @@ class Conv2d : public Layer {
   int pad() const { return pad_; }
   bool has_bias() const { return has_bias_; }
   int rows() const { return in_.c * kernel_ * kernel_; }  // inputs of the unrolled matrix
-  // Changes the number of filters (CGaP); Model::setup() must run before the next pass.
-  void set_width(int out) { out_channels_ = out; }
   Param weight{"weight"}, bias{"bias"};
-  std::optional<AdcReadout> adc;  // set on a chip with an ADC (device/chip.hpp attach_adc)
+  // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
+  // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
+  ReadoutPtr readout;
 
  private:
   void im2col(const Tensor& x, int begin, int end, Matrix& cols) const;
@@ -87,21 +67,31 @@ class Dense : public Layer {
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   std::vector<Param*> params() override { return {&weight, &bias}; }
+  using Layer::params;
   LayerPtr clone() const override { return std::make_unique<Dense>(*this); }
   double macs() const override { return double(in_.size()) * outputs_; }
+  Param* weight_param() override { return &weight; }
+  const Param* weight_param() const override { return &weight; }
+  int width() const override { return outputs_; }
+  int input_units() const override { return static_cast<int>(in_.size()); }
+  void set_width(int out) override { outputs_ = out; }
 
   int outputs() const { return outputs_; }
-  // Changes the number of outputs (CGaP); Model::setup() must run before the next pass.
-  void set_width(int out) { outputs_ = out; }
   Param weight{"weight"}, bias{"bias"};
-  std::optional<AdcReadout> adc;  // set on a chip with an ADC (device/chip.hpp attach_adc)
+  // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
+  // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
+  ReadoutPtr readout;
 
  private:
-  void forward_adc(const Tensor& x, Tensor& y);
+  void forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   int outputs_;
   std::vector<Matrix> dw_;  // per sample chunk
   std::vector<Vector> db_;
 };
+
+// The readout slot of a conv or dense layer (nn/readout.hpp); null for any other layer.
+ReadoutPtr* readout_slot(Layer& l);
+const ReadoutPtr* readout_slot(const Layer& l);
 
 class Relu : public Layer {
  public:
@@ -145,6 +135,7 @@ class BatchNorm : public Layer {
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   std::vector<Param*> params() override { return {&gamma, &beta, &running_mean, &running_var}; }
+  using Layer::params;
   LayerPtr clone() const override { return std::make_unique<BatchNorm>(*this); }
 
   static constexpr double kEps = 1e-5;

@@ -200,7 +200,7 @@ std::size_t Model::nonzero_param_count() const {
   std::size_t n = 0;
   for (const auto& l : layers_) {
     auto ps = l->params();
-    if (l->type() != "conv" && l->type() != "dense") {
+    if (!l->is_mapped()) {
       for (Param* p : ps)
         if (p->trainable) n += p->size();
       continue;

@@ -5,7 +5,7 @@
 
 namespace nnc {
 
-bool is_mapped(const Layer& l) { return l.type() == "conv" || l.type() == "dense"; }
+bool is_mapped(const Layer& l) { return l.is_mapped(); }
 
 ConstMatrixMap crossbar_matrix(const Layer& l) {
   if (const auto* c = dynamic_cast<const Conv2d*>(&l)) {
@@ -25,16 +25,16 @@ std::vector<LayerStats> layer_stats(const Model& m, int tile) {
     s.index = static_cast<int>(i);
     s.type = l.type();
     s.spec = l.spec();
-    for (Param* p : const_cast<Layer&>(l).params()) {
+    for (const Param* p : l.params()) {
       if (p->trainable) s.params += p->size();
     }
     if (is_mapped(l)) {
       const auto W = crossbar_matrix(l);
       s.rows = static_cast<int>(W.rows());
       s.cols = static_cast<int>(W.cols());
-      const double positions = l.type() == "conv" ? l.output_shape().h * l.output_shape().w : 1;
-      const Param* w = const_cast<Layer&>(l).params()[0];
-      const bool has_bias = const_cast<Layer&>(l).params().size() > 1;
+      const double positions = l.output_shape().h * l.output_shape().w;  // 1 for dense
+      const Param* w = l.weight_param();
+      const bool has_bias = l.params().size() > 1;
       for (int c = 0; c < W.cols(); ++c) {
         const auto nz = static_cast<std::size_t>((W.col(c).array() != 0).count());
         s.nonzero += nz + (has_bias && nz > 0 ? 1 : 0);

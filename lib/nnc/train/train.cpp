@@ -7,46 +7,32 @@
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/nn/streams.hpp"
+#include "nnc/train/stepper.hpp"
 
 namespace nnc {
 
-int steps_per_epoch(std::size_t n, int batch) {
-  return std::max(1, static_cast<int>(n / static_cast<std::size_t>(batch)));
-}
-
 void train(Model& model, const Dataset& train_set, const Dataset& validation,
            const TrainOptions& o, TrainState& state, const TrainHooks& hooks) {
-  if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
   if (o.epochs < 1 || o.batch < 1) throw Error("epochs and batch must be at least 1", ErrorKind::bad_input);
-  const int steps = steps_per_epoch(train_set.size(), o.batch);
-  const int batch = static_cast<int>(std::min<std::size_t>(o.batch, train_set.size()));
+  Stepper stepper(model, train_set, StepperOptions{o.batch, o.seed, stream::kShuffle, o.augment});
+  const int steps = stepper.steps_per_epoch();
+  const int batch = stepper.batch();
   const std::uint64_t total_steps = static_cast<std::uint64_t>(steps) * o.epochs;
-  std::vector<std::size_t> order(train_set.size());
-  std::vector<int> labels(static_cast<std::size_t>(batch));
-  Tensor x, dlogits;
   const auto params = model.params();
 
   while (state.epoch < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    Rng shuffle_rng(o.seed, {stream::kShuffle, static_cast<std::uint64_t>(state.epoch)});
-    shuffle(order.begin(), order.end(), shuffle_rng);
-    Augment aug{o.seed, static_cast<std::uint64_t>(state.epoch)};
     double lr = 0;
+    stepper.seek(static_cast<std::uint64_t>(state.epoch) * steps + state.step);
     for (; state.step < steps; ++state.step) {
       if (hooks.should_stop && hooks.should_stop()) {
         if (hooks.checkpoint) hooks.checkpoint(model, state);
         return;
       }
-      const std::uint64_t global = static_cast<std::uint64_t>(state.epoch) * steps + state.step;
-      fill_batch(train_set, order.data() + static_cast<std::size_t>(state.step) * batch, batch, x,
-                 labels.data(), o.augment ? &aug : nullptr);
-      ForwardContext ctx{true, o.seed, global, 0};
-      const Tensor& logits = model.forward(x, ctx);
-      const LossResult r = softmax_cross_entropy(logits, labels.data(), &dlogits);
-      model.backward(dlogits);
-      lr = o.schedule.at(state.epoch, o.epochs, static_cast<double>(global) / total_steps);
-      sgd_step(params, lr, o.sgd);
+      const StepResult r = stepper.step([&] {
+        lr = o.schedule.at(state.epoch, o.epochs, static_cast<double>(stepper.position()) / total_steps);
+        sgd_step(params, lr, o.sgd);
+      });
       state.loss_sum += r.loss;
       state.correct_sum += r.correct;
       if (hooks.progress) hooks.progress(state, steps, r.loss / batch);

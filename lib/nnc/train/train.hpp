@@ -8,6 +8,7 @@
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/optimizer.hpp"
+#include "nnc/train/stepper.hpp"
 
 namespace nnc {
 
@@ -46,8 +47,6 @@ struct TrainHooks {
   std::function<bool()> should_stop;
 };
 
-// Batches per epoch: floor(n / batch), the incomplete last batch dropped (at least one batch).
-int steps_per_epoch(std::size_t n, int batch);
 
 // Trains from `state` to options.epochs. `validation` may be empty.
 void train(Model& model, const Dataset& train_set, const Dataset& validation,

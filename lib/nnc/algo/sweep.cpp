@@ -1,0 +1,114 @@
+#include "nnc/algo/sweep.hpp"
+
+#include <cstdio>
+
+#include "nnc/nn/error.hpp"
+
+namespace nnc {
+
+std::vector<EpochRecord> train_or_interrupt(Model& model, const Dataset& train_set, const Dataset& validation,
+                                            const TrainOptions& options, const TrainHooks& hooks) {
+  TrainState state;
+  if (options.epochs > 0) train(model, train_set, validation, options, state, hooks);
+  if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
+  return state.history;
+}
+
+std::vector<EpochRecord> continue_history(std::vector<EpochRecord> first, const std::vector<EpochRecord>& then) {
+  const int offset = static_cast<int>(first.size());
+  for (EpochRecord r : then) {
+    r.epoch += offset;
+    first.push_back(r);
+  }
+  return first;
+}
+
+std::string to_string(PrunePointKind k) {
+  switch (k) {
+    case PrunePointKind::unpruned: return "unpruned";
+    case PrunePointKind::theta: return "theta";
+    case PrunePointKind::dense: return "dense";
+    case PrunePointKind::baseline: return "baseline";
+  }
+  return "?";
+}
+
+PrunePoint evaluate_point(Model& model, const PruneData& data, PrunePointKind kind, double theta,
+                          std::uint64_t metrics_seed) {
+  PrunePoint p;
+  p.kind = kind;
+  p.theta = theta;
+  p.val_accuracy = evaluate(model, data.validation).accuracy;
+  p.test_accuracy = evaluate(model, data.test).accuracy;
+  p.metrics = structure_metrics(model, metrics_seed);
+  return p;
+}
+
+ThetaChoice select_theta(const std::vector<ThetaResult>& results, double unpruned_val_accuracy, double tolerance) {
+  ThetaChoice c;
+  c.threshold = unpruned_val_accuracy - tolerance;
+  std::size_t qualifying = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!(results[i].val_accuracy >= c.threshold)) continue;
+    ++qualifying;
+    // Strictly larger: of equal thetas the first stays.
+    if (!c.index || results[i].theta > results[*c.index].theta) c.index = i;
+  }
+  char buf[200];
+  if (c.index) {
+    const ThetaResult& r = results[*c.index];
+    std::snprintf(buf, sizeof buf,
+                  "theta %g: validation accuracy %.4f >= %.4f (unpruned %.4f less tolerance %g), the largest of %zu "
+                  "that qualify",
+                  r.theta, r.val_accuracy, c.threshold, unpruned_val_accuracy, tolerance, qualifying);
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  "no theta kept validation accuracy within the tolerance (%zu tried, none at or above %.4f)",
+                  results.size(), c.threshold);
+  }
+  c.reason = buf;
+  return c;
+}
+
+ThetaSweepResult theta_sweep(const Model& trained, const PruneData& data, const ThetaSweepOptions& options,
+                             const TrainHooks& hooks, const std::function<void(const PrunePoint&)>& each) {
+  trained.check_finite();
+  ThetaSweepResult r;
+  r.model = trained;
+  r.unpruned = evaluate_point(r.model, data, PrunePointKind::unpruned, -1, options.metrics_seed);
+  if (each) each(r.unpruned);
+  std::vector<ThetaResult> results;
+  for (const double theta : options.thetas) {
+    Model m = trained;
+    prune_by_theta(m, theta, options.granularity);
+    std::vector<EpochRecord> history = train_or_interrupt(m, data.train, data.validation, options.finetune, hooks);
+    m.check_finite();
+    r.points.push_back(evaluate_point(m, data, PrunePointKind::theta, theta, options.metrics_seed));
+    if (each) each(r.points.back());
+    results.push_back({theta, r.points.back().val_accuracy});
+    // The choice over the thetas so far either stays or is this one: keep its model only then.
+    r.choice = select_theta(results, r.unpruned.val_accuracy, options.tolerance);
+    if (r.choice.index == results.size() - 1) {
+      r.model = std::move(m);
+      r.finetune_history = std::move(history);
+    }
+  }
+  r.choice = select_theta(results, r.unpruned.val_accuracy, options.tolerance);
+  return r;
+}
+
+MagnitudeBaselineResult magnitude_baseline(Model& model, const PruneData& data, const MagnitudeBaselineOptions& options,
+                                           const TrainHooks& hooks, const std::function<void(const PrunePoint&)>& each,
+                                           const std::function<void(std::size_t)>& pruned) {
+  MagnitudeBaselineResult r;
+  r.dense = evaluate_point(model, data, PrunePointKind::dense, -1, options.metrics_seed);
+  if (each) each(r.dense);
+  r.reached = magnitude_prune_to(model, options.target_params, options.scope);
+  if (pruned) pruned(r.reached);
+  r.val_accuracy_before_finetune = evaluate(model, data.validation).accuracy;
+  r.finetune_history = train_or_interrupt(model, data.train, data.validation, options.finetune, hooks);
+  r.pruned = evaluate_point(model, data, PrunePointKind::baseline, -1, options.metrics_seed);
+  return r;
+}
+
+}  // namespace nnc

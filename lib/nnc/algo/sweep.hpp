@@ -1,0 +1,122 @@
+// The pruning flows of Small-World (docs/design.md section 8) after the network is built: the
+// theta sweep over one trained model with the rule that picks the model to keep, and the
+// magnitude-pruning baseline. Each evaluates its models on the validation and test splits and
+// hands every evaluated model to a callback as it goes, so a tool can print records live.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nnc/algo/metrics.hpp"
+#include "nnc/algo/smallworld.hpp"
+#include "nnc/data/dataset.hpp"
+#include "nnc/train/train.hpp"
+
+namespace nnc {
+
+// Trains `model` with `options` when options.epochs > 0 (masks stay fixed, as in train()),
+// then throws Error("interrupted") if hooks.should_stop says so. Returns the run's records.
+std::vector<EpochRecord> train_or_interrupt(Model& model, const Dataset& train_set, const Dataset& validation,
+                                            const TrainOptions& options, const TrainHooks& hooks = {});
+
+// `first` followed by `then`, then's epochs renumbered to continue after first's.
+std::vector<EpochRecord> continue_history(std::vector<EpochRecord> first, const std::vector<EpochRecord>& then);
+
+// The splits a pruning flow fine-tunes, validates and tests on. Choices use the validation
+// split only; test accuracy is for the records.
+struct PruneData {
+  const Dataset& train;
+  const Dataset& validation;
+  const Dataset& test;
+};
+
+enum class PrunePointKind { unpruned, theta, dense, baseline };
+std::string to_string(PrunePointKind k);  // "unpruned" | "theta" | "dense" | "baseline"
+
+// One evaluated model of a pruning flow.
+struct PrunePoint {
+  PrunePointKind kind = PrunePointKind::unpruned;
+  double theta = -1;  // the theta it was pruned at (kind theta); -1 otherwise
+  double val_accuracy = 0, test_accuracy = 0;
+  NetworkMetrics metrics;
+};
+
+// Evaluates `model` on both splits and measures its structure (structure_metrics with
+// metrics_seed).
+PrunePoint evaluate_point(Model& model, const PruneData& data, PrunePointKind kind, double theta,
+                          std::uint64_t metrics_seed);
+
+// ---- Theta selection.
+
+struct ThetaResult {
+  double theta = 0;
+  double val_accuracy = 0;  // after fine-tuning
+};
+
+struct ThetaChoice {
+  std::optional<std::size_t> index;  // into the results; none: keep the unpruned model
+  double threshold = 0;              // the least validation accuracy that qualifies
+  std::string reason;                // one line, for logs
+};
+
+// The rule of docs/design.md section 8: the largest theta whose validation accuracy is at
+// least unpruned_val_accuracy - tolerance (absolute; exactly at the threshold qualifies);
+// among results with the same theta, the first. None when no result qualifies (or there is
+// none); reason then starts "no theta kept validation accuracy within the tolerance".
+ThetaChoice select_theta(const std::vector<ThetaResult>& results, double unpruned_val_accuracy, double tolerance);
+
+// ---- The theta sweep.
+
+struct ThetaSweepOptions {
+  std::vector<double> thetas;  // tried in this order, each >= 0
+  PruneGranularity granularity = PruneGranularity::weight;
+  double tolerance = 0.002;    // select_theta's
+  TrainOptions finetune;       // epochs 0: no fine-tuning
+  std::uint64_t metrics_seed = 1;
+};
+
+struct ThetaSweepResult {
+  PrunePoint unpruned;
+  std::vector<PrunePoint> points;  // one per theta, in the order tried
+  ThetaChoice choice;              // select_theta over points
+  Model model;                     // the chosen theta's model, or the unpruned model
+  std::vector<EpochRecord> finetune_history;  // the chosen model's fine-tuning (none if unpruned)
+  const PrunePoint& chosen() const { return choice.index ? points[*choice.index] : unpruned; }
+};
+
+// Checks `trained` is finite and evaluates it (the unpruned point), then for each theta: a copy
+// pruned by prune_by_theta, fine-tuned with its masks fixed (train_or_interrupt), checked finite
+// and evaluated. Every theta starts from `trained`. `each` (may be empty) gets every point as
+// soon as it is evaluated, the unpruned one first. Only the model chosen so far is kept, so
+// memory does not grow with the number of thetas.
+ThetaSweepResult theta_sweep(const Model& trained, const PruneData& data, const ThetaSweepOptions& options,
+                             const TrainHooks& hooks = {}, const std::function<void(const PrunePoint&)>& each = {});
+
+// ---- The magnitude baseline.
+
+struct MagnitudeBaselineOptions {
+  std::size_t target_params = 0;  // magnitude_prune_to's target
+  MagnitudeScope scope = MagnitudeScope::global;
+  TrainOptions finetune;          // epochs 0: no fine-tuning
+  std::uint64_t metrics_seed = 1;
+};
+
+struct MagnitudeBaselineResult {
+  PrunePoint dense;                         // the model as given
+  PrunePoint pruned;                        // pruned and fine-tuned (kind baseline)
+  std::size_t reached = 0;                  // parameters right after pruning
+  double val_accuracy_before_finetune = 0;
+  std::vector<EpochRecord> finetune_history;
+};
+
+// Evaluates the dense `model` (`each` gets that point), prunes it in place to
+// options.target_params (`pruned` gets the count reached), fine-tunes it and evaluates it.
+// Throws as magnitude_prune_to does when the target is below what pruning can reach.
+MagnitudeBaselineResult magnitude_baseline(Model& model, const PruneData& data, const MagnitudeBaselineOptions& options,
+                                           const TrainHooks& hooks = {},
+                                           const std::function<void(const PrunePoint&)>& each = {},
+                                           const std::function<void(std::size_t)>& pruned = {});
+
+}  // namespace nnc

@@ -1,0 +1,103 @@
+#include "nnc/cli/cgap_report.hpp"
+
+#include <cstdio>
+
+namespace nnc::cli {
+
+namespace {
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+  return s;
+}
+
+Json point_json(const CgapRecord& r, double test_accuracy) {
+  Json j = Json::object();
+  j.set("epoch", r.epoch).set("val_accuracy", r.val_accuracy);
+  if (test_accuracy >= 0) j.set("test_accuracy", test_accuracy);
+  j.set("params", r.params).set("flops", r.flops).set("widths", Json::array(r.widths));
+  return j;
+}
+
+}  // namespace
+
+const char* phase_name(CgapPhase p) {
+  switch (p) {
+    case CgapPhase::seed: return "seed";
+    case CgapPhase::growth: return "growth";
+    case CgapPhase::pruning: return "pruning";
+    case CgapPhase::reverted: return "reverted";
+    case CgapPhase::end: return "end";
+  }
+  return "?";
+}
+
+std::string cgap_record_text(const CgapRecord& r) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "epoch %.2f %-8s val acc %.4f, %zu params, %.3g FLOPs, widths ", r.epoch,
+                phase_name(r.phase), r.val_accuracy, r.params, r.flops);
+  return buf + join(r.widths);
+}
+
+void record_cgap(ModelArtifact& out, const CgapResult& res, const Model& templ) {
+  const auto& recs = res.records;
+  const std::size_t G = res.units.size();
+  Series w{{recs.size(), G}, {}}, steps{{recs.size(), 5}, {}}, summary{{3, 3}, {}};
+  for (const auto& r : recs) {
+    for (int x : r.widths) w.values.push_back(x);
+    for (double v : {r.epoch, double(static_cast<int>(r.phase)), r.val_accuracy, double(r.params), r.flops})
+      steps.values.push_back(v);
+  }
+  for (std::size_t i : {res.seed, res.peak, res.end}) {
+    for (double v : {double(recs[i].params), recs[i].flops, recs[i].val_accuracy}) summary.values.push_back(v);
+  }
+  out.series["cgap_widths"] = w;
+  out.series["cgap_steps"] = steps;
+  out.series["cgap_summary"] = summary;
+  std::string layers, caps;
+  for (const auto& u : res.units) {
+    layers += (layers.empty() ? "" : " ") + std::to_string(u.layer) + ":" + templ.layers()[u.layer]->spec();
+    caps += (caps.empty() ? "" : " ") + std::to_string(u.cap);
+  }
+  out.notes["cgap_layers"] = layers;
+  out.notes["cgap_caps"] = caps;
+  out.notes["cgap_template"] = templ.spec();
+  out.notes["cgap_steps_columns"] = "epoch, phase (0 seed, 1 growth, 2 pruning, 3 reverted, 4 end), val_accuracy, params, flops";
+  out.notes["cgap_summary_rows"] = "seed, peak, end; columns params, flops, val_accuracy";
+  out.notes["cgap_growth_stop"] = res.growth_stop;
+  out.notes["cgap_prune_stop"] = res.prune_stop;
+}
+
+std::string cgap_end_text(const CgapResult& res, const Model& templ, double test_accuracy) {
+  const CgapRecord& end = res.records[res.end];
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "end: test acc %.4f, %zu params (%.1f%% of the template's), %.3g FLOPs (%.1f%%); growth stop: %s, "
+                "pruning stop: %s",
+                test_accuracy, end.params, 100.0 * end.params / templ.param_count(), end.flops,
+                100.0 * end.flops / model_flops(templ), res.growth_stop.c_str(), res.prune_stop.c_str());
+  return buf;
+}
+
+Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arch, const std::string& dataset,
+               int epochs, double test_accuracy) {
+  const auto& recs = res.records;
+  Json j = Json::object();
+  j.set("arch", arch).set("dataset", dataset).set("epochs", epochs);
+  j.set("test_accuracy", test_accuracy).set("params", recs[res.end].params).set("flops", recs[res.end].flops);
+  j.set("template_widths", Json::array(widths(templ, res.units)));
+  j.set("template_params", templ.param_count()).set("template_flops", model_flops(templ));
+  j.set("seed", point_json(recs[res.seed], -1)).set("peak", point_json(recs[res.peak], -1));
+  j.set("end", point_json(recs[res.end], test_accuracy));
+  j.set("growth_stop", res.growth_stop).set("prune_stop", res.prune_stop);
+  Json st = Json::array();
+  for (const auto& r : recs) {
+    st.push(Json::object().set("epoch", r.epoch).set("phase", phase_name(r.phase)).set("val_accuracy", r.val_accuracy)
+                .set("params", r.params).set("flops", r.flops).set("widths", Json::array(r.widths)));
+  }
+  j.set("steps", std::move(st));
+  return j;
+}
+
+}  // namespace nnc::cli

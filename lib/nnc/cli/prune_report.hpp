@@ -1,0 +1,40 @@
+// Records of nnc-swprune: one JSON line per evaluated model and a sweep summary, their log
+// lines, and what the output model keeps of a sweep or baseline (the /history/swprune_sweep
+// series and the swprune_* notes, docs/schema.md).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "nnc/algo/sweep.hpp"
+#include "nnc/cli/json.hpp"
+#include "nnc/io/artifact.hpp"
+
+namespace nnc::cli {
+
+// The columns of the /history/swprune_sweep series, one row per evaluated model (theta -1:
+// not pruned by theta).
+extern const char* const kSweepColumns;
+Series sweep_series(const std::vector<PrunePoint>& points);
+
+// {"record": kind, ["theta",] "val_accuracy", "test_accuracy", then metrics_json's keys}.
+Json prune_record_json(const PrunePoint& p);
+// The baseline record: prune_record_json of the pruned model plus the dense model's figures.
+Json baseline_record_json(const MagnitudeBaselineResult& r);
+// {"record": "summary", "selected_theta" (null: unpruned), "unpruned_val_accuracy", "tolerance", "params"}.
+Json sweep_summary_json(const ThetaSweepResult& r, double tolerance);
+
+// The log line of an evaluated model ("" for the dense model of a baseline, which has none).
+std::string prune_point_text(const PrunePoint& p);
+std::string baseline_text(const MagnitudeBaselineResult& r);
+// "magnitude pruning (global) to 2990 parameters (target 3000)"
+std::string magnitude_text(const std::string& scope, std::size_t reached, std::size_t target);
+// The line after each training or fine-tuning epoch: "epoch 3: lr 0.05, train loss ..., val acc ..., 1.2s".
+std::string prune_epoch_text(const EpochRecord& r);
+
+// What the output keeps: the model, history (training, then the chosen fine-tuning), series
+// and notes. `training` is the history of the run that trained the unpruned model.
+void record_theta_sweep(ModelArtifact& out, ThetaSweepResult result, const std::vector<EpochRecord>& training);
+// The baseline's model is out.model, pruned in place; scope names --baseline-scope.
+void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& scope);
+
+}  // namespace nnc::cli

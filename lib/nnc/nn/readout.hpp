@@ -1,0 +1,105 @@
+// How a conv or dense layer's weight product is read out: the extension point through which a
+// device (lib/nnc/device, e.g. device/adc.hpp AdcReadout, an ADC resolving crossbar column
+// sums) changes a layer's arithmetic without nn knowing about devices (docs/design.md sections
+// 2 and 6, docs/algorithms.md "ADC").
+//
+// A layer without a readout (the default) computes its usual single product, bit for bit as
+// if this file did not exist. With one, the layer (nn/layers.cpp) cuts the crossbar matrix
+// (rows = inputs, conv: in*k*k) into blocks of block_rows rows, computes each block's partial
+// sums of the analog weights (one GEMM per block), lets the readout transform them in place,
+// adds the blocks in block order, then adds the digital remainder (weight - analog, e.g. RSA
+// cells) multiplied exactly, then the bias.
+//
+// Backward ignores the readout: a straight-through estimator (the transform's derivative taken
+// as 1), so the weight gradient of the digital part is exact and the input gradient is that of
+// the untransformed sum (docs/algorithms.md "ADC and RSA").
+#pragma once
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "nnc/nn/layer.hpp"
+
+namespace nnc {
+
+// One forward pass through a readout, as the layer announces it to begin_pass().
+struct ReadoutPass {
+  std::string layer;    // the layer's spec token, for error messages
+  int rows = 0;         // rows of the layer's crossbar matrix (its inputs; conv: in*k*k)
+  int blocks = 0;       // row blocks: ceil(rows / block_rows)
+  int samples = 0;      // samples of the batch
+  int chunks = 0;       // sample chunks the batch is cut into; transform()'s chunk is below this
+  ForwardContext ctx;   // the pass's context (training, seed, step, layer index)
+};
+
+// Which partial sums one transform() call holds. The matrix `part` of a block is, for the
+// chunk's samples [sample_begin, sample_end):
+//   outputs_in_rows false (conv):  (samples * positions) x outputs, row (s - sample_begin) * positions + p
+//   outputs_in_rows true (dense):  outputs x samples, column s - sample_begin (positions is 1)
+// Enough to address every sum by (block, sample, position, output), e.g. to seed per-read noise.
+struct ReadoutBlock {
+  int block = 0;                          // rows [block * block_rows, ...) of the crossbar matrix
+  int chunk = 0;                          // the sample chunk of the pass
+  int sample_begin = 0, sample_end = 0;   // the chunk's samples in the batch
+  int positions = 1;                      // output positions per sample (conv: out h * w)
+  bool outputs_in_rows = false;
+};
+
+class PartialSumReadout {
+ public:
+  virtual ~PartialSumReadout() = default;
+  // A copy with the same state: a copied layer (and so a copied Model) owns its own readout.
+  virtual std::unique_ptr<PartialSumReadout> clone() const = 0;
+  // Before the pass's first transform(): checks the readout fits the pass (throws Error naming
+  // pass.layer) and prepares per-chunk state.
+  virtual void begin_pass(const ReadoutPass& pass) = 0;
+  // Transforms one block's partial sums in place. Called for every (chunk, block), the blocks of
+  // one chunk in order on one thread, different chunks concurrently: it may write only state
+  // of its own chunk.
+  virtual void transform(Matrix& part, const ReadoutBlock& block) = 0;
+  // After the pass's last transform(): folds per-chunk state, in chunk order (so the result does
+  // not depend on the thread count).
+  virtual void end_pass() = 0;
+
+  int blocks(int rows) const { return (rows + block_rows - 1) / block_rows; }
+
+  int block_rows = 128;  // rows (inputs) per block, >= 1: a device's tile size
+  // The weights read through the readout, in the weight's layout; empty: all of the layer's
+  // weight. The rest, weight - analog, is multiplied exactly and added after the readout.
+  Vector analog;
+
+ protected:
+  PartialSumReadout() = default;
+  PartialSumReadout(const PartialSumReadout&) = default;
+  PartialSumReadout& operator=(const PartialSumReadout&) = default;
+};
+
+// A layer's readout: owns at most one PartialSumReadout (null: the exact product) and copies it
+// with clone(), so layers that hold one keep their value semantics (copying a layer or a Model
+// copies the readout's state). Used like a std::unique_ptr.
+class ReadoutPtr {
+ public:
+  ReadoutPtr() = default;
+  template <class T, class = std::enable_if_t<std::is_base_of_v<PartialSumReadout, T>>>
+  ReadoutPtr(std::unique_ptr<T> p) : p_(std::move(p)) {}  // NOLINT: implicit, as unique_ptr's
+  ReadoutPtr(const ReadoutPtr& o) : p_(o.p_ ? o.p_->clone() : nullptr) {}
+  ReadoutPtr(ReadoutPtr&&) noexcept = default;
+  ReadoutPtr& operator=(const ReadoutPtr& o) {
+    if (this != &o) p_ = o.p_ ? o.p_->clone() : nullptr;
+    return *this;
+  }
+  ReadoutPtr& operator=(ReadoutPtr&&) noexcept = default;
+  ~ReadoutPtr() = default;
+
+  explicit operator bool() const { return p_ != nullptr; }
+  PartialSumReadout* get() const { return p_.get(); }
+  PartialSumReadout* operator->() const { return p_.get(); }
+  PartialSumReadout& operator*() const { return *p_; }
+  void reset() { p_.reset(); }
+
+ private:
+  std::unique_ptr<PartialSumReadout> p_;
+};
+
+}  // namespace nnc

@@ -1,0 +1,64 @@
+// The one mini-batch loop of nnc (docs/design.md section 2): training (nnc-train,
+// nnc-swprune), CGaP's growth and pruning, and RSA's adaptation all step through it, so batch
+// order, augmentation and the dropout stream are the same mechanism everywhere.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "nnc/data/dataset.hpp"
+#include "nnc/nn/model.hpp"
+#include "nnc/nn/streams.hpp"
+
+namespace nnc {
+
+// Batches per epoch: floor(n / batch), the incomplete last batch dropped (at least one batch).
+int steps_per_epoch(std::size_t n, int batch);
+
+struct StepperOptions {
+  int batch = 64;
+  std::uint64_t seed = 1;                          // shuffle, augmentation and dropout
+  std::uint64_t shuffle_stream = stream::kShuffle;  // epoch e's order: Rng(seed, {this, e})
+  bool augment = false;                            // CIFAR crop and flip (data/dataset.hpp Augment)
+};
+
+// What one step did.
+struct StepResult {
+  int epoch = 0, step = 0;  // position of the step (0-based)
+  std::uint64_t global = 0; // steps before this one since the start
+  double loss = 0;          // summed over the batch
+  double correct = 0;       // samples of the batch classified right
+};
+
+// Mini-batch steps over a dataset, epoch after epoch: epoch e visits the samples in the order
+// of a Fisher-Yates shuffle from Rng(seed, {shuffle_stream, e}); step s of an epoch takes the
+// batch at positions [s * batch, (s + 1) * batch) of that order. Each step runs a
+// training-mode forward pass (dropout from Rng(seed, {kDropout, global step, ...})), softmax
+// cross-entropy, the backward pass (every param's gradient overwritten), then `update`: the
+// caller's optimizer step (SGD on all params, RSA values only, a saliency meter first...).
+// The position is the random state: a stepper moved to step k continues exactly as one that
+// ran k steps.
+class Stepper {
+ public:
+  Stepper(Model& model, const Dataset& data, const StepperOptions& options);
+
+  int steps_per_epoch() const { return steps_per_epoch_; }
+  int batch() const { return batch_; }
+  std::uint64_t position() const { return global_; }  // steps taken (or skipped by seek)
+  void seek(std::uint64_t global) { global_ = global; }
+
+  StepResult step(const std::function<void()>& update);
+
+ private:
+  Model& model_;
+  const Dataset& data_;
+  StepperOptions options_;
+  int batch_, steps_per_epoch_;
+  std::vector<std::size_t> order_;
+  std::vector<int> labels_;
+  int shuffled_ = -1;  // the epoch order_ holds
+  std::uint64_t global_ = 0;
+  Tensor x_, dlogits_;
+};
+
+}  // namespace nnc

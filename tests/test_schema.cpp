@@ -1,0 +1,152 @@
+// Schema versions (docs/schema.md, "Versioning"): the version written, 1.0.0 files still read
+// with the defaults of what 1.1.0 added, other majors and malformed versions refused.
+#include <doctest/doctest.h>
+
+#include <hdf5.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "fixtures.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/io/artifact.hpp"
+#include "nnc/io/chip.hpp"
+#include "nnc/io/h5.hpp"
+#include "nnc/nn/error.hpp"
+
+using namespace nnc;
+using test::error_of;
+
+namespace {
+
+// A chip of "c2k3,relu,flat,fc4" with an ADC and an RSA record (placed positions below the
+// layer's size, a batch-norm recalibration record): everything 1.1.0 added.
+ChipArtifact new_chip() {
+  Model m("c2k3,relu,flat,fc4", {1, 6, 6}, 4);
+  m.init(2);
+  DeviceParams d;
+  d.adc_bits = 6;
+  d.tile = 16;
+  ChipArtifact a;
+  a.model.model = m;
+  a.chip = program_chip(m, d, 4);
+  a.creator = "test";
+  a.provenance.tool = "test";
+  RsaRecord rec;
+  RsaLayerCells cells;
+  cells.layer = 3;
+  cells.rows = 32;
+  cells.cols = 4;
+  cells.index = {0, 5, 40};
+  cells.placed = 64;
+  rec.state.selection.layers.push_back(cells);
+  rec.state.values.push_back({{0.1f, -0.2f, 0.3f}, 0});
+  rec.report.points.push_back({0, 0, 0.5, 1.0});
+  rec.report.epochs.push_back({1, 1.0, 0.5});
+  rec.bn_recalibration = BnRecalibrationReport{100, 1, 2.0, 1e-3};
+  a.rsa = rec;
+  return a;
+}
+
+// Saves a, lets `change` edit the file with the HDF5 C API, and reads it back.
+ChipArtifact rewritten(const ChipArtifact& a, const std::string& tag, const std::function<void(hid_t file)>& change) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("nnc-test-schema-" + tag + "-" + std::to_string(::getpid()) + ".h5");
+  save_chip(path.string(), a);
+  const hid_t f = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  change(f);
+  H5Fclose(f);
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() { std::filesystem::remove(p); }
+  } remove{path};
+  return load_chip(path.string());
+}
+
+void set_version(hid_t file, const std::string& version) {
+  REQUIRE(H5Adelete(file, "nnc_schema_version") >= 0);
+  h5::write_attr(file, "nnc_schema_version", version);
+}
+
+// What 1.1.0 added, gone: a file as nnc wrote it before.
+void make_1_0_0(hid_t file) {
+  set_version(file, "1.0.0");
+  REQUIRE(H5Adelete_by_name(file, "/device", "adc_bits", H5P_DEFAULT) >= 0);
+  REQUIRE(H5Adelete_by_name(file, "/rsa/layers/003", "placed_positions", H5P_DEFAULT) >= 0);
+  REQUIRE(H5Ldelete(file, "/rsa/bn_recalibration", H5P_DEFAULT) >= 0);
+}
+
+}  // namespace
+
+TEST_CASE("schema: files are written as 1.1.0, the version docs/schema.md describes") {
+  CHECK(std::string(kSchemaVersion) == "1.1.0");
+  CHECK(kSchemaMajor == 1);
+  const ChipArtifact a = new_chip();
+  h5::Reader r(encode_chip(a), "c.h5");
+  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.1.0");
+  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.1.0");  // what nnc-info shows
+  std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/schema.md");
+  REQUIRE(in);
+  std::stringstream doc;
+  doc << in.rdbuf();
+  CHECK(doc.str().find("# nnc artifact schema, version " + std::string(kSchemaVersion)) == 0);
+  CHECK(doc.str().find("@nnc_schema_version  string    \"" + std::string(kSchemaVersion) + "\"") != std::string::npos);
+  CHECK(doc.str().find("  - " + std::string(kSchemaVersion) + ": ") != std::string::npos);  // the history
+}
+
+TEST_CASE("schema: a 1.0.0 chip without what 1.1.0 added reads with the defaults") {
+  const ChipArtifact a = new_chip();
+  const ChipArtifact now = decode_chip(encode_chip(a), "c.h5");
+  CHECK(now.chip.device.adc_bits == 6);
+  REQUIRE(now.rsa);
+  CHECK(now.rsa->state.selection.layers[0].placed == 64);
+  CHECK(now.rsa->bn_recalibration);
+
+  const ChipArtifact old = rewritten(a, "old", make_1_0_0);
+  CHECK(old.chip.device.adc_bits == 0);  // an ideal read-out
+  REQUIRE(old.rsa);
+  CHECK(old.rsa->state.selection.layers[0].placed == 32 * 4);  // rows x cols
+  CHECK(!old.rsa->bn_recalibration);
+  CHECK(old.chip.device.tile == 16);
+  CHECK(old.chip.layers.size() == a.chip.layers.size());
+  CHECK(old.chip.layers[0].g_plus == a.chip.layers[0].g_plus);
+  CHECK(old.rsa->state.values[0].value == a.rsa->state.values[0].value);
+
+  // A later 1.x.y reads too; one that claims 1.1.0 or later must carry what 1.1.0 added.
+  CHECK(rewritten(a, "minor", [](hid_t f) { set_version(f, "1.7.3"); }).chip.device.adc_bits == 6);
+  const std::string missing = error_of([&] {
+    rewritten(a, "missing", [](hid_t f) {
+      REQUIRE(H5Adelete_by_name(f, "/device", "adc_bits", H5P_DEFAULT) >= 0);
+    });
+  });
+  CHECK(missing.find("adc_bits") != std::string::npos);
+}
+
+TEST_CASE("schema: another major version or a malformed version is refused") {
+  const ChipArtifact a = new_chip();
+  for (const char* version : {"2.0.0", "0.9.0", "10.1.0"}) {
+    INFO(version);
+    try {
+      rewritten(a, "major", [&](hid_t f) { set_version(f, version); });
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::unsupported_schema);
+      CHECK(e.exit_code() == 3);
+    }
+  }
+  for (const char* version : {"1", "1.0", "1.0.0.0", "v1.0.0", "1.0.x", " 1.0.0", "1..0", "1.0.0000000000"}) {
+    INFO(version);
+    try {
+      rewritten(a, "malformed", [&](hid_t f) { set_version(f, version); });
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::bad_input);
+      CHECK(std::string(e.what()).find("is not MAJOR.MINOR.PATCH") != std::string::npos);
+    }
+  }
+}
