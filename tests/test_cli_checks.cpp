@@ -1,6 +1,7 @@
 // The checks every tool shares (cli/options, cli/tool), each with one message and one exit code:
 // a model that does not fit the dataset, --json with -o -, values outside (0, 1], the CIFAR
-// augmentation default, a dataset not found, and library errors blamed on the flag they came from.
+// augmentation default, a dataset not found, library errors blamed on the flag they came from,
+// and an output that would overwrite an input.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "fixtures.hpp"
@@ -67,6 +69,34 @@ TEST_CASE("cli: --json with -o - is one bad-flag error, exit 105, before the too
   }
   std::signal(SIGINT, SIG_DFL);  // Tool::run caught them for its body
   std::signal(SIGTERM, SIG_DFL);
+}
+
+TEST_CASE("cli: an output that names an input file, by any path, is refused with exit 105 before any work") {
+  const auto dir = std::filesystem::temp_directory_path() / ("nnc-test-overwrite-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string in = (dir / "m.h5").string();
+  { std::ofstream(in) << "x"; }
+  CHECK_NOTHROW(cli::check_not_input((dir / "other.h5").string(), in));
+  CHECK_NOTHROW(cli::check_not_input("-", in));
+  CHECK_NOTHROW(cli::check_not_input(in, "-"));
+  CHECK_THROWS_AS(cli::check_not_input(in, in), CLI::ValidationError);
+  const std::string other_path = (dir / "." / "m.h5").string();  // the same file, spelled otherwise
+  CHECK_THROWS_AS(cli::check_not_input(other_path, in), CLI::ValidationError);
+
+  cli::Tool tool("nnc-test", "A test.", "nnc-test <in> -o <out>", "nnc-test in.h5 -o out.h5");
+  std::string output;
+  tool.add_output(output, "output");
+  std::vector<const char*> argv{"nnc-test", "-o", other_path.c_str()};
+  bool wrote = false;
+  const int code = tool.run(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), [&] {
+    tool.add_input("model", in, Bytes{}, nullptr);
+    wrote = true;
+  });
+  CHECK(code == 105);
+  CHECK(!wrote);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("cli: open_unit_interval takes values above 0 up to 1 and says so") {

@@ -13,6 +13,16 @@ grep -q '"kind": "chip"' "$WORK/e.json" || fail "nnc-eval did not see a chip: $(
 acc=$(json_get accuracy <"$WORK/e.json")
 awk -v a="$acc" 'BEGIN { exit !(a > 0 && a <= 1) }' || fail "chip accuracy '$acc'"
 
+# An output over an input is refused before any work, and the input is left as it was.
+sum=$(sha256sum <"$M")
+expect_exit 105 "would overwrite the input" nnc-program-rram "$M" -o "$M" --sigma 0.1
+expect_exit 105 "would overwrite the input" nnc-program-rram "$M" -o "$WORK/./m.h5" --sigma 0.1
+expect_exit 105 "would overwrite the input" nnc-train --arch c4k5,mp2,flat,fc10 --dataset mnist $VAL --init "$M" -o "$M"
+cp "$WORK/c.h5" "$WORK/c-copy.h5"
+expect_exit 105 "would overwrite the input" nnc-rsa-adapt "$WORK/c-copy.h5" --dataset mnist -o "$WORK/c-copy.h5"
+[ "$(sha256sum <"$M")" = "$sum" ] || fail "a refused run changed its input"
+cmp -s "$WORK/c.h5" "$WORK/c-copy.h5" || fail "a refused rsa-adapt changed its input chip"
+
 # An ideal chip (no faults, no variation, many levels) computes what the model computes.
 nnc-program-rram "$M" -o "$WORK/ideal.h5" --sigma 0 --p-sf0 0 --p-sf1 0 --levels 4096 --quiet
 m_acc=$(nnc-eval "$M" --dataset mnist --json | json_get accuracy)

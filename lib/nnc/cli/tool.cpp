@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <sstream>
@@ -78,6 +79,14 @@ void check_json_output(bool json, const std::string& output) {
   if (json && output == "-") throw CLI::ValidationError("--json and -o - would both write to stdout; pick one");
 }
 
+void check_not_input(const std::string& output, const std::string& input) {
+  if (output == "-" || input == "-") return;
+  std::error_code ec;
+  if (output == input || std::filesystem::equivalent(output, input, ec)) {
+    throw CLI::ValidationError("-o " + output + " would overwrite the input " + input + "; write to another file");
+  }
+}
+
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   try {
     app_.parse(argc, argv);
@@ -116,6 +125,9 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   try {
     body();
     return 0;
+  } catch (const CLI::ParseError& e) {  // a flag found wrong once inputs are known
+    emit("error: ", std::string(e.what()) + " (see --help)");
+    return e.get_exit_code();
   } catch (const Error& e) {
     emit("error: ", e.what());
     return e.exit_code();
@@ -141,6 +153,7 @@ Provenance Tool::provenance() const {
 
 void Tool::add_input(const std::string& role, const std::string& path, const Bytes& bytes,
                      const Provenance* input_provenance) {
+  if (output_ != nullptr) check_not_input(*output_, path);
   Provenance::Input in;
   in.role = role;
   in.path = path;

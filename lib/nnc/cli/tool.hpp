@@ -58,6 +58,11 @@ class Tool {
 // flag) when both are given.
 void check_json_output(bool json, const std::string& output);
 
+// An output path naming an input file (the same file, by any path) would replace the input
+// (a model overwritten by its own chip, say): throws CLI::ValidationError (exit 105). Called
+// by Tool::add_input, before the tool does any work.
+void check_not_input(const std::string& output, const std::string& input);
+
 // Progress of a long loop: a bar on a terminal, a line every few seconds otherwise.
 class Progress {
  public:
