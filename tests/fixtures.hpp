@@ -39,15 +39,22 @@ inline Tensor random_tensor(int n, Shape s, std::uint64_t seed, double lo = -1, 
   return t;
 }
 
+// Training options for the tiny fixtures: batch 16, the given epochs, lr and seed.
+inline TrainOptions small_train_options(int epochs, double lr = 0.05, std::uint64_t seed = 1) {
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch = 16;
+  o.schedule.lr = lr;
+  o.seed = seed;
+  return o;
+}
+
 // A model of `spec` initialized with `seed` and trained `epochs` epochs on `tr` (batch 16,
 // lr 0.05; `val` may be empty), for tests that need a trained network.
 inline Model trained_model(const char* spec, const Dataset& tr, const Dataset& val, std::uint64_t seed, int epochs) {
   Model m(spec, tr.shape, tr.classes);
   m.init(seed);
-  TrainOptions o;
-  o.epochs = epochs;
-  o.batch = 16;
-  o.schedule.lr = 0.05;
+  const TrainOptions o = small_train_options(epochs);
   TrainState st;
   train(m, tr, val, o, st);
   return m;

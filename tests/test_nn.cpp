@@ -189,14 +189,7 @@ TEST_CASE("specs: the grammar and its errors") {
 
 namespace {
 
-TrainOptions tiny_options(int epochs) {
-  TrainOptions o;
-  o.epochs = epochs;
-  o.batch = 16;
-  o.schedule.lr = 0.05;
-  o.seed = 42;
-  return o;
-}
+TrainOptions tiny_options(int epochs) { return test::small_train_options(epochs, 0.05, 42); }
 
 std::vector<float> flat_params(Model& m) {
   std::vector<float> out;

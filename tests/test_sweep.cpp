@@ -24,14 +24,7 @@ std::vector<std::vector<Real>> weights_of(const Model& m) {
   return out;
 }
 
-TrainOptions finetune_options(int epochs) {
-  TrainOptions o;
-  o.epochs = epochs;
-  o.batch = 16;
-  o.schedule.lr = 0.01;
-  o.seed = 5;
-  return o;
-}
+TrainOptions finetune_options(int epochs) { return test::small_train_options(epochs, 0.01, 5); }
 
 }  // namespace
 
