@@ -80,7 +80,7 @@ UnitGraph unit_graph(const Model& model) {
   UnitGraph ug;
   for (std::size_t li = 0; li < model.layers().size(); ++li) {
     const Layer& l = *model.layers()[li];
-    if (!is_mapped(l)) continue;
+    if (!l.is_mapped()) continue;
     const auto W = crossbar_matrix(l);
     const int rows = static_cast<int>(W.rows()), cols = static_cast<int>(W.cols());
     int units_in;

@@ -167,7 +167,7 @@ std::vector<std::vector<std::uint8_t>> placed_tiles(const ChipState& chip, const
 std::vector<int> mapped_layers(const Model& m) {
   std::vector<int> out;
   for (std::size_t i = 0; i < m.layers().size(); ++i) {
-    if (is_mapped(*m.layers()[i])) out.push_back(static_cast<int>(i));
+    if (m.layers()[i]->is_mapped()) out.push_back(static_cast<int>(i));
   }
   return out;
 }

@@ -95,7 +95,7 @@ int weights_per_pair(const Layer& l) {
 std::vector<Layer*> mapped_layers(Model& m) {
   std::vector<Layer*> out;
   for (auto& l : m.layers())
-    if (is_mapped(*l)) out.push_back(l.get());
+    if (l->is_mapped()) out.push_back(l.get());
   return out;
 }
 
@@ -206,7 +206,7 @@ std::size_t count_with(const Model& model, const std::vector<std::vector<std::ui
   std::size_t n = 0, j = 0;
   for (const auto& l : model.layers()) {
     const auto ps = std::as_const(*l).params();
-    if (!is_mapped(*l)) {
+    if (!l->is_mapped()) {
       for (const Param* p : ps)
         if (p->trainable) n += p->size();
       continue;

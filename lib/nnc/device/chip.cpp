@@ -111,7 +111,7 @@ ChipState map_to_tiles(const Model& model, const DeviceParams& device, std::uint
   const int T = device.tile;
   for (std::size_t i = 0; i < model.layers().size(); ++i) {
     const Layer& layer = *model.layers()[i];
-    if (!is_mapped(layer) || std::find(digital.begin(), digital.end(), int(i)) != digital.end()) continue;
+    if (!layer.is_mapped() || std::find(digital.begin(), digital.end(), int(i)) != digital.end()) continue;
     const ConstMatrixMap w = crossbar_matrix(layer);
     LayerChip lc;
     lc.layer = static_cast<int>(i);
@@ -266,7 +266,7 @@ void check_chip_fits(const ChipState& chip, const Model& model, const std::strin
     }
     previous = lc.layer;
     Layer& layer = *model.layers()[static_cast<std::size_t>(lc.layer)];
-    if (!is_mapped(layer)) throw fail(lc, "the model's layer is a " + layer.type() + ", not conv or dense");
+    if (!layer.is_mapped()) throw fail(lc, "the model's layer is a " + layer.type() + ", not conv or dense");
     const ConstMatrixMap w = crossbar_matrix(layer);
     if (weight_of(layer).shape != lc.weight_shape || w.rows() != lc.rows || w.cols() != lc.cols) {
       throw fail(lc, "the model's weight is " + std::to_string(w.rows()) + " x " + std::to_string(w.cols()) +

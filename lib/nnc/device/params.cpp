@@ -139,7 +139,7 @@ double DeviceParams::w_scale_percentile() const {
 std::vector<int> DeviceParams::digital_layer_indices(const Model& m) const {
   std::vector<int> mapped;
   for (std::size_t i = 0; i < m.layers().size(); ++i) {
-    if (is_mapped(*m.layers()[i])) mapped.push_back(static_cast<int>(i));
+    if (m.layers()[i]->is_mapped()) mapped.push_back(static_cast<int>(i));
   }
   std::vector<int> out;
   std::stringstream list(digital_layers);
@@ -151,7 +151,7 @@ std::vector<int> DeviceParams::digital_layer_indices(const Model& m) const {
       if (!mapped.empty()) idx = mapped.back();
     } else {
       idx = std::atoi(item.c_str());
-      if (idx < 0 || idx >= static_cast<int>(m.layers().size()) || !is_mapped(*m.layers()[idx])) {
+      if (idx < 0 || idx >= static_cast<int>(m.layers().size()) || !m.layers()[idx]->is_mapped()) {
         std::string listed;
         for (int i : mapped) listed += (listed.empty() ? "" : ", ") + std::to_string(i);
         throw Error("invalid device parameter: digital_layers names layer " + item +

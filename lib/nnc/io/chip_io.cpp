@@ -155,7 +155,7 @@ ChipArtifact decode_chip(const Bytes& bytes, const std::string& name) {
     const long index = std::strtol(ln.c_str(), &end, 10);
     const std::string where = "/chip/layers/" + ln;
     if (ln.empty() || *end != '\0' || index < 0 || index >= static_cast<long>(model.layers().size()) ||
-        !is_mapped(*model.layers()[static_cast<std::size_t>(index)])) {
+        !model.layers()[static_cast<std::size_t>(index)]->is_mapped()) {
       throw r.error(where, "names no conv or dense layer of the model part /model");
     }
     h5::Id lg = h5::open_group(r, layers, ln);

@@ -115,7 +115,7 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
     char* end = nullptr;
     const long index = std::strtol(ln.c_str(), &end, 10);
     if (ln.empty() || *end != '\0' || index < 0 || index >= static_cast<long>(model.layers().size()) ||
-        !is_mapped(*model.layers()[static_cast<std::size_t>(index)])) {
+        !model.layers()[static_cast<std::size_t>(index)]->is_mapped()) {
       throw r.error(where, "names no conv or dense layer of the model part /model");
     }
     h5::Id lg = h5::open_group(r, layers, ln);

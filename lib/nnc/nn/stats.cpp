@@ -5,8 +5,6 @@
 
 namespace nnc {
 
-bool is_mapped(const Layer& l) { return l.is_mapped(); }
-
 ConstMatrixMap crossbar_matrix(const Layer& l) {
   if (const auto* c = dynamic_cast<const Conv2d*>(&l)) {
     return ConstMatrixMap(c->weight.value.data(), c->rows(), c->out_channels());
@@ -28,7 +26,7 @@ std::vector<LayerStats> layer_stats(const Model& m, int tile) {
     for (const Param* p : l.params()) {
       if (p->trainable) s.params += p->size();
     }
-    if (is_mapped(l)) {
+    if (l.is_mapped()) {
       const auto W = crossbar_matrix(l);
       s.rows = static_cast<int>(W.rows());
       s.cols = static_cast<int>(W.cols());

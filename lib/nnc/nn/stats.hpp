@@ -24,6 +24,5 @@ std::vector<LayerStats> layer_stats(const Model& m, int tile = 128);
 // The crossbar view of a conv or dense layer's weight: column-major rows x cols, where
 // rows are inputs (word lines) and cols outputs (bit lines). Throws for other layers.
 ConstMatrixMap crossbar_matrix(const Layer& layer);
-bool is_mapped(const Layer& layer);  // conv or dense
 
 }  // namespace nnc
