@@ -105,6 +105,7 @@ TEST_CASE("device: fault rates fall in the 99.9% binomial interval, write variat
   const Model m = make_model("flat,fc256", {1, 16, 16}, 256);
   DeviceParams d;
   d.sigma = 0.3;
+  d.clip = false;  // the variation itself; clipping (the default) is tested below
   const ChipState chip = program_chip(m, d, 21);
   const LayerChip& lc = chip.layers[0];
   const double n = 2.0 * double(lc.size());
@@ -140,6 +141,24 @@ TEST_CASE("device: fault rates fall in the 99.9% binomial interval, write variat
   std::swap(s.p_sf0, s.p_sf1);
   const auto stats = chip_stats(program_chip(m, s, 21));
   CHECK(stats[0].sf0 > 3 * stats[0].sf1);
+}
+
+TEST_CASE("device: written conductances are clipped to [G_off, G_on] by default, not with clip off") {
+  const Model m = make_model("flat,fc256", {1, 16, 16}, 256);
+  DeviceParams d;
+  d.sigma = 0.5;
+  CHECK(d.clip);
+  const auto outside = [&](const DeviceParams& p) {
+    const LayerChip lc = program_chip(m, p, 4).layers[0];
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < lc.size(); ++k) {
+      for (float g : {lc.g_plus[k], lc.g_minus[k]}) n += g < float(p.g_off_siemens) || g > float(p.g_on_siemens);
+    }
+    return n;
+  };
+  CHECK(outside(d) == 0);
+  d.clip = false;
+  CHECK(outside(d) > 100);
 }
 
 TEST_CASE("device: read-verify-write leaves stuck cells alone and converges or stops at the pulse limit") {

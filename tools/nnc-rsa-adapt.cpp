@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000));
   app.add_option("--val-limit", o.val_limit, "validate on the first N held-out images (0 = all)");
   app.add_option("--limit-test", limit_test, "report test accuracy on the first N test images (0 = all)");
+  std::vector<int> test_epochs;
+  app.add_option("--test-epochs", test_epochs, "also report test accuracy after these epochs (comma list, e.g. 1,2)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1000));
   app.add_flag("--compare-rvw", compare_rvw,
                "also program the same chip (its seed and device) with read-verify-write and report its accuracy and time");
   auto* recal_flag = app.add_flag("--recalibrate-bn", recalibrate_bn,
@@ -62,6 +66,9 @@ int main(int argc, char** argv) {
   tool.add_json_flag("print the report as one JSON object on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {
+    for (int e : test_epochs) {
+      if (e > o.epochs) throw CLI::ValidationError("--test-epochs", std::to_string(e) + " is past --epochs " + std::to_string(o.epochs));
+    }
     check_writable(output);
     const Bytes bytes = read_bytes(input);
     ChipArtifact chip = decode_chip(bytes, input);
@@ -90,6 +97,7 @@ int main(int argc, char** argv) {
       copy_batch_norm_statistics(a.rram, chip.model.model);
       cli::info(cli::chip_bn_text(a));
     }
+    a.test_epochs = test_epochs;
     cli::Progress progress("adapting", a.steps(train_set.size()));
     adapt_chip_rsa(a, train_set, val, test, [&](long step, long, double loss) {
       progress.update(static_cast<std::size_t>(step), "loss " + std::to_string(loss));

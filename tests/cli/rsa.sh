@@ -8,13 +8,18 @@ nnc-train --arch c4k5,mp2,flat,fc10 --dataset mnist --epochs 2 $VAL --quiet -o "
 C="$WORK/c.h5"
 nnc-program-rram "$M" -o "$C" --sigma 0.5 --p-sf1 0.2 --p-sf0 0.05 --tile 32 --seed 3 --quiet
 
-nnc-rsa-adapt "$C" --dataset mnist $VAL --density 0.1 --epochs 3 --lr 0.05 --batch 16 --seed 2 --json --quiet \
-  -o "$WORK/a.h5" >"$WORK/a.json"
+nnc-rsa-adapt "$C" --dataset mnist $VAL --density 0.1 --epochs 3 --lr 0.05 --batch 16 --seed 2 --test-epochs 1,3 \
+  --json --quiet -o "$WORK/a.h5" >"$WORK/a.json"
 h5diff "$C" "$WORK/a.h5" /chip /chip >/dev/null || fail "the RRAM state changed"
 h5diff "$C" "$WORK/a.h5" /model /model >/dev/null || fail "the model part changed"
 before=$(json_get accuracy_before <"$WORK/a.json")
 after=$(json_get accuracy_after <"$WORK/a.json")
 awk -v a="$before" -v b="$after" 'BEGIN { exit !(b > a) }' || fail "RSA did not help: $before -> $after"
+# --test-epochs 1,3: test accuracy after epochs 1 and 3, the last one the final accuracy.
+grep -o '"epoch": [0-9]*' "$WORK/a.json" | awk '{ printf "%s ", $2 }' | grep -qx "1 3 " ||
+  fail "test_after_epoch does not list epochs 1 and 3"
+e3=$(grep -o '"epoch": 3, "accuracy": [0-9.e+-]*' "$WORK/a.json" | awk '{ print $4 }')
+awk -v a="$e3" -v b="$after" 'BEGIN { exit !(a == b) }' || fail "accuracy after epoch 3 is $e3, the final one $after"
 # nnc-eval on the adapted chip computes RRAM + RSA: the accuracy the adaptation reported.
 e=$(nnc-eval "$WORK/a.h5" --dataset mnist --json | json_get accuracy)
 awk -v a="$e" -v b="$after" 'BEGIN { exit !(a == b) }' || fail "nnc-eval gives $e, nnc-rsa-adapt reported $after"
@@ -52,6 +57,7 @@ expect_exit 2 "expected a chip" nnc-rsa-adapt "$M" --dataset mnist $VAL -o "$WOR
 expect_exit 2 "already has RSA" nnc-rsa-adapt "$WORK/a.h5" --dataset mnist $VAL -o "$WORK/bad.h5"
 expect_exit 105 "density" nnc-rsa-adapt "$C" --dataset mnist --density 1.5 -o "$WORK/bad.h5"
 expect_exit 105 "mode" nnc-rsa-adapt "$C" --dataset mnist --mode both -o "$WORK/bad.h5"
+expect_exit 105 "past --epochs" nnc-rsa-adapt "$C" --dataset mnist --epochs 2 --test-epochs 3 -o "$WORK/bad.h5"
 echo garbage >"$WORK/g.h5"
 expect_exit 2 "g.h5" nnc-rsa-adapt "$WORK/g.h5" --dataset mnist -o "$WORK/bad.h5"
 [ ! -e "$WORK/bad.h5" ] || fail "a failed run left an output file"

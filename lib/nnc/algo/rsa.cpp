@@ -356,7 +356,8 @@ std::vector<std::vector<double>> rsa_gradient(Model& chip_model, const RsaState&
 
 RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& train_set, const Dataset& validation,
                     const RsaTrainOptions& o, const RsaTimeModel& time,
-                    const std::function<void(long, long, double)>& progress) {
+                    const std::function<void(long, long, double)>& progress,
+                    const std::function<void(int, const RsaState&)>& after_epoch) {
   check_state(state);
   if (train_set.size() == 0) throw Error("RSA training set is empty", ErrorKind::bad_input);
   if (o.epochs < 0 || o.batch < 1) throw Error("RSA epochs must be >= 0 and batch >= 1", ErrorKind::bad_input);
@@ -420,6 +421,7 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
     }
     const double seen = static_cast<double>(steps) * batch;
     rep.epochs.push_back({epoch + 1, loss_sum / seen, correct / seen});
+    if (after_epoch) after_epoch(epoch + 1, state);
   }
   for (const auto& v : state.values) {
     for (Real x : v.value) {

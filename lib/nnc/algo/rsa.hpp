@@ -84,9 +84,11 @@ std::vector<std::vector<double>> rsa_gradient(Model& chip_model, const RsaState&
 // Trains the RSA values only, with SGD and momentum (no weight decay): each step the weights
 // become chip weights (+) RSA values, a training-mode forward (batch norm frozen) and backward
 // run, and the weight gradients at the RSA cells update the values; quantized cells round after
-// every update. chip_model is not changed. `progress` (may be empty) gets (step, steps, loss).
+// every update. chip_model is not changed. `progress` (may be empty) gets (step, steps, loss);
+// `after_epoch` (may be empty) gets each finished epoch (1-based) and the state after it.
 RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& train_set,
                     const Dataset& validation, const RsaTrainOptions& options, const RsaTimeModel& time,
-                    const std::function<void(long, long, double)>& progress = {});
+                    const std::function<void(long, long, double)>& progress = {},
+                    const std::function<void(int, const RsaState&)>& after_epoch = {});
 
 }  // namespace nnc

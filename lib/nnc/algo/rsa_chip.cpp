@@ -69,10 +69,19 @@ void recalibrate_chip_bn(ChipRsa& a, const Dataset& train_set, const Dataset& te
 
 void adapt_chip_rsa(ChipRsa& a, const Dataset& train_set, const Dataset& validation, const Dataset& test,
                     const std::function<void(long, long, double)>& progress) {
-  a.record.report = adapt_rsa(a.rram, a.record.state, train_set, validation, a.record.options, a.record.time, progress);
-  Model adapted = a.rram;
-  apply_rsa(adapted, a.record.state);
-  a.accuracy_after = evaluate(adapted, test).accuracy;
+  const auto accuracy_with = [&](const RsaState& state) {
+    Model adapted = a.rram;
+    apply_rsa(adapted, state);
+    return evaluate(adapted, test).accuracy;
+  };
+  a.test_after_epoch.clear();
+  const auto after_epoch = [&](int epoch, const RsaState& state) {
+    if (std::find(a.test_epochs.begin(), a.test_epochs.end(), epoch) == a.test_epochs.end()) return;
+    a.test_after_epoch.emplace_back(epoch, accuracy_with(state));
+  };
+  a.record.report = adapt_rsa(a.rram, a.record.state, train_set, validation, a.record.options, a.record.time, progress,
+                              after_epoch);
+  a.accuracy_after = accuracy_with(a.record.state);
 }
 
 }  // namespace nnc

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "nnc/algo/bn_recalibrate.hpp"
@@ -40,6 +41,10 @@ struct ChipRsa {
   double accuracy_before = 0;   // test accuracy of the chip as programmed
   double accuracy_bn = 0;       // after batch-norm recalibration (accuracy_before without it)
   double accuracy_after = 0;    // with the trained cells
+  // Test accuracy after these epochs of training (1-based; set before adapt_chip_rsa), and
+  // what it measured there, in epoch order.
+  std::vector<int> test_epochs;
+  std::vector<std::pair<int, double>> test_after_epoch;
   // Training steps adapt_chip_rsa will take (0 without cells).
   std::size_t steps(std::size_t train_images) const;
 };
@@ -58,7 +63,7 @@ void recalibrate_chip_bn(ChipRsa& a, const Dataset& train_set, const Dataset& te
                          const BnRecalibrationOptions& options = {});
 
 // Step 3: trains the cells (adapt_rsa, `progress` gets step, steps, loss) and evaluates the
-// adapted chip on `test`.
+// adapted chip on `test`, also after each epoch in a.test_epochs.
 void adapt_chip_rsa(ChipRsa& a, const Dataset& train_set, const Dataset& validation, const Dataset& test,
                     const std::function<void(long, long, double)>& progress = {});
 

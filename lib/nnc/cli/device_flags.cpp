@@ -31,7 +31,9 @@ void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method) {
         [&](auto m) {
           auto& value = d.*m;
           if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, bool>) {
-            app.add_flag(p.flag, value, p.help)->group(group_of(p));
+            // Every switch has its negation (--clip, --no-clip), so a default of on can be turned off.
+            const std::string name = p.flag;
+            app.add_flag(name + ",!--no-" + name.substr(2), value, p.help)->group(group_of(p));
           } else {
             app.add_option(p.flag, value, p.help)->capture_default_str()->group(group_of(p))->check(rule_validator(p));
           }

@@ -133,6 +133,11 @@ Json chip_rsa_json(const ChipRsa& a, const std::string& output, const std::strin
   j.set("bn_recalibrated_accuracy", rec.bn_recalibration ? Json(a.accuracy_bn) : Json()).set("bn_recalibration", bn);
   j.set("total_time_s", rec.report.time_s + (rec.bn_recalibration ? rec.bn_recalibration->time_s : 0.0));
   j.set("accuracy_before", a.accuracy_before).set("accuracy_after", a.accuracy_after).set("test_samples", test_samples);
+  Json after_epoch = Json::array();
+  for (const auto& [epoch, accuracy] : a.test_after_epoch) {
+    after_epoch.push(Json::object().set("epoch", epoch).set("accuracy", accuracy));
+  }
+  j.set("test_after_epoch", after_epoch);
   j.set("time_s", rec.report.time_s).set("steps", rec.report.steps).set("step_time_s", rec.report.step_seconds);
   j.set("reads_per_sample", rec.report.reads_per_sample);
   j.set("t_mvm_s", rec.time.t_mvm_s).set("t_sram_s", rec.time.t_sram_s);

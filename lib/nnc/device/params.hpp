@@ -29,7 +29,7 @@ struct DeviceParams {
   std::string w_scale = "max";   // "max" (max |w| of the layer) or "pNN" (percentile of nonzero |w|)
   std::string digital_layers;    // comma list of "first", "last" or model layer indices kept off chip
   double read_noise_sigma = 0;   // relative read noise: G_read = G * (1 + N(0, s^2)) per read
-  bool clip = false;             // clip written conductances to [g_off, g_on]
+  bool clip = true;              // clip written conductances to [g_off, g_on] (--no-clip: off)
   int adc_bits = 0;              // ADC resolution of each tile's column sums, bits; 0 = ideal read-out
   std::string method = "oneshot";  // "oneshot" or "rvw" (read-verify-write)
   int max_pulses = 20;           // R-V-W write pulses per cell at most (the first write included)
@@ -123,7 +123,8 @@ inline constexpr auto kDeviceParams = std::to_array<DeviceParam>({
      .section = DeviceParam::Section::device, .member = &DeviceParams::read_noise_sigma, .min = 0,
      .zero_is_off = true, .help = "relative read noise per read: G * (1 + N(0, s^2)); 0 = off"},
     {.name = "clip", .flag = "--clip", .label = "clip", .unit = "", .section = DeviceParam::Section::device,
-     .member = &DeviceParams::clip, .help = "clip written conductances to [G_off, G_on]"},
+     .member = &DeviceParams::clip,
+     .help = "clip written conductances to [G_off, G_on] (on by default; --no-clip turns it off)"},
     {.name = "adc_bits", .flag = "--adc-bits", .label = "ADC", .unit = "bits", .section = DeviceParam::Section::device,
      .member = &DeviceParams::adc_bits, .min = 0, .max = 16, .rule = "must be 0 (off) or in [2, 16]",
      .accepts = device_rules::adc_bits_ok, .zero_is_off = true, .since = "1.1.0",
