@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # compare.sh: nnc against PyTorch on the same CPU, in one run, alternating, for LeNet-5 on
-# MNIST: training images/s (batch 64), inference images/s (batch 1000), their ratios and the
-# peak memory of each process. Installs nothing.
+# MNIST or cnn9 / VGG-16 on 3x32x32 inputs: training images/s (batch 64), inference images/s
+# (batch 1000), their ratios and the peak memory of each process. Installs nothing.
 #
-# Usage: bench/compare.sh [--threads N] [--rounds N] [--mnist-dir DIR] [--bin DIR]
-# e.g.:  bench/compare.sh --threads 2 --rounds 3
+# Usage: bench/compare.sh [--model lenet5|cnn9|vgg16] [--threads N] [--rounds N] [--mnist-dir DIR] [--bin DIR]
+# e.g.:  bench/compare.sh --model cnn9 --threads 2 --rounds 3
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+model=lenet5
 threads=2
 rounds=3
 mnist_dir="$root/data/mnist"
 bin="$root/build/bin"
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --model) model=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --mnist-dir) mnist_dir=$2; shift 2 ;;
@@ -24,11 +26,24 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-peer="$root/../shared/bench/torch_lenet5.py"
+# The peer script and both sides' arguments for each model. cnn9 and vgg16: the peer uses
+# synthetic inputs and nnc-bench CIFAR-10 if data/ has it (speed does not depend on the values).
+case "$model" in
+  lenet5)
+    peer="$root/../shared/bench/torch_lenet5.py"
+    peer_args=("$mnist_dir")
+    nnc_args=(--mnist-dir "$mnist_dir")
+    [[ -f "$mnist_dir/train-images-idx3-ubyte" ]] ||
+      { echo "compare.sh: MNIST IDX files not found in $mnist_dir (data/fetch.sh mnist, or --mnist-dir)" >&2; exit 2; } ;;
+  cnn9) peer="$root/../shared/bench/torch_convnet_bench.py"; peer_args=(cnn9); nnc_args=() ;;
+  vgg16)
+    peer="$root/../shared/bench/torch_convnet_bench.py"
+    peer_args=(vgg16 --infer-images 2000)
+    nnc_args=(--infer-images 2000) ;;
+  *) echo "compare.sh: --model must be lenet5, cnn9 or vgg16, not '$model'" >&2; exit 2 ;;
+esac
 [[ -f "$peer" ]] || { echo "compare.sh: PyTorch peer $peer not found" >&2; exit 2; }
 [[ -x "$bin/nnc-bench" ]] || { echo "compare.sh: $bin/nnc-bench not found (build it: make nnc-bench, or pass --bin)" >&2; exit 2; }
-[[ -f "$mnist_dir/train-images-idx3-ubyte" ]] ||
-  { echo "compare.sh: MNIST IDX files not found in $mnist_dir (data/fetch.sh mnist, or --mnist-dir)" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "compare.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
 
 # Debian's python3-torch installs into the system python; a python3 earlier on PATH (pyenv,
@@ -58,11 +73,11 @@ for line in open(path):
 EOF
 }
 
-echo "# nnc vs PyTorch, lenet5 on MNIST, $threads threads, $rounds rounds alternating ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "# nnc vs PyTorch, $model, $threads threads, $rounds rounds alternating ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 for r in $(seq 1 "$rounds"); do
-  "$bin/nnc-bench" --model lenet5 --threads "$threads" --mnist-dir "$mnist_dir" > "$tmp/nnc$r.json"
+  "$bin/nnc-bench" --model "$model" --threads "$threads" "${nnc_args[@]}" > "$tmp/nnc$r.json"
   /usr/bin/time -v -o "$tmp/torch$r.time" env OMP_NUM_THREADS="$threads" \
-    "$python" "$peer" "$mnist_dir" --threads "$threads" > "$tmp/torch$r.json"
+    "$python" "$peer" "${peer_args[@]}" --threads "$threads" > "$tmp/torch$r.json"
   nt=$(field "$tmp/nnc$r.json" train images_per_s); ni=$(field "$tmp/nnc$r.json" infer images_per_s)
   nm=$(field "$tmp/nnc$r.json" infer max_rss_kb)
   tt=$(field "$tmp/torch$r.json" - train_images_per_s); ti=$(field "$tmp/torch$r.json" - infer_images_per_s)

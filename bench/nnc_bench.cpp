@@ -106,12 +106,12 @@ Result bench_train(Model& model, const Dataset& data, int batch, int warmup, int
 Result bench_infer(Model& model, const Dataset& data, int batch, long images) {
   std::vector<int> labels(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
-  Tensor x;
+  Tensor x, logits;
   double sink = 0;
   auto run = [&](std::size_t start) {
     std::iota(idx.begin(), idx.end(), start % (data.size() - static_cast<std::size_t>(batch)));
     fill_batch(data, idx.data(), batch, x, labels.data());
-    const Tensor& logits = model.forward(x, ForwardContext{});
+    model.infer(x, logits);
     sink += logits.data()[0];
   };
   run(0);
@@ -182,17 +182,20 @@ void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool
 
 int main(int argc, char** argv) {
   CLI::App app{"Measure nnc's training and inference throughput and the machine's GEMM rate.\n"
-               "nnc-bench [--model lenet5|cnn9|gemm|all] [--threads N] [--steps N]\n"
+               "nnc-bench [--model lenet5|cnn9|vgg16|gemm|all] [--threads N] [--steps N]\n"
                "e.g.: nnc-bench --model lenet5 --threads 2"};
   std::string which = "all", mnist_dir, cifar_dir;
-  int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, gemm_n = 2048, gemm_reps = 5;
+  int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, vgg16_steps = 10, gemm_n = 2048, gemm_reps = 5;
   long infer_images = 10000;
-  app.add_option("--model", which, "what to measure")->check(CLI::IsMember({"lenet5", "cnn9", "gemm", "all"}))
+  app.add_option("--model", which, "what to measure (all: lenet5, cnn9 and gemm; vgg16 only when named)")
+      ->check(CLI::IsMember({"lenet5", "cnn9", "vgg16", "gemm", "all"}))
       ->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0 = the machine's cores)")->check(CLI::Range(0, 1024))
       ->capture_default_str();
   app.add_option("--steps", steps, "timed lenet5 training steps")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--cnn9-steps", cnn9_steps, "timed cnn9 training steps")->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--vgg16-steps", vgg16_steps, "timed vgg16 training steps")->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--warmup", warmup, "untimed training steps first")->check(CLI::Range(0, 1000000))
       ->capture_default_str();
@@ -244,6 +247,7 @@ int main(int argc, char** argv) {
       lenet_train_gflops = measure_model("lenet5", "mnist", {1, 28, 28}, mnist_dir, steps);
     if (which == "cnn9" || which == "all")
       measure_model("cnn9", "cifar10", {3, 32, 32}, cifar_dir, cnn9_steps);
+    if (which == "vgg16") measure_model("vgg16", "cifar10", {3, 32, 32}, cifar_dir, vgg16_steps);
     if (which == "gemm" || which == "all") {
       const double g = bench_gemm(gemm_n, gemm_reps);
       Json j = Json::object();

@@ -15,6 +15,22 @@
 
 namespace nnc {
 
+// Buffers a layer reuses from call to call. They are not state: a copy of the layer (clone(),
+// the per-thread copies of Model::infer) starts without them rather than copying megabytes.
+template <class T>
+class ScratchBuffers : public std::vector<T> {
+ public:
+  ScratchBuffers() = default;
+  ScratchBuffers(const ScratchBuffers&) : std::vector<T>() {}
+  ScratchBuffers& operator=(const ScratchBuffers&) {
+    this->clear();
+    return *this;
+  }
+  ScratchBuffers(ScratchBuffers&&) noexcept = default;
+  ScratchBuffers& operator=(ScratchBuffers&&) noexcept = default;
+  ~ScratchBuffers() = default;
+};
+
 struct Param {
   explicit Param(std::string n = {}) : name(std::move(n)) {}
 

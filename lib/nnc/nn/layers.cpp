@@ -234,7 +234,27 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
 
 }  // namespace
 
+bool Conv2d::uses_winograd() const {
+  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !readout && in_.c >= kWinogradMinChannels;
+}
+
 void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  if (uses_winograd()) {
+    forward_winograd(x, y);
+  } else {
+    forward_im2col(x, y, ctx);
+  }
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (uses_winograd()) {
+    backward_winograd(x, dy, dx);
+  } else {
+    backward_im2col(x, dy, dx);
+  }
+}
+
+void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), P = out_.h * out_.w;
   y.resize(N, out_);
   const int chunks = num_chunks(N, kSampleChunk);
@@ -278,10 +298,10 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   }
 }
 
-void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+void Conv2d::backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx) {
   const int N = x.n(), P = out_.h * out_.w;
   const int chunks = num_chunks(N, kSampleChunk);
-  const bool have_cols = cols_of_ == &x && cols_n_ == N;
+  const bool have_cols = cols_of_ == &x && cols_n_ == N && work_.size() >= static_cast<std::size_t>(chunks);
   ensure_size(work_, static_cast<std::size_t>(chunks));
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   if (dx) dx->resize(N, in_);
@@ -307,7 +327,64 @@ void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
       col2im(s.dcols, begin, end, *dx);
     }
   });
-  // Chunk results are summed in chunk order: the same sum whatever the thread count.
+  sum_chunk_gradients(chunks);
+}
+
+void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
+  const int N = x.n();
+  y.resize(N, out_);
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  cols_of_ = nullptr;
+  winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
+  const Real* b = has_bias_ ? bias.value.data() : nullptr;
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    const WinogradTiles tiles{end - begin, out_.h, out_.w};
+    winograd_input(x.sample(begin), in_.c, tiles, s.t_in);
+    for (int xi = 0; xi < 16; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
+    winograd_output(s.t_out, b, tiles, y.sample(begin));
+  });
+}
+
+// Backward transforms the input again rather than keep forward's V (4/9 the size of im2col's
+// columns): the transform is a few adds per value, small beside the GEMMs, and so forward keeps
+// no state for backward on this path.
+void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
+  const int N = x.n(), P = out_.h * out_.w;
+  const int chunks = num_chunks(N, kSampleChunk);
+  ensure_size(work_, static_cast<std::size_t>(chunks));
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  if (dx) {
+    dx->resize(N, in_);
+    winograd_filter_rotated(weight.value.data(), out_channels_, in_.c, filter_);
+  }
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    Work& w = work_[static_cast<std::size_t>(k)];
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    const WinogradTiles tiles{end - begin, out_.h, out_.w};
+    winograd_input(x.sample(begin), in_.c, tiles, s.t_in);
+    winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, s.t_out);
+    for (int xi = 0; xi < 16; ++xi) s.du[xi].noalias() = s.t_in[xi].transpose() * s.t_out[xi];
+    w.dw.resize(rows(), out_channels_);
+    winograd_filter_adjoint(s.du, w.dw.data());
+    if (has_bias_) {
+      w.db.setZero(out_channels_);
+      for (int smp = begin; smp < end; ++smp) {
+        w.db += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
+      }
+    }
+    if (dx) {
+      // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
+      winograd_input(dy.sample(begin), out_channels_, tiles, s.t_out);
+      for (int xi = 0; xi < 16; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
+      winograd_output(s.t_in, nullptr, tiles, dx->sample(begin));
+    }
+  });
+  sum_chunk_gradients(chunks);
+}
+
+// Chunk results are summed in chunk order: the same sum whatever the thread count.
+void Conv2d::sum_chunk_gradients(int chunks) {
   MatrixMap dW(weight.grad.data(), rows(), out_channels_);
   dW = work_[0].dw;
   for (int k = 1; k < chunks; ++k) dW += work_[static_cast<std::size_t>(k)].dw;

@@ -5,6 +5,7 @@
 
 #include "nnc/nn/layer.hpp"
 #include "nnc/nn/readout.hpp"
+#include "nnc/nn/winograd.hpp"
 
 namespace nnc {
 
@@ -37,6 +38,15 @@ class Conv2d : public Layer {
   int pad() const { return pad_; }
   bool has_bias() const { return has_bias_; }
   int rows() const { return in_.c * kernel_ * kernel_; }  // inputs of the unrolled matrix
+  // Whether forward and backward take the Winograd F(2x2,3x3) path (nn/winograd.hpp) rather
+  // than im2col: kernel 3, stride 1, padding 1, no readout (a readout reads the im2col product's
+  // partial sums, so a chip with an ADC keeps im2col), and at least kWinogradMinChannels inputs.
+  bool uses_winograd() const;
+  // With few input channels (cnn9's first layer has 3) the GEMMs are short and the transforms,
+  // which move 16 values per 2x2 tile and channel, cost more than the multiplications saved:
+  // at 32x32, 32 outputs, batch 64, one thread, Winograd took 1.8x im2col's time with 3 inputs,
+  // about the same with 8, 0.7x with 16 and 0.55x with 32.
+  static constexpr int kWinogradMinChannels = 16;
   Param weight{"weight"}, bias{"bias"};
   // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
   // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
@@ -45,11 +55,21 @@ class Conv2d : public Layer {
  private:
   void im2col(const Tensor& x, int begin, int end, Matrix& cols) const;
   void col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const;
+  void forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
+  void forward_winograd(const Tensor& x, Tensor& y);
+  void backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx);
+  void sum_chunk_gradients(int chunks);
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
-  struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; };
-  std::vector<Work> work_;     // one per sample chunk, reused from batch to batch
-  std::vector<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
+  // The Winograd path's transformed matrices, each T x in_.c or T x out_channels_ (kept at one
+  // size each so that no pass reallocates them), and its filter gradient.
+  struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; WinogradMatrices t_in, t_out, du; };
+  // The Winograd path's transformed filter of the current pass: forward's U (in x out), or in
+  // backward the rotated filter of the input gradient (out x in); made once per call.
+  WinogradMatrices filter_;
+  ScratchBuffers<Work> work_;     // one per sample chunk, reused from batch to batch
+  ScratchBuffers<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
   // work_[k].cols hold the unrolled input `cols_of_` of the last training forward pass (null
   // when not kept), so that backward need not unroll it again.
   const Tensor* cols_of_ = nullptr;
@@ -85,8 +105,8 @@ class Dense : public Layer {
  private:
   void forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   int outputs_;
-  std::vector<Matrix> dw_;  // per sample chunk
-  std::vector<Vector> db_;
+  ScratchBuffers<Matrix> dw_;  // per sample chunk
+  ScratchBuffers<Vector> db_;
 };
 
 // The readout slot of a conv or dense layer (nn/readout.hpp); null for any other layer.

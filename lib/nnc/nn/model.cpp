@@ -1,11 +1,16 @@
 #include "nnc/nn/model.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <regex>
 
+#include <omp.h>
+
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
+#include "nnc/nn/parallel.hpp"
 #include "nnc/nn/streams.hpp"
 
 namespace nnc {
@@ -163,6 +168,35 @@ const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
     cur = &acts_[i];
   }
   return *cur;
+}
+
+void Model::infer(const Tensor& x, Tensor& logits) const {
+  if (x.sample_size() != input_.size()) {
+    throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
+  }
+  const int N = x.n(), chunks = num_chunks(N, kSampleChunk);
+  logits.resize(N, layers_.empty() ? input_ : layers_.back()->output_shape());
+  if (N == 0) return;
+  const int threads = std::min(max_threads(), chunks);
+  std::vector<Model> workers(static_cast<std::size_t>(threads), *this);
+  std::vector<Tensor> inputs(static_cast<std::size_t>(threads));
+  std::vector<std::exception_ptr> failed(static_cast<std::size_t>(chunks));
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int k = 0; k < chunks; ++k) {
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    const int begin = k * kSampleChunk, n = std::min(N, begin + kSampleChunk) - begin;
+    try {
+      inputs[t].resize(n, input_);
+      std::copy_n(x.sample(begin), x.sample_size() * n, inputs[t].sample(0));
+      const Tensor& y = workers[t].forward(inputs[t], ForwardContext{});
+      std::copy_n(y.sample(0), y.sample_size() * n, logits.sample(begin));
+    } catch (...) {
+      failed[static_cast<std::size_t>(k)] = std::current_exception();
+    }
+  }
+  for (const auto& e : failed) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 void Model::backward(const Tensor& dlogits, bool keep_input_grad) {

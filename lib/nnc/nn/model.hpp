@@ -30,6 +30,12 @@ class Model {
 
   // Forward pass of a batch; returns the logits (classes x n). Keeps activations for backward.
   const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
+  // Inference on a batch (no dropout, batch norm's running statistics) into `logits`, with
+  // memory that does not grow with the batch: the fixed sample chunks of parallel.hpp each run
+  // through every layer on one thread, in a per-thread copy of the model, so activations stay
+  // a chunk's worth and in cache. The same numbers as forward() with a default context (the
+  // layers cut batches into the same chunks), whatever the thread count.
+  void infer(const Tensor& x, Tensor& logits) const;
   // Backward from d loss / d logits; overwrites every param's gradient.
   // With keep_input_grad, input_grad() holds d loss / d input afterwards.
   void backward(const Tensor& dlogits, bool keep_input_grad = false);

@@ -1,0 +1,57 @@
+// Winograd F(2x2, 3x3): the transforms that turn a 3x3, stride 1, padding 1 convolution into 16
+// independent GEMMs over 2x2 output tiles (Conv2d uses them; docs/algorithms.md "Winograd
+// convolution"). Pure functions over one chunk of samples in the batch layout of nn/tensor.hpp.
+//
+// Tiles: each sample of h x w is cut into th x tw tiles of 2x2 outputs, th = (h + 1) / 2,
+// tw = (w + 1) / 2 (a tile over an odd edge is clipped); tile (s, ty, tx) of a chunk of n samples
+// is row t = (s * th + ty) * tw + tx of every transformed matrix, T = n * th * tw rows in all.
+// A WinogradMatrices holds one matrix per point xi = 4 * i + j of the 4x4 transform domain.
+//
+// With B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+// A^T = [1 1 1 0; 0 1 -1 -1], a tile's output is Y = A^T [(G g G^T) .* (B^T d B)] A summed over
+// input channels, d the 4x4 input patch over the tile (zero outside the image).
+#pragma once
+#include <array>
+
+#include "nnc/nn/tensor.hpp"
+
+namespace nnc {
+
+using WinogradMatrices = std::array<Matrix, 16>;
+
+// The tiles of n samples of h x w (the output size, which equals the input size).
+struct WinogradTiles {
+  int n = 0, h = 0, w = 0;
+  int th() const { return (h + 1) / 2; }
+  int tw() const { return (w + 1) / 2; }
+  Eigen::Index count() const { return Eigen::Index{n} * th() * tw(); }
+};
+
+// Filter transform U = G g G^T of a conv weight [out][in][3][3]: u[xi] is in x out, element
+// (ci, ko) from g = weight[ko][ci]. Overwrites u.
+void winograd_filter(const Real* weight, int out, int in, WinogradMatrices& u);
+
+// The filter of the input gradient: dx = conv(dy, rot180(weight)) with in and out swapped, so
+// u[xi] is out x in, element (ko, ci) from g = weight[ko][ci] rotated by 180 degrees.
+// Overwrites u.
+void winograd_filter_rotated(const Real* weight, int out, int in, WinogradMatrices& u);
+
+// Input transform V = B^T d B of every tile: x holds tiles.n samples of channels x h x w;
+// v[xi] becomes T x channels (a column is contiguous over tiles). Overwrites v.
+void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v);
+
+// Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null): m[xi] is
+// T x channels; y receives tiles.n samples of channels x h x w, clipped at odd edges.
+// Overwrites y.
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y);
+
+// Adjoint of winograd_output: dM = A dY A^T of every tile (dY the tile's 2x2 of dy, zero
+// outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] becomes
+// T x channels. Overwrites dm.
+void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm);
+
+// Adjoint of winograd_filter: dweight[ko][ci] = G^T dU G, du[xi] in x out as winograd_filter's
+// u. Overwrites dweight ([out][in][3][3]).
+void winograd_filter_adjoint(const WinogradMatrices& du, Real* dweight);
+
+}  // namespace nnc
