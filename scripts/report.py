@@ -53,22 +53,65 @@ def mean_sd(xs):
     return f"{100 * statistics.mean(xs):.2f} ± {100 * statistics.stdev(xs):.2f}% ({len(xs)} runs)"
 
 
-def plot(name, script, data):
-    """Runs gnuplot with `data` (name -> rows) written beside the figure; returns the markdown."""
+def plot(name, title, script, data, key="bottom left"):
+    """Runs gnuplot with `data` (name -> rows) written beside the figure; returns the markdown.
+    Every figure has a title and its legend inside the plot (at `key`), boxed so lines behind it
+    stay readable."""
     base = os.path.join(OUT, name)
     files = {}
-    for key, rows in data.items():
-        files[key] = f"{base}.{key}.dat"
-        with open(files[key], "w") as f:
+    for k, rows in data.items():
+        files[k] = f"{base}.{k}.dat"
+        with open(files[k], "w") as f:
             for r in rows:
                 f.write(" ".join(str(v) for v in r) + "\n")
-    text = f"set terminal pngcairo size 720,440 noenhanced\nset output '{base}.png'\nset grid\nset key outside right\n"
+    text = (f"set terminal pngcairo size 720,440 noenhanced\nset output '{base}.png'\nset grid\n"
+            f"set title '{title}'\nset key inside {key} opaque box samplen 2\n")
     text += script.format(**files)
     try:
         subprocess.run(["gnuplot"], input=text, text=True, check=True, capture_output=True)
         return f"![{name}]({name}.png)"
     except (OSError, subprocess.CalledProcessError) as e:
         return f"(figure {name} not drawn: {getattr(e, 'stderr', e)})"
+
+
+PERCENT_Y = "set format y '%g%%'\n"
+
+
+def yrange(values, below=0.08, above=0.08, top=None, axis="y", least=0.5, bottom=None):
+    """A y range holding every value (error bar ends included) with margins (fractions of the
+    span; a wide one leaves room for the legend), so nothing is cut at the plot's edge; `top`
+    and `bottom` cap the margins (100% and 0% for accuracies)."""
+    return f"set {axis}range [{yrange_of(values, below, above, top, least, bottom)[0]:g}:" \
+           f"{yrange_of(values, below, above, top, least, bottom)[1]:g}]\n"
+
+
+def yrange_of(values, below=0.08, above=0.08, top=None, least=0.5, bottom=None):
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, least)
+    hi = hi + above * span if top is None else min(hi + above * span, top)
+    lo = lo - below * span if bottom is None else max(lo - below * span, bottom)
+    return lo, hi
+
+
+def free_corner(points, xr, yr, entries, width=0.45):
+    """The first corner of the plot whose legend box (`entries` lines, `width` of the plot) holds
+    none of `points` (x, y), given the axis ranges; None if every corner holds some."""
+    h = 0.06 * entries + 0.04
+    for corner in ("bottom left", "bottom right", "top right", "top left"):
+        v, u = corner.split()
+        box_x = (0, width) if u == "left" else (1 - width, 1)
+        box_y = (0, h) if v == "bottom" else (1 - h, 1)
+        inside = any(box_x[0] <= (x - xr[0]) / (xr[1] - xr[0]) <= box_x[1] and
+                     box_y[0] <= (y - yr[0]) / (yr[1] - yr[0]) <= box_y[1] for x, y in points)
+        if not inside:
+            return corner
+    return None
+
+
+def xrange_of(xs, pad=0.06):
+    lo, hi = min(xs), max(xs)
+    span = max(hi - lo, 1e-9)
+    return f"set xrange [{lo - pad * span:g}:{hi + pad * span:g}]\n"
 
 
 ideal = load(os.path.join(D, "lenet5.eval.json"))
@@ -95,7 +138,9 @@ DEG_ROWS = [("s0-nofaults", "sigma 0, no faults"), ("s0-faults", "sigma 0, fault
             ("scale0.5", "sigma 0.1, fault rates x 0.5"), ("swapped", "sigma 0.1, rates swapped (9.04% stuck at LRS)"),
             ("levels8", "sigma 0.1, faults, 8 levels"), ("levels16", "sigma 0.1, faults, 16 levels"),
             ("levels64", "sigma 0.1, faults, 64 levels"),
-            ("rvw-s0.1", "sigma 0.1, faults, after R-V-W"), ("rvw-s0.5", "sigma 0.5, faults, after R-V-W")]
+            ("rvw-s0.1", "sigma 0.1, faults, after R-V-W"), ("rvw-s0.5", "sigma 0.5, faults, after R-V-W"),
+            ("rvw-nofaults-s0.1", "sigma 0.1, no faults, after R-V-W"),
+            ("rvw-nofaults-s0.5", "sigma 0.5, no faults, after R-V-W")]
 
 
 def acc_cell(j):
@@ -104,7 +149,7 @@ def acc_cell(j):
     return f"{100 * j['accuracy']:.2f} ± {100 * j.get('accuracy_std', 0):.2f}"
 
 
-def degradation(d, title, figure):
+def degradation(d, title, figure, model):
     """The Monte Carlo table of d/degradation/<w-scale>/<run>.json, one column per w-scale."""
     scales = sorted(os.path.basename(x) for x in glob.glob(os.path.join(d, "degradation", "*")) if os.path.isdir(x))
     if not scales:
@@ -130,7 +175,8 @@ def degradation(d, title, figure):
     out("| run | w-scale | accuracy | write pulses per chip | modeled programming time per chip | simulation s per chip |")
     out("|---|---|---|---|---|---|")
     for w in scales:
-        for r in ("s0.1-faults", "rvw-s0.1", "s0.5-faults", "rvw-s0.5"):
+        for r in ("s0.1-faults", "rvw-s0.1", "s0.5-faults", "rvw-s0.5", "s0.1-nofaults", "rvw-nofaults-s0.1",
+                  "s0.5-nofaults", "rvw-nofaults-s0.5"):
             j = deg[(w, r)]
             if j:
                 out(f"| {r} | {w} | {acc_cell(j)} | {j.get('pulses_mean', 0):,.0f} | {j.get('time_s_mean', 0):.3g} s "
@@ -138,20 +184,71 @@ def degradation(d, title, figure):
     out()
     out("Command (the others vary the device flags): " + cmd(os.path.join(d, "degradation", scales[0], "s0.1-faults.json")))
     out()
-    series = {}
+    rvw_note(deg, scales)
+    # Accuracy in %, each series shifted a little along x so that error bars do not hide each other.
+    series, shift, n = {}, 0, 2 * len(scales)
     for k, w in enumerate(scales):
         for faults in ("faults", "nofaults"):
-            series[f"{faults}{k}"] = [(s, deg[(w, f"s{s}-{faults}")]["accuracy"], deg[(w, f"s{s}-{faults}")].get("accuracy_std", 0))
+            dx = 0.006 * (shift - (n - 1) / 2)
+            shift += 1
+            series[f"{faults}{k}"] = [(float(s) + dx, 100 * deg[(w, f"s{s}-{faults}")]["accuracy"],
+                                       100 * deg[(w, f"s{s}-{faults}")].get("accuracy_std", 0))
                                       for s in ("0", "0.1", "0.3", "0.5") if deg[(w, f"s{s}-{faults}")]]
-    script = "set xlabel 'write variation sigma'\nset ylabel 'test accuracy'\nplot " + ", ".join(
-        f"'{{{key}}}' using 1:2:3 with yerrorlines title '{'faults' if key.startswith('faults') else 'no faults'}, "
-        f"w-scale {scales[int(key[-1])]}'" for key in series if series[key]) + "\n"
-    if any(series.values()):
-        out(plot(figure, script, {k: v or [(0, 0, 0)] for k, v in series.items()}))
+    series = {k: v for k, v in series.items() if v}  # a missing run is not drawn (no made-up points)
+    if series:
+        ends = [y - e for v in series.values() for _, y, e in v] + [y + e for v in series.values() for _, y, e in v]
+        # Every point and error bar end, and the lines between points, where a legend must not sit;
+        # the y range grows (within 0% and 101%) until a corner is free for it.
+        pts = [(x, y + d) for v in series.values() for x, y, e in v for d in (-e, 0, e)]
+        pts += [((x0 + x1) / 2, (y0 + y1) / 2) for v in series.values() for (x0, y0, _), (x1, y1, _) in zip(v, v[1:])]
+        for margin in (0.1, 0.25, 0.4):
+            yr = yrange_of(ends, below=3 * margin, above=margin, top=101, bottom=0)
+            corner = free_corner(pts, (-0.04, 0.54), yr, len(series))
+            if corner:
+                break
+        corner = corner or "bottom left"
+        script = ("set xlabel 'write variation sigma'\nset ylabel 'test accuracy'\n" + PERCENT_Y +
+                  "set xrange [-0.04:0.54]\nset xtics ('0' 0, '0.1' 0.1, '0.3' 0.3, '0.5' 0.5)\n" +
+                  f"set yrange [{yr[0]:g}:{yr[1]:g}]\n" +
+                  "plot " + ", ".join(
+                      f"'{{{key}}}' using 1:2:3 with yerrorlines title '{'faults' if key.startswith('faults') else 'no faults'}, "
+                      f"w-scale {scales[int(key[-1])]}'" for key in series) + "\n")
+        out(plot(figure, f"{model}: accuracy on RRAM chips (mean and std over chips)", script, series, key=corner))
+        out()
+        out("Error bars: one standard deviation over the chips; series are shifted slightly along x so "
+            "that they do not hide each other.")
         out()
 
 
-degradation(D, "Degradation on RRAM chips: LeNet-5 on MNIST (Monte Carlo)", "degradation")
+def rvw_note(deg, scales):
+    """Explains R-V-W against one-shot programming at sigma 0.5, where R-V-W can come out lower."""
+    for w in scales:
+        one, rvw = deg[(w, "s0.5-faults")], deg[(w, "rvw-s0.5")]
+        if not (one and rvw):
+            continue
+        d = 100 * (rvw["accuracy"] - one["accuracy"])
+        sd = 100 * max(one.get("accuracy_std", 0), rvw.get("accuracy_std", 0))
+        text = (f"**R-V-W at sigma 0.5 (w-scale {w}):** {d:+.2f} points against one-shot programming, "
+                f"while the chip-to-chip standard deviation is {sd:.2f} points. ")
+        text += ("R-V-W is below one-shot here. " if d < 0 else "")
+        text += ("With the default fault rates (1.75% of cells stuck at LRS, 9.04% at HRS) the stuck cells "
+                 "dominate the error: R-V-W cannot move a stuck cell, so it only tightens the variation of the "
+                 "others, and " + ("that gain is within the chip-to-chip noise (each chip's faults differ). "
+                                   if abs(d) <= sd else f"that gain is {d:+.2f} points. "))
+        nf, rnf = deg[(w, "s0.5-nofaults")], deg[(w, "rvw-nofaults-s0.5")]
+        if nf and rnf:
+            gain = 100 * (rnf["accuracy"] - nf["accuracy"])
+            text += (f"With faults off, R-V-W {'does help' if gain > 0 else 'does not help either'}: "
+                     f"{100 * nf['accuracy']:.2f}% one-shot against {100 * rnf['accuracy']:.2f}% after R-V-W at "
+                     f"sigma 0.5 ({gain:+.2f} points; rows \"no faults, after R-V-W\").")
+        else:
+            text += ("With faults off R-V-W is expected to help; the run that shows it "
+                     "(degradation/<w-scale>/rvw-nofaults-s0.5) is missing here.")
+        out(text)
+        out()
+
+
+degradation(D, "Degradation on RRAM chips: LeNet-5 on MNIST (Monte Carlo)", "degradation", "LeNet-5 on MNIST")
 
 
 # ---- fig4 ---------------------------------------------------------------------------------
@@ -195,13 +292,25 @@ def rsa_tables(d, ideal_acc):
         out()
         out("| chip | RSA acc | R-V-W acc | RSA time | R-V-W pulses | R-V-W time @6.5 us | speed-up @6.5 us | speed-up @4.5 ms | RSA time to R-V-W's val acc |")
         out("|---|---|---|---|---|---|---|---|---|")
+        at_once = []
         for n, j in rvw:
             v = j["rvw"]
             t65, t45 = v["pulses"] * (6.5e-6 + 1e-7), v["pulses"] * (4.5e-3 + 1e-7)
             reach = v.get("rsa_time_to_rvw_val_accuracy_s")
+            if reach == 0:
+                at_once.append(n)
             out(f"| {n} | {pct(j['accuracy_after'])} | {pct(v['accuracy'])} | {j['time_s']:.3g} s | {v['pulses']:,.0f} "
                 f"| {t65:.3g} s | {t65 / j['time_s']:.0f}x | {t45 / j['time_s']:.3g}x | "
-                f"{'not reached' if reach is None else f'{reach:.3g} s'} |")
+                f"{'not reached' if reach is None else ('0 s (before RSA)' if reach == 0 else f'{reach:.3g} s')} |")
+        out()
+        out("Accuracies here are test accuracies; \"RSA time to R-V-W's val acc\" is the modeled RSA time until "
+            "RSA's validation accuracy first reaches the validation accuracy of the R-V-W chip.")
+        if at_once:
+            out(f"It is 0 s for {', '.join(at_once)}: there the chip before any RSA step already matches R-V-W's "
+                "validation accuracy, because R-V-W gained nothing over one-shot programming. With stuck cells "
+                "dominating the error, R-V-W's gain on the other cells is within the chip-to-chip noise "
+                "(see the degradation section, where R-V-W with faults off does help); RSA, whose cells sit beside "
+                "the stuck ones, is what recovers the accuracy.")
         out()
     out("Command (one of them): " + cmd(os.path.join(d, "rsa", sorted(files)[0] + ".json")))
     out()
@@ -215,24 +324,48 @@ if groups:
     curves = {}
     for key, g in groups.items():
         if key[1] == "additive":
-            curves.setdefault(key[0], []).append((100 * key[2], statistics.mean(j["accuracy_after"] for j in g)))
+            curves.setdefault(key[0], []).append((100 * key[2], 100 * statistics.mean(j["accuracy_after"] for j in g)))
     sigmas = sorted(curves)
     data = {f"c{i}": sorted(curves[s]) for i, s in enumerate(sigmas)}  # format keys: no dots
-    script = "set xlabel 'RSA density (% of weights)'\nset ylabel 'test accuracy'\n"
+    ys = [y for c in curves.values() for _, y in c] + ([100 * ideal_acc] if ideal_acc else [])
+    xs = sorted({x for c in curves.values() for x, _ in c})
+    script = "set xlabel 'RSA cells (% of weights)'\nset ylabel 'test accuracy'\n" + PERCENT_Y
+    script += yrange(ys, below=0.35, top=100.5) + xrange_of(xs)
+    script += "set xtics (" + ", ".join(f"'{x:g}%%' {x:g}" for x in xs) + ")\n"
     script += "plot " + ", ".join(f"'{{c{i}}}' using 1:2 with linespoints title 'sigma {s}'" for i, s in enumerate(sigmas))
     if ideal_acc:
-        script += f", {ideal_acc} title 'ideal model' dt 2"
-    out(plot("fig4-density", script + "\n", data))
+        script += f", {100 * ideal_acc} title 'ideal model' dt 2"
+    out(plot("fig4-density", "LeNet-5 on MNIST chips: accuracy after RSA against RSA density", script + "\n", data,
+             key="bottom right"))
     out()
     # Accuracy against modeled time: RSA's validation points and R-V-W's end point, sigma 0.5, 5%.
     j = files.get("s0.5-1-0.05")
     if j and "points" in j:
-        rsa = [(max(p["time_s"], 1e-6), p["val_accuracy"]) for p in j["points"]]
-        rvw = [(j["rvw"]["time_s"], j["rvw"].get("val_accuracy", j["rvw"].get("accuracy")))] if "rvw" in j else []
-        script = ("set logscale x\nset format x '%g'\nset xlabel 'modeled time (s)'\nset ylabel 'validation accuracy'\n"
-                  "plot '{rsa}' using 1:2 with linespoints title 'RSA 5%', '{rvw}' using 1:2 with points pt 7 ps 2 title 'R-V-W'\n")
-        out(plot("fig4-time", script, {"rsa": rsa, "rvw": rvw or [(1, 0)]}))
-        out()
+        # Step 0 (before RSA) has time 0, which a log axis cannot show: it is drawn as a dashed
+        # line, not as a point at a made-up time.
+        rsa = [(p["time_s"], 100 * p["val_accuracy"]) for p in j["points"] if p["time_s"] > 0]
+        start = [100 * p["val_accuracy"] for p in j["points"] if p["time_s"] <= 0]
+        rvw = [(j["rvw"]["time_s"], 100 * j["rvw"].get("val_accuracy", j["rvw"].get("accuracy")))] if "rvw" in j else []
+        ys = [y for _, y in rsa + rvw] + start
+        series = {k: v for k, v in (("rsa", rsa), ("rvw", rvw)) if v}
+        plots = []
+        if start:
+            plots.append(f"{start[0]} title 'before RSA (time 0)' dt 2 lc rgb 'gray40'")
+        if "rsa" in series:
+            plots.append("'{rsa}' using 1:2 with linespoints title 'RSA, 5% cells'")
+        if "rvw" in series:
+            plots.append("'{rvw}' using 1:2 with points pt 7 ps 2 title 'R-V-W'")
+        if plots and ys:
+            xs = [x for x, _ in rsa + rvw]
+            script = ("set logscale x\nset format x '%g'\n" +
+                      (f"set xrange [{min(xs) / 2:g}:{max(xs) * 2:g}]\n" if xs else "") +
+                      "set xlabel 'modeled time (s, log scale)'\nset ylabel 'validation accuracy'\n" + PERCENT_Y +
+                      yrange(ys, above=0.4, top=100.5) + "plot " + ", ".join(plots) + "\n")
+            out(plot("fig4-time", "Chip s0.5-1: validation accuracy against modeled time", script, series,
+                     key="top right"))
+            out()
+            out("Time is on a log axis, which has no 0: the chip before RSA (step 0, time 0) is the dashed line.")
+            out()
         out("Paper: under 5% RSA cells recover the accuracy, 10-100x faster than R-V-W.")
         out()
 goal = {}
@@ -288,9 +421,13 @@ if recs:
             f"{r.get('small_world_sigma', 0):.2f} | {r.get('tiles')} | {r.get('tile_links')} |")
     out()
     data = {"lc": [(r.get("theta", 0), r.get("L", 0), r.get("C", 0)) for r in recs]}
-    out(plot("fig7", "set xlabel 'theta'\nset ylabel 'L'\nset y2label 'C'\nset y2tics\n"
+    out(plot("fig7", "Small-World LeNet-5: path length L and clustering C against theta",
+             "set xlabel 'theta (theta -1: before pruning)'\nset ylabel 'L (path length)'\nset y2label 'C (clustering)'\n"
+             "set y2tics\nset ytics nomirror\n" + xrange_of([r[0] for r in data["lc"]]) +
+             yrange([r[1] for r in data["lc"]], below=0.1, above=0.35, least=0.1) +
+             yrange([r[2] for r in data["lc"]], below=0.1, above=0.35, least=0.01, axis="y2") +
              "plot '{lc}' using 1:2 with linespoints title 'L', '{lc}' using 1:3 axes x1y2 with linespoints title 'C'\n",
-             data))
+             data, key="top center horizontal"))
     out()
     out("Paper (Figure 7, p = 0.0001): L falls with theta while C stays high.")
     out()
@@ -310,6 +447,28 @@ if recs:
         out()
 
 # ---- fig9 ---------------------------------------------------------------------------------
+def cgap_layer_names(n):
+    """Names of the grown layers (conv1, conv2, fc1, ...) from the layer types in a LeNet-5 CGaP
+    file's /history@cgap_layers ("index:spec ..."); layer1.. when no file says."""
+    for f in sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap*.h5"))):
+        if "-cnn9-" in f:
+            continue
+        try:
+            dump = subprocess.run(["h5dump", "-a", "/history/cgap_layers", f], capture_output=True, text=True).stdout
+        except OSError:
+            break
+        data = dump.split("DATA {", 1)[1] if "DATA {" in dump else ""
+        specs = [t.split(":", 1)[1] for t in (data.split('"')[1].split() if data.count('"') >= 2 else []) if ":" in t]
+        if len(specs) == n:
+            names, count = [], {}
+            for spec in specs:
+                kind = "fc" if spec.startswith("fc") else "conv" if spec[:1] == "c" else spec.rstrip("0123456789")
+                count[kind] = count.get(kind, 0) + 1
+                names.append(f"{kind}{count[kind]}")
+            return names
+    return ["conv1", "conv2", "fc1"] if n == 3 else [f"layer{i + 1}" for i in range(n)]
+
+
 def cgap_runs():
     """(dataset, arch, seed) -> (CGaP record, baseline eval) for every CGaP run under OUT/cgap."""
     runs = {}
@@ -384,10 +543,14 @@ if runs:
     out()
 if widths:
     n = max(len(w) for w in widths.values())
-    rows = [[f"layer{i}"] + [w[i] if i < len(w) else 0 for w in widths.values()] for i in range(n)]
+    names = cgap_layer_names(n)
+    rows = [[names[i]] + [w[i] if i < len(w) else 0 for w in widths.values()] for i in range(n)]
     cols = " , ".join(f"'{{w}}' using {k + 2}:xtic(1) title '{ds}'" for k, ds in enumerate(widths))
-    out(plot("fig9", "set style data histograms\nset style fill solid 0.8\nset ylabel 'width (units)'\n"
-             f"plot {cols}\n", {"w": rows}))
+    top = max(max(w) for w in widths.values() if w)
+    out(plot("fig9", "CGaP on LeNet-5: learned width of each layer, per dataset",
+             "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+             f"set ylabel 'width (channels or units)'\nset xlabel 'layer'\nset yrange [0:{1.25 * top:g}]\n"
+             f"plot {cols}\n", {"w": rows}, key="top right"))
     out()
     out("Paper: the learned widths depend on the dataset (MNIST < Fashion-MNIST < CIFAR-10).")
     out()
@@ -417,7 +580,7 @@ out()
 if c:
     out(f"Test accuracy {pct(c.get('accuracy'))} ({cmd(os.path.join(C, 'cnn9.h5'))}).")
     out()
-    degradation(C, "Degradation on RRAM chips: cnn9 on CIFAR-10 (Monte Carlo)", "degradation-cifar10")
+    degradation(C, "Degradation on RRAM chips: cnn9 on CIFAR-10 (Monte Carlo)", "degradation-cifar10", "cnn9 on CIFAR-10")
     out("## Random Sparse Adaptation: cnn9 on CIFAR-10")
     out()
     out("Paper: on this 9-layer CNN, 5% RSA cells raise the chip's accuracy by more than 10 points.")

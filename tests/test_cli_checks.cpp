@@ -183,15 +183,42 @@ TEST_CASE("cli: a dataset not found names the places tried, fetch.sh, and --data
   fs::remove_all(empty);
 }
 
-TEST_CASE("cli: blame_flag puts the flag before a library error and keeps its exit code") {
+TEST_CASE("cli: blame_flag puts the flag before a library error and makes it a bad flag value, exit 105") {
   CHECK(cli::blame_flag("--density", [] { return 7; }) == 7);
   try {
     cli::blame_flag("--density", []() -> int { throw Error("density list has 2 values", ErrorKind::bad_input); });
     FAIL("no error");
-  } catch (const Error& e) {
+  } catch (const CLI::ValidationError& e) {
     CHECK(std::string(e.what()) == "--density: density list has 2 values");
-    CHECK((e.kind() == ErrorKind::bad_input));
+    CHECK(e.get_exit_code() == 105);
   }
   // Other exceptions pass unchanged.
   CHECK_THROWS_AS(cli::blame_flag("--x", [] { throw std::bad_alloc(); }), std::bad_alloc);
+}
+
+TEST_CASE("cli: nearest_name suggests a near name, case ignored, and nothing for a far one") {
+  const std::vector<std::string> names{"--sigma", "--seed", "--limit-test", "--levels"};
+  CHECK(cli::nearest_name("--sigmaa", names) == "--sigma");
+  CHECK(cli::nearest_name("--limit-tset", names) == "--limit-test");
+  CHECK(cli::nearest_name("--SEED", names) == "--seed");
+  CHECK(cli::nearest_name("--frobnicate", names).empty());
+  CHECK(cli::nearest_name("MNIST", {"mnist", "fashion-mnist", "cifar10", "cifar100"}) == "mnist");
+  CHECK(cli::nearest_name("cifar", {"mnist", "fashion-mnist", "cifar10", "cifar100"}) == "cifar10");
+}
+
+TEST_CASE("cli: an unknown --dataset name is a bad flag value (105) with a suggestion") {
+  CLI::App app;
+  cli::DataOptions data;
+  data.Register(app, false);
+  try {
+    parse(app, "--dataset MNIST");
+    FAIL("no error");
+  } catch (const CLI::ValidationError& e) {
+    CHECK(e.get_exit_code() == 105);
+    CHECK(std::string(e.what()).find("did you mean mnist?") != std::string::npos);
+  }
+  CLI::App ok;
+  cli::DataOptions good;
+  good.Register(ok, false);
+  CHECK_NOTHROW(parse(ok, "--dataset fashion-mnist"));
 }

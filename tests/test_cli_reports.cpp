@@ -161,7 +161,7 @@ TEST_CASE("rsa-adapt reports: R-V-W JSON with null when RSA never reached it, lo
   CHECK(has(cli::rvw_json(c).dump(), "\"rsa_time_to_rvw_val_accuracy_s\": null}"));
   c.rsa_time_to_rvw_val_accuracy_s = 0.5;
   CHECK(has(cli::rvw_json(c).dump(), "\"rsa_time_to_rvw_val_accuracy_s\": 0.5}"));
-  CHECK(cli::rvw_text(c) == "R-V-W on the same chip: test accuracy 0.900000, 1234 pulses, modeled 0.000000 s");
+  CHECK(cli::rvw_text(c) == "R-V-W on the same chip: test accuracy 0.9000, 1234 pulses, modeled time 0 s");
 
   ChipRsa a;
   a.accuracy_before = 0.5;

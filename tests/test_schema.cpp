@@ -83,13 +83,13 @@ void make_1_0_0(hid_t file) {
 
 }  // namespace
 
-TEST_CASE("schema: files are written as 1.1.0, the version docs/schema.md describes") {
-  CHECK(std::string(kSchemaVersion) == "1.1.0");
+TEST_CASE("schema: files are written as 1.2.0, the version docs/schema.md describes") {
+  CHECK(std::string(kSchemaVersion) == "1.2.0");
   CHECK(kSchemaMajor == 1);
   const ChipArtifact a = new_chip();
   h5::Reader r(encode_chip(a), "c.h5");
-  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.1.0");
-  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.1.0");  // what nnc-info shows
+  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.2.0");
+  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.2.0");  // what nnc-info shows
   std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/schema.md");
   REQUIRE(in);
   std::stringstream doc;
@@ -149,4 +149,71 @@ TEST_CASE("schema: another major version or a malformed version is refused") {
       CHECK(std::string(e.what()).find("is not MAJOR.MINOR.PATCH") != std::string::npos);
     }
   }
+}
+
+namespace {
+
+// Every descriptive attribute (docs/schema.md, "Descriptive attributes") of the file, deleted:
+// a 1.1.0 file as nnc wrote it before.
+void strip_descriptions_under(hid_t group) {
+  for (const std::string& name : h5::children(group)) {
+    h5::Id o(H5Oopen(group, name.c_str(), H5P_DEFAULT));
+    REQUIRE(o.valid());
+    if (H5Iget_type(o) == H5I_GROUP) {
+      strip_descriptions_under(o);
+      continue;
+    }
+    for (const char* a : {"units", "columns", "column_units", "rows", "codes", "description"}) {
+      if (H5Aexists(o, a) > 0) REQUIRE(H5Adelete(o, a) >= 0);
+    }
+  }
+}
+
+void strip_descriptions(hid_t file) {
+  set_version(file, "1.1.0");
+  strip_descriptions_under(file);
+  h5::Id o(H5Oopen(file, "/chip/layers/000/g_plus", H5P_DEFAULT));
+  REQUIRE(H5Aexists(o, "units") == 0);  // they are gone
+}
+
+std::string attr(const h5::Reader& r, const std::string& object, const std::string& name) {
+  h5::Id o(H5Oopen(r.root(), object.c_str(), H5P_DEFAULT));
+  REQUIRE(o.valid());
+  return h5::read_attr_string(r, o, name);
+}
+
+}  // namespace
+
+TEST_CASE("schema: datasets carry units, columns and code meanings, and files without them read") {
+  const ChipArtifact a = new_chip();
+  const Bytes bytes = encode_chip(a);
+  CHECK(encode_chip(a) == bytes);  // still the same bytes for the same content
+  h5::Reader r(bytes, "c.h5");
+  CHECK(attr(r, "/chip/layers/000/g_plus", "units") == "siemens");
+  CHECK(attr(r, "/chip/layers/000/g_minus", "units") == "siemens");
+  const std::string codes = attr(r, "/chip/layers/000/fault_plus", "codes");
+  CHECK(codes.find(std::to_string(int(kFaultSF1)) + " SF1 stuck at HRS") != std::string::npos);
+  CHECK(codes.find(std::to_string(int(kFaultSF0)) + " SF0 stuck at LRS") != std::string::npos);
+  CHECK(attr(r, "/chip/layers/003/fault_minus", "codes") == codes);
+  CHECK(attr(r, "/rsa/history/points", "columns") == "step,time_s,val_accuracy,val_loss");
+  CHECK(attr(r, "/rsa/history/epochs", "columns") == "epoch,train_loss,train_accuracy");
+  CHECK(attr(r, "/model/history/val_accuracy", "units") == "fraction");
+
+  // A table series named by a note carries the names itself.
+  ModelArtifact m;
+  m.model = a.model.model;
+  m.provenance.tool = "test";
+  m.series["sweep"] = Series{{2, 3}, {1, 2, 3, 4, 5, 6}};
+  m.notes["sweep_columns"] = "a,b,c";
+  h5::Reader mr(encode_model(m), "m.h5");
+  CHECK(attr(mr, "/history/sweep", "columns") == "a,b,c");
+  CHECK(decode_model(encode_model(m), "m.h5").notes == m.notes);  // not read back as notes
+
+  // Readers never need them: a file without any reads to the same chip.
+  const ChipArtifact old = rewritten(a, "nodesc", strip_descriptions);
+  CHECK(old.chip.layers.size() == a.chip.layers.size());
+  CHECK(old.chip.layers[0].g_plus == a.chip.layers[0].g_plus);
+  CHECK(old.chip.layers[0].fault_plus == a.chip.layers[0].fault_plus);
+  REQUIRE(old.rsa);
+  CHECK(old.rsa->report.points.size() == 1);
 }

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   std::string arch = "lenet5", output, newborn = "split";
   cli::DataOptions data;
+  data.needs_validation = true;  // selections are made on the validation images
   cli::TrainFlags flags;
   CgapOptions o;
   const CLI::Validator open_unit = cli::open_unit_interval();

@@ -17,7 +17,7 @@ using namespace nnc;
 
 int main(int argc, char** argv) {
   cli::Tool tool("nnc-eval", "Evaluate a model, a chip, or N chips programmed from a model, on a test split.",
-                 "nnc-eval <model.h5|chip.h5|-> --dataset <name> [--limit N] [--chips N device flags] [--json]",
+                 "nnc-eval <model.h5|chip.h5|-> --dataset <name> [--limit-test N] [--chips N device flags] [--json]",
                  "nnc-eval exp/mnist/lenet5.h5 --dataset mnist --chips 5 --sigma 0.1 --json");
   auto& app = tool.app();
   std::string input;
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   DeviceParams device;
   app.add_option("input", input, "model or chip file, - for stdin")->required();
   data.Register(app, false);
-  app.add_option("--limit", limit, "evaluate only the first N test images (0 = all)");
+  app.add_option("--limit-test,--limit", limit, "evaluate only the first N test images (0 = all; --limit: old name)");
   app.add_option("--batch", batch, "inference batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--chips", chips, "program N chips from the model (seeds seed..seed+N-1) and evaluate each")
       ->check(CLI::Range(0, 100000));
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     if (chips > 0) device.validate();
     if (chips == 0 && cli::device_flags_given(app)) {
-      throw Error("device flags need --chips N (chips programmed from a model); a chip file carries its own");
+      throw CLI::ValidationError("device flags need --chips N (chips programmed from a model); a chip file carries its own");
     }
     const Bytes bytes = read_bytes(input);
     const std::string kind = artifact_kind(bytes, input);
@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     if (kind == "chip") {
       chip = decode_chip(bytes, input);
       tool.add_input("chip", input, bytes, &chip.provenance);
+      cli::warn_dataset_mismatch(chip.provenance, input, data.dataset);
       a.model = read_back_weights(chip.chip, chip.model.model);
       if (chip.chip.device.adc_bits > 0) {  // calibrated on the RRAM alone, RSA is added after the ADC
         attach_adc(a.model, chip.chip, adc_calibration_batch(data.load(Split::train)));
@@ -57,10 +58,12 @@ int main(int argc, char** argv) {
     } else {
       a = decode_model(bytes, input);
       tool.add_input("model", input, bytes, &a.provenance);
+      cli::warn_dataset_mismatch(a.provenance, input, data.dataset);
     }
     Dataset test = data.load_test(limit);
     cli::check_model_fits(a.model, test, input, data.dataset);
     if (chips > 0) {
+      cli::check_device_flags(device, a.model);
       Tensor calibration;
       if (device.adc_bits > 0) {
         calibration = adc_calibration_batch(data.load(Split::train));
@@ -71,7 +74,8 @@ int main(int argc, char** argv) {
       }, &calibration);
       if (tool.json) {
         Json j = cli::chip_eval_json(s);
-        j.set("dataset", data.dataset).set("kind", "chips").set("device", cli::device_json(device));
+        j.set("file", input).set("dataset", data.dataset).set("data_dir", data.dir()).set("kind", "chips");
+        j.set("device", cli::device_json(device));
         std::cout << j.dump() << std::endl;
         return;
       }
@@ -86,7 +90,7 @@ int main(int argc, char** argv) {
     const auto stats = layer_stats(a.model);
     if (tool.json) {
       Json j = cli::eval_json(r);
-      j.set("dataset", data.dataset).set("kind", kind);
+      j.set("file", input).set("dataset", data.dataset).set("data_dir", data.dir()).set("kind", kind);
       j.set("params", a.model.param_count()).set("nonzero_params", a.model.nonzero_param_count());
       j.set("layers", cli::layers_json(stats));
       if (kind == "chip") j.set("chip", cli::chip_json(chip.chip));

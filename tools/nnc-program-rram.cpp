@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     check_writable(output);
     ChipArtifact chip;
     chip.model = cli::load_model_input(tool, input);
+    cli::check_device_flags(device, chip.model.model);
     chip.chip = program_chip(chip.model.model, device, tool.seed);
     chip.creator = tool.name();
     chip.provenance = tool.provenance();

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   std::size_t limit_test = 0;
   bool compare_rvw = false, recalibrate_bn = false;
   cli::DataOptions data;
+  data.needs_validation = true;
   ChipRsaOptions ro;
   RsaTrainOptions& o = ro.train;
   BnRecalibrationOptions bo;
@@ -43,13 +44,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e6));
   app.add_option("--bits", ro.bits, "RSA cell precision: 0 = 32-bit float, else signed fixed point of N bits")
       ->check(CLI::Range(0, 24));
-  app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::Range(0, 1000));
+  app.add_option("--epochs", o.epochs, "training epochs (--density 0: no cells, nothing trained)")->check(CLI::Range(1, 1000));
   app.add_option("--lr", o.lr, "learning rate")->check(CLI::Range(0.0, 1e6));
   app.add_option("--momentum", o.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--eval-points", o.eval_points, "validation accuracy at this many points of the run (plus the start)")
       ->check(CLI::Range(1, 10000));
-  app.add_option("--val-limit", o.val_limit, "validate on the first N held-out images (0 = all)");
+  app.add_option("--val-limit,--limit-val", o.val_limit, "validate on the first N held-out images (0 = all)");
   app.add_option("--limit-test", limit_test, "report test accuracy on the first N test images (0 = all)");
   std::vector<int> test_epochs;
   app.add_option("--test-epochs", test_epochs, "also report test accuracy after these epochs (comma list, e.g. 1,2)")
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     const Bytes bytes = read_bytes(input);
     ChipArtifact chip = decode_chip(bytes, input);
     tool.add_input("chip", input, bytes, &chip.provenance);
+    cli::warn_dataset_mismatch(chip.provenance, input, data.dataset);
     if (chip.rsa) throw bad_input(input, "already has RSA cells (/rsa); adapt the chip as programmed");
     // The model as programmed: R-V-W and replace mode start from it, even once the chip's model
     // part holds recalibrated batch-norm statistics.
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
     cli::check_model_fits(pretrained, train_set, input, data.dataset);
     const Dataset test = data.load_test(limit_test);
     if (ro.tile > 0 && ro.tile != chip.chip.device.tile && leaves_tiles_unplaced(chip.chip)) {
-      throw Error("--tile " + std::to_string(ro.tile) + " differs from the chip's tile " +
+      throw CLI::ValidationError("--tile " + std::to_string(ro.tile) + " differs from the chip's tile " +
                   std::to_string(chip.chip.device.tile) + " and the chip leaves tiles unplaced; omit --tile");
     }
     ro.mode = parse_rsa_mode(mode);
@@ -110,6 +112,7 @@ int main(int argc, char** argv) {
     cli::info(cli::chip_rsa_result_text(a, output));
 
     Json j = cli::chip_rsa_json(a, output, data.dataset, test.size());
+    j.set("data_dir", data.dir());
     if (compare_rvw) {
       const RvwComparison c = compare_with_rvw(chip.chip, pretrained, a.adc_calibration, test, val, o.val_limit, a.record.report);
       cli::info(cli::rvw_text(c));

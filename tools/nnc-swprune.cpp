@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   int finetune_epochs = 1;
   std::size_t target_params = 0, limit_test = 0;
   cli::DataOptions data;
+  data.needs_validation = true;  // selections are made on the validation images
   cli::TrainFlags flags;
   app.add_option("--arch", arch, "preset (lenet5, lenet300, cnn9, vgg16) or spec")->capture_default_str();
   data.Register(app);

@@ -111,9 +111,9 @@ bad 105 "--tile" nnc-program-rram "$M" -o "$WORK/out.h5" --tile 0
 bad 105 "--w-scale" nnc-program-rram "$M" -o "$WORK/out.h5" --w-scale p0
 bad 105 "--method" nnc-program-rram "$M" -o "$WORK/out.h5" --method twoshot
 bad 105 "--digital-layers" nnc-program-rram "$M" -o "$WORK/out.h5" --digital-layers first,x
-bad 1 "digital_layers names layer 1, which is not a conv or dense layer" nnc-program-rram "$M" -o "$WORK/out.h5" --digital-layers 1
+bad 105 "--digital-layers: .*digital_layers names layer 1, which is not a conv or dense layer" nnc-program-rram "$M" -o "$WORK/out.h5" --digital-layers 1
 bad 105 "--levels" nnc-eval "$M" --dataset mnist --chips 2 --levels 1
-bad 1 "need --chips" nnc-eval "$M" --dataset mnist --sigma 0.3
+bad 105 "need --chips" nnc-eval "$M" --dataset mnist --sigma 0.3
 bad 105 "--adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 1
 bad 105 "--adc-bits" nnc-program-rram "$M" -o "$WORK/out.h5" --adc-bits 17
 bad 105 "--adc-bits" nnc-eval "$M" --dataset mnist --chips 2 --adc-bits -2

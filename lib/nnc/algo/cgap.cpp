@@ -301,7 +301,7 @@ void run_steps(Stepper& stepper, Model& m, std::uint64_t steps, const std::funct
                const CgapHooks& hooks) {
   const auto params = m.params();
   for (std::uint64_t k = 0; k < steps; ++k) {
-    if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
+    if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted", ErrorKind::interrupted);
     stepper.step([&] {
       if (meter) meter->add(m, units);
       sgd_step(params, lr(k), sgd);

@@ -10,7 +10,7 @@ std::vector<EpochRecord> train_or_interrupt(Model& model, const Dataset& train_s
                                             const TrainOptions& options, const TrainHooks& hooks) {
   TrainState state;
   if (options.epochs > 0) train(model, train_set, validation, options, state, hooks);
-  if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted");
+  if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted", ErrorKind::interrupted);
   return state.history;
 }
 

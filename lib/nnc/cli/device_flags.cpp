@@ -3,6 +3,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "nnc/nn/error.hpp"
+
 namespace nnc::cli {
 
 namespace {
@@ -52,6 +54,14 @@ bool device_flags_given(const CLI::App& app) {
     if (o && o->count() > 0) return true;
   }
   return false;
+}
+
+void check_device_flags(const DeviceParams& d, const Model& model) {
+  try {
+    d.digital_layer_indices(model);
+  } catch (const Error& e) {
+    throw CLI::ValidationError(std::string("--digital-layers: ") + e.what());
+  }
 }
 
 }  // namespace nnc::cli

@@ -18,4 +18,8 @@ void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method = tr
 // True if any device flag was given (on the command line or in a --config file).
 bool device_flags_given(const CLI::App& app);
 
+// The checks of d that need the model, as bad flag values (exit 105): --digital-layers must
+// name conv or dense layers of `model`.
+void check_device_flags(const DeviceParams& d, const Model& model);
+
 }  // namespace nnc::cli

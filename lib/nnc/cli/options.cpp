@@ -1,33 +1,43 @@
 #include "nnc/cli/options.hpp"
 
+#include <sstream>
+
 #include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
 
 void DataOptions::Register(CLI::App& app, bool with_training) {
-  app.add_option("--dataset", dataset, "mnist | fashion-mnist | cifar10 | cifar100")->required();
-  app.add_option("--data-dir", data_dir, "dataset directory (default: $NNC_DATASETS/<dir>, then data/<dir>)");
+  app.add_option("--dataset", dataset, "mnist | fashion-mnist | cifar10 | cifar100")->required()->check(dataset_name());
+  app.add_option("--data-dir", data_dir,
+                 "dataset directory (default: $NNC_DATASETS/<dir>, then data/<dir>; fashion-mnist also "
+                 "/usr/share/datasets/fashion-mnist)");
   if (with_training) {
     app.add_option("--limit-train", limit_train, "use only the first N training images (0 = all)");
     app.add_option("--validation", validation, "training images held out for validation (the last N)");
   }
 }
 
-Dataset DataOptions::load(Split split) const {
-  std::string dir = data_dir;
-  if (dir.empty()) {
-    try {
-      dir = resolve_data_dir(dataset, data_dir);
-    } catch (const Error& e) {
-      // A known dataset not found where nnc looks by itself: name the flag that says where.
-      if (!is_dataset_name(dataset)) throw;
-      throw Error(std::string(e.what()) + " or give --data-dir", e.kind());
-    }
+std::string DataOptions::dir() const {
+  if (!data_dir.empty()) return data_dir;
+  try {
+    return resolve_data_dir(dataset, data_dir);
+  } catch (const Error& e) {
+    // A known dataset not found where nnc looks by itself: name the flag that says where.
+    if (!is_dataset_name(dataset)) throw;
+    throw Error(std::string(e.what()) + " or give --data-dir", e.kind());
   }
-  return load_dataset(dataset, split, dir);
+}
+
+Dataset DataOptions::load(Split split) const {
+  const std::string d = dir();
+  debug(dataset + " " + (split == Split::train ? "training" : "test") + " split from " + d);
+  return load_dataset(dataset, split, d);
 }
 
 std::pair<Dataset, Dataset> DataOptions::load_train() const {
+  if (needs_validation && validation == 0) {
+    throw CLI::ValidationError("--validation", "0: this tool selects and reports on validation images; give at least 1");
+  }
   Dataset all = load(Split::train);
   if (validation >= all.size()) {
     throw Error("--validation " + std::to_string(validation) + " leaves no training images (the " + dataset +
@@ -67,6 +77,48 @@ TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed
   o.seed = seed;
   if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = dataset.rfind("cifar", 0) == 0;
   return o;
+}
+
+CLI::Validator dataset_name() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (is_dataset_name(v)) return {};
+        const std::string near = nearest_name(v, {"mnist", "fashion-mnist", "cifar10", "cifar100"});
+        return "unknown dataset '" + v + "' (mnist, fashion-mnist, cifar10, cifar100)" +
+               (near.empty() ? std::string() : "; did you mean " + near + "?");
+      },
+      "NAME");
+}
+
+namespace {
+// The value of `--dataset` in a recorded config (CLI11 format: dataset="mnist"), or "".
+std::string recorded_dataset(const std::string& config) {
+  std::istringstream in(config);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("dataset=", 0) != 0) continue;
+    std::string v = line.substr(8);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return {};
+}
+
+// The nearest dataset recorded along the lineage: this artifact's own run first, then its inputs'.
+std::string lineage_dataset(const Provenance& p) {
+  if (std::string d = recorded_dataset(p.config); !d.empty()) return d;
+  for (const auto& in : p.inputs) {
+    if (!in.provenance) continue;
+    if (std::string d = lineage_dataset(*in.provenance); !d.empty()) return d;
+  }
+  return {};
+}
+}  // namespace
+
+void warn_dataset_mismatch(const Provenance& provenance, const std::string& input, const std::string& dataset) {
+  const std::string recorded = lineage_dataset(provenance);
+  if (!recorded.empty() && recorded != dataset) {
+    warn(input + " was made on " + recorded + " (its provenance), not on --dataset " + dataset);
+  }
 }
 
 CLI::Validator open_unit_interval() {

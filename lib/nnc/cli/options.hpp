@@ -16,9 +16,16 @@ struct DataOptions {
   std::string data_dir;
   std::size_t limit_train = 0;   // 0: all training images
   std::size_t validation = 5000; // held out from the end of the training split
+  // The tool selects or records on the validation images (nnc-swprune, nnc-cgap,
+  // nnc-rsa-adapt): --validation 0 is then a bad flag value (exit 105).
+  bool needs_validation = false;
 
+  // --dataset is checked against the dataset names (exit 105, with "did you mean mnist?").
   void Register(CLI::App& app, bool with_training = true);
-  // A whole split of the dataset; a dataset not found names --data-dir besides the places tried.
+  // The directory the dataset is read from (resolve_data_dir; a dataset not found names
+  // --data-dir besides the places tried). Logged with -v; JSON records carry it as "data_dir".
+  std::string dir() const;
+  // A whole split of the dataset, from dir().
   Dataset load(Split split) const;
   // Training split less the held-out validation images, and the validation images.
   std::pair<Dataset, Dataset> load_train() const;
@@ -36,6 +43,14 @@ struct TrainFlags {
   CLI::Option* augment_flag_ = nullptr;
 };
 
+// A CLI11 check that a value is a dataset name: "unknown dataset 'MNIST' (mnist, fashion-mnist,
+// cifar10, cifar100); did you mean mnist?".
+CLI::Validator dataset_name();
+
+// Warns (one line, exit code unchanged) when the provenance chain of an input records that it
+// was trained or adapted on another dataset than `dataset` (the nearest --dataset recorded).
+void warn_dataset_mismatch(const Provenance& provenance, const std::string& input, const std::string& dataset);
+
 // A CLI11 check for a value in (0, 1]: "must be in (0, 1], got X" (CLI11 puts the flag first).
 CLI::Validator open_unit_interval();
 
@@ -43,14 +58,15 @@ CLI::Validator open_unit_interval();
 // "<path>: model takes 1x28x28 inputs and 10 classes; cifar10 has 3x32x32 and 10".
 void check_model_fits(const Model& model, const Dataset& data, const std::string& path, const std::string& dataset);
 
-// Runs f, for library calls whose every error is about one flag's value: an nnc::Error gets
-// the flag in front ("--density: ..."), its kind (exit code) kept.
+// Runs f, for library calls whose every error is about one flag's value: an nnc::Error becomes
+// a bad flag value (CLI::ValidationError, exit 105, like any other) with the flag in front
+// ("--density: ...").
 template <class F>
 decltype(auto) blame_flag(const std::string& flag, F&& f) {
   try {
     return f();
   } catch (const Error& e) {
-    throw Error(flag + ": " + e.what(), e.kind());
+    throw CLI::ValidationError(flag + ": " + e.what());
   }
 }
 

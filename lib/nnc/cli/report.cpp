@@ -80,6 +80,9 @@ Json eval_json(const EvalResult& r) {
     for (std::size_t q = 0; q < k; ++q) row.push(r.confusion[t * k + q]);
     conf.push(std::move(row));
   }
+  // Rows are the true labels, columns the predictions; both keys say so for old scripts' sake.
+  j.set("confusion_axes", Json::array(std::vector<std::string>{"true", "predicted"}));
+  j.set("confusion_true_by_predicted", conf);
   j.set("confusion", std::move(conf));
   return j;
 }

@@ -87,29 +87,36 @@ namespace nnc::cli {
 
 std::string chip_rsa_cells_text(const ChipRsa& a) {
   const RsaState& s = a.record.state;
-  return std::to_string(s.cells()) + " RSA cells (" + std::to_string(a.cells_percent) + "% of " +
-         std::to_string(a.placed_weights) + " placed weight positions, " + std::to_string(a.weights) +
-         " in all), " + std::to_string(s.sram_bytes()) + " SRAM bytes; test accuracy before " +
-         std::to_string(a.accuracy_before);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.3f%% of ", a.cells_percent);
+  std::string out = std::to_string(s.cells()) + " RSA cells (" + buf + std::to_string(a.placed_weights) +
+                    " placed weight positions, " + std::to_string(a.weights) + " in all), " +
+                    std::to_string(s.sram_bytes()) + " SRAM bytes; test accuracy before ";
+  std::snprintf(buf, sizeof buf, "%.4f", a.accuracy_before);
+  return out + buf;
 }
 
 std::string chip_bn_text(const ChipRsa& a) {
   if (!a.record.bn_recalibration) return "";
   const BnRecalibrationReport& b = *a.record.bn_recalibration;
-  return "batch norm recalibrated on the chip (" + std::to_string(b.layers) + " layers, " + std::to_string(b.images) +
-         " images, modeled " + std::to_string(b.time_s) + " s): test accuracy " + std::to_string(a.accuracy_before) +
-         " -> " + std::to_string(a.accuracy_bn);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, " images, modeled time %.6g s): test accuracy %.4f -> %.4f", b.time_s, a.accuracy_before,
+                a.accuracy_bn);
+  return "batch norm recalibrated on the chip (" + std::to_string(b.layers) + " layers, " + std::to_string(b.images) + buf;
 }
 
 std::string chip_rsa_result_text(const ChipRsa& a, const std::string& output) {
-  return output + ": test accuracy " + std::to_string(a.accuracy_before) + " -> " + std::to_string(a.accuracy_after) +
-         ", modeled " + std::to_string(a.record.report.time_s) + " s over " + std::to_string(a.record.report.steps) +
-         " steps";
+  char buf[160];  // the precision of chip_rsa_text, which prints the same figures on stdout
+  std::snprintf(buf, sizeof buf, ": test accuracy %.4f -> %.4f, modeled time %.6g s over %ld steps", a.accuracy_before,
+                a.accuracy_after, a.record.report.time_s, static_cast<long>(a.record.report.steps));
+  return output + buf;
 }
 
 std::string rvw_text(const RvwComparison& c) {
-  return "R-V-W on the same chip: test accuracy " + std::to_string(c.test_accuracy) + ", " + std::to_string(c.pulses) +
-         " pulses, modeled " + std::to_string(c.time_s) + " s";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "R-V-W on the same chip: test accuracy %.4f, %llu pulses, modeled time %.6g s",
+                c.test_accuracy, static_cast<unsigned long long>(c.pulses), c.time_s);
+  return buf;
 }
 
 Json chip_rsa_json(const ChipRsa& a, const std::string& output, const std::string& dataset, std::size_t test_samples) {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -20,14 +22,51 @@ std::string g_tool = "nnc";
 bool g_quiet = false;
 bool g_verbose = false;
 
+// True while a progress bar is drawn on the terminal's current line (no newline after it).
+bool g_bar_on_line = false;
+
 void emit(const std::string& level, const std::string& message) {
+  if (g_bar_on_line) {  // the line starts clean, not on top of the bar
+    std::fprintf(stderr, "\r\033[K");
+    g_bar_on_line = false;
+  }
   std::cerr << "[" << g_tool << "] " << level << message << std::endl;
 }
 
 // Flags that cannot change results stay out of the recorded command and config.
 bool excluded_flag(const std::string& a) {
-  return a == "-v" || a == "--verbose" || a == "--quiet" || a == "-q" || a == "--resume" ||
+  return a == "-v" || a == "--verbose" || a == "--quiet" || a == "-q" || a == "--resume" || a == "--json" ||
          a.rfind("--threads", 0) == 0;
+}
+
+// The help page's usage line is the tool's synopsis (with its <angle-bracket> positionals),
+// not CLI11's generated one beside it.
+class Formatter : public CLI::Formatter {
+ public:
+  explicit Formatter(std::string synopsis) : synopsis_(std::move(synopsis)) {}
+  std::string make_usage(const CLI::App*, std::string) const override { return "Usage: " + synopsis_ + "\n"; }
+
+ private:
+  std::string synopsis_;
+};
+
+// For CLI11's "arguments were not expected" error: "; did you mean --sigma?" for the first
+// argument that looks like a misspelt flag of `app`, or "".
+std::string flag_suggestion(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app.get_options()) {
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0) continue;
+    a = a.substr(0, a.find('='));
+    if (std::find(names.begin(), names.end(), a) != names.end()) continue;
+    const std::string near = nearest_name(a, names);
+    if (!near.empty()) return "; did you mean " + near + "?";
+  }
+  return {};
 }
 
 std::string shell_quote(const std::string& s) {
@@ -47,6 +86,37 @@ extern "C" void on_signal(int) { g_stop = 1; }
 
 bool stop_requested() { return g_stop != 0; }
 
+std::string nearest_name(const std::string& word, const std::vector<std::string>& names) {
+  auto lower = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  const std::string a = lower(word);
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& name : names) {
+    const std::string b = lower(name);
+    // Levenshtein distance, one row at a time.
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    if (row[b.size()] < best_d) {
+      best_d = row[b.size()];
+      best = name;
+    }
+  }
+  return best_d <= std::max<std::size_t>(2, a.size() / 3) ? best : std::string();
+}
+
+
 void info(const std::string& m) { if (!g_quiet) emit("", m); }
 void debug(const std::string& m) { if (g_verbose && !g_quiet) emit("", m); }
 void warn(const std::string& m) { emit("warning: ", m); }
@@ -54,13 +124,14 @@ bool verbose() { return g_verbose; }
 
 Tool::Tool(const std::string& name, const std::string& purpose, const std::string& synopsis,
            const std::string& example)
-    : name_(name), app_(purpose + "\n\nUsage: " + synopsis, name) {
+    : name_(name), app_(purpose, name) {
   g_tool = name;
   app_.footer("e.g.: " + example);
   app_.option_defaults()->always_capture_default();
+  app_.formatter(std::make_shared<Formatter>(synopsis));
   app_.get_formatter()->column_width(34);
-  app_.add_option("--seed", seed, "random seed (fixed default, never the time)");
-  app_.add_option("--threads", threads, "OpenMP threads, 0 = all cores (results do not depend on it)")
+  seed_option_ = app_.add_option("--seed", seed, "random seed (fixed default, never the time)");
+  threads_option_ = app_.add_option("--threads", threads, "OpenMP threads, 0 = all cores (results do not depend on it)")
       ->check(CLI::Range(0, 1024));
   app_.add_flag("-v,--verbose", g_verbose, "more log lines on stderr");
   app_.add_flag("--quiet", g_quiet, "no log lines but errors");
@@ -69,6 +140,11 @@ Tool::Tool(const std::string& name, const std::string& purpose, const std::strin
 }
 
 void Tool::add_json_flag(const std::string& what) { app_.add_flag("--json", json, what); }
+
+void Tool::drop_run_flags() {
+  app_.remove_option(seed_option_);
+  app_.remove_option(threads_option_);
+}
 
 CLI::Option* Tool::add_output(std::string& output, const std::string& what) {
   output_ = &output;
@@ -97,6 +173,9 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     return app_.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app_.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    emit("error: ", std::string(e.what()) + flag_suggestion(app_, argc, argv) + " (see --help)");
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     emit("error: ", std::string(e.what()) + " (see --help)");
     return e.get_exit_code();
@@ -114,7 +193,7 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   std::istringstream cfg(app_.config_to_str(true, false));
   for (std::string line; std::getline(cfg, line);) {
     if (line.rfind("threads", 0) == 0 || line.rfind("verbose", 0) == 0 || line.rfind("quiet", 0) == 0 ||
-        line.rfind("resume", 0) == 0) {
+        line.rfind("resume", 0) == 0 || line.rfind("json", 0) == 0) {
       continue;
     }
     config_ += line + "\n";
@@ -177,6 +256,7 @@ void Progress::update(std::size_t done, const std::string& detail) {
   char eta[32] = "";
   if (done > 0 && done < total_) std::snprintf(eta, sizeof eta, " eta %.0fs", elapsed / frac - elapsed);
   if (tty_) {
+    g_bar_on_line = true;
     const int width = 30, fill = static_cast<int>(frac * width);
     std::fprintf(stderr, "\r[%s] %s [%s%s] %zu/%zu %s%s\033[K", g_tool.c_str(), what_.c_str(),
                  std::string(static_cast<std::size_t>(fill), '#').c_str(),
@@ -190,6 +270,7 @@ void Progress::update(std::size_t done, const std::string& detail) {
 void Progress::finish(const std::string& detail) {
   if (g_quiet) return;
   if (tty_) std::fprintf(stderr, "\r\033[K");
+  g_bar_on_line = false;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::fprintf(stderr, "[%s] %s done in %.1fs %s\n", g_tool.c_str(), what_.c_str(), elapsed, detail.c_str());
 }

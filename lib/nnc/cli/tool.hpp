@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "nnc/io/artifact.hpp"
 
@@ -20,6 +21,10 @@ bool verbose();
 // True once SIGINT or SIGTERM arrived: long loops checkpoint and stop cleanly.
 bool stop_requested();
 
+// The name in `names` nearest to `word` by edit distance (case ignored), if near enough to be
+// a likely misspelling (at most 2 edits, or a third of its letters if more); else "".
+std::string nearest_name(const std::string& word, const std::vector<std::string>& names);
+
 class Tool {
  public:
   // purpose: one line; synopsis: "nnc-train --arch <spec> --dataset <name> -o <model.h5>";
@@ -33,6 +38,9 @@ class Tool {
   int threads = 0;  // 0: all cores
   bool json = false;
   void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
+  // For a tool whose results have no randomness and no parallel loop (nnc-info): --seed and
+  // --threads would do nothing, so they are not offered.
+  void drop_run_flags();
   // Adds the required "-o,--output" option (what: e.g. "output model, - for stdout"). With
   // --json, run() then refuses -o - as a bad flag (check_json_output).
   CLI::Option* add_output(std::string& output, const std::string& what);
@@ -50,6 +58,8 @@ class Tool {
   std::string name_;
   CLI::App app_;
   std::string command_, config_;
+  CLI::Option* seed_option_ = nullptr;
+  CLI::Option* threads_option_ = nullptr;
   const std::string* output_ = nullptr;
   std::vector<Provenance::Input> inputs_;
 };

@@ -23,6 +23,26 @@ std::string layer_name(int i) {
 
 std::vector<std::uint64_t> dims(const std::vector<int>& shape) { return {shape.begin(), shape.end()}; }
 
+// What the per-cell arrays hold, written beside them (docs/schema.md, "Descriptive attributes").
+static_assert(kFaultNone == 0 && kFaultSF1 == 1 && kFaultSF0 == 2, "the fault codes below are the enum's");
+constexpr const char* kFaultCodes = "0 none, 1 SF1 stuck at HRS (G_off), 2 SF0 stuck at LRS (G_on)";
+
+void describe_cells(hid_t lg) {
+  h5::describe(lg, "target_level", {{"description", "signed level: +k on the G+ cell, -k on the G- cell, |k| <= levels-1"}});
+  h5::describe(lg, "g_plus", {{"units", "siemens"}, {"description", "programmed conductance of the G+ cell"}});
+  h5::describe(lg, "g_minus", {{"units", "siemens"}, {"description", "programmed conductance of the G- cell"}});
+  h5::describe(lg, "fault_plus", {{"codes", kFaultCodes}, {"description", "fault state of the G+ cell"}});
+  h5::describe(lg, "fault_minus", {{"codes", kFaultCodes}, {"description", "fault state of the G- cell"}});
+  h5::describe(lg, "tile_used", {{"codes", "0 not placed (the tile held no nonzero weight), 1 placed"}});
+}
+
+void describe_pulses(hid_t lg) {
+  for (const char* name : {"pulses_plus", "pulses_minus"}) {
+    h5::describe(lg, name, {{"units", "pulses"},
+                            {"description", "write pulses of the cell, first write included; 0 = not verified"}});
+  }
+}
+
 // /device: one attribute per row of kDeviceParams, in the table's order, named as the row;
 // float64 for reals, int64 for integers and booleans (0 or 1), strings as they are.
 void write_device(hid_t root, const DeviceParams& d) {
@@ -104,6 +124,7 @@ Bytes encode_chip(const ChipArtifact& a) {
       h5::write_dataset(lg, "fault_plus", shape, lc.fault_plus.data());
       h5::write_dataset(lg, "fault_minus", shape, lc.fault_minus.data());
       h5::write_dataset(lg, "tile_used", {std::uint64_t(lc.tile_rows), std::uint64_t(lc.tile_cols)}, lc.tile_used.data());
+      describe_cells(lg);
     }
   }
   if (chip.verified()) {
@@ -117,6 +138,7 @@ Bytes encode_chip(const ChipArtifact& a) {
       h5::write_attr(lg, "time_s", lc.time_s);
       h5::write_dataset(lg, "pulses_plus", dims(lc.weight_shape), lc.pulses_plus.data());
       h5::write_dataset(lg, "pulses_minus", dims(lc.weight_shape), lc.pulses_minus.data());
+      describe_pulses(lg);
     }
   }
   if (a.rsa) io::write_rsa_group(w.root(), *a.rsa);

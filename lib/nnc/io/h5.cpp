@@ -176,6 +176,13 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
+void describe(hid_t parent, const std::string& object,
+              std::initializer_list<std::pair<const char*, std::string>> attrs) {
+  Id o(H5Oopen(parent, object.c_str(), H5P_DEFAULT));
+  if (!o.valid()) throw write_error("attributes of " + object);
+  for (const auto& [name, value] : attrs) write_attr(o, name, value);
+}
+
 std::string read_attr_string(const Reader& r, hid_t obj, const std::string& name) {
   Id a = open_attr(r, obj, name);
   Id t(H5Aget_type(a));

@@ -6,7 +6,9 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nnc/nn/error.hpp"
@@ -72,6 +74,11 @@ void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& values);
 bool has_attr(hid_t obj, const std::string& name);
+// Descriptive string attributes (docs/schema.md, "Descriptive attributes": units, columns,
+// codes, description) on the object `object` under `parent`, already written. Readers never
+// need them, so files written before they existed read the same.
+void describe(hid_t parent, const std::string& object,
+              std::initializer_list<std::pair<const char*, std::string>> attrs);
 std::string read_attr_string(const Reader& r, hid_t obj, const std::string& name);
 std::int64_t read_attr_int(const Reader& r, hid_t obj, const std::string& name);
 double read_attr_double(const Reader& r, hid_t obj, const std::string& name);

@@ -137,7 +137,11 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
     h5::write_attr(lg, "spec", l.spec());
     for (const Param* p : l.params()) {
       h5::write_dataset(lg, p->name, dims_of(*p), p->value.data());
-      if (p->has_mask()) h5::write_dataset(lg, p->name == "weight" ? "mask" : p->name + "_mask", dims_of(*p), p->mask.data());
+      if (p->has_mask()) {
+        const std::string mask = p->name == "weight" ? "mask" : p->name + "_mask";
+        h5::write_dataset(lg, mask, dims_of(*p), p->mask.data());
+        h5::describe(lg, mask, {{"codes", "0 pruned (the weight is 0), 1 kept"}});
+      }
     }
   }
   h5::Id hist = h5::create_group(group, "history");
@@ -158,7 +162,20 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
   h5::write_dataset(hist, "train_accuracy", {n}, ta.data());
   h5::write_dataset(hist, "val_loss", {n}, vl.data());
   h5::write_dataset(hist, "val_accuracy", {n}, va.data());
-  for (const auto& [name, s] : a.series) h5::write_dataset(hist, name, s.dims, s.values.data());
+  h5::describe(hist, "epoch", {{"description", "1-based epoch of the training run that wrote the file"}});
+  h5::describe(hist, "lr", {{"description", "learning rate at the end of the epoch"}});
+  h5::describe(hist, "train_loss", {{"units", "nats"}, {"description", "mean cross-entropy over the epoch's batches"}});
+  h5::describe(hist, "train_accuracy", {{"units", "fraction"}});
+  h5::describe(hist, "val_loss", {{"units", "nats"}, {"description", "on the held-out validation split"}});
+  h5::describe(hist, "val_accuracy", {{"units", "fraction"}, {"description", "on the held-out validation split"}});
+  // A 2-D series whose columns (or rows) a note names carries the names itself too.
+  for (const auto& [name, s] : a.series) {
+    h5::write_dataset(hist, name, s.dims, s.values.data());
+    for (const char* what : {"columns", "rows"}) {
+      const auto note = a.notes.find(name + "_" + what);
+      if (note != a.notes.end()) h5::describe(hist, name, {{what, note->second}});
+    }
+  }
   for (const auto& [name, v] : a.notes) h5::write_attr(hist, name, v);
   write_provenance(group, a.provenance);
   if (a.checkpoint) {

@@ -58,6 +58,10 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
       h5::write_dataset(lg, "row", n, row.data());
       h5::write_dataset(lg, "col", n, col.data());
       h5::write_dataset(lg, "value", n, s.values[i].value.data());
+      h5::describe(lg, "row", {{"description", "crossbar row of the cell (input index)"}});
+      h5::describe(lg, "col", {{"description", "crossbar column of the cell (output index)"}});
+      h5::describe(lg, "value", {{"units", "weight units"},
+                                 {"description", "cell value: added to the RRAM read-back (additive) or replacing it (replace)"}});
     }
   }
   {
@@ -67,11 +71,14 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
       points.insert(points.end(), {static_cast<double>(p.step), p.time_s, p.val_accuracy, p.val_loss});
     }
     h5::write_dataset(hg, "points", {rec.report.points.size(), 4}, points.data());
+    h5::describe(hg, "points", {{"columns", "step,time_s,val_accuracy,val_loss"},
+                                {"column_units", "steps,seconds (modeled),fraction,nats"}});
     std::vector<double> epochs;
     for (const RsaEpoch& e : rec.report.epochs) {
       epochs.insert(epochs.end(), {static_cast<double>(e.epoch), e.train_loss, e.train_accuracy});
     }
     h5::write_dataset(hg, "epochs", {rec.report.epochs.size(), 3}, epochs.data());
+    h5::describe(hg, "epochs", {{"columns", "epoch,train_loss,train_accuracy"}, {"column_units", "epochs,nats,fraction"}});
   }
   if (rec.bn_recalibration) {
     const BnRecalibrationReport& b = *rec.bn_recalibration;

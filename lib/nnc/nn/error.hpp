@@ -6,7 +6,8 @@
 namespace nnc {
 
 // Exit codes of every tool (docs/design.md section 3).
-enum class ErrorKind { runtime = 1, bad_input = 2, unsupported_schema = 3 };
+// interrupted: SIGINT or SIGTERM stopped the run (128 + SIGINT, as a shell reports it).
+enum class ErrorKind { runtime = 1, bad_input = 2, unsupported_schema = 3, interrupted = 130 };
 
 class Error : public std::runtime_error {
  public:

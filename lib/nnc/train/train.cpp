@@ -1,6 +1,7 @@
 #include "nnc/train/train.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "nnc/nn/error.hpp"
@@ -49,6 +50,7 @@ void train(Model& model, const Dataset& train_set, const Dataset& validation,
     rec.lr = lr;
     rec.train_loss = state.loss_sum / seen;
     rec.train_accuracy = state.correct_sum / seen;
+    rec.val_loss = rec.val_accuracy = std::nan("");  // no validation: absent, not a measured 0
     if (validation.size() > 0) {
       const EvalResult v = evaluate(model, validation);
       rec.val_loss = v.loss;
@@ -71,12 +73,12 @@ EvalResult evaluate(Model& model, const Dataset& data, std::size_t limit, int ba
   r.confusion.assign(static_cast<std::size_t>(K) * K, 0);
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
   std::vector<int> labels(static_cast<std::size_t>(batch));
-  Tensor x;
+  Tensor x, logits;
   for (std::size_t start = 0; start < n; start += static_cast<std::size_t>(batch)) {
     const int b = static_cast<int>(std::min<std::size_t>(batch, n - start));
     std::iota(idx.begin(), idx.begin() + b, start);
     fill_batch(data, idx.data(), b, x, labels.data());
-    const Tensor& logits = model.forward(x, ForwardContext{});
+    model.infer(x, logits);
     const LossResult lr = softmax_cross_entropy(logits, labels.data(), nullptr);
     r.loss += lr.loss;
     for (int i = 0; i < b; ++i) {

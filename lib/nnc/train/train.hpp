@@ -24,7 +24,8 @@ struct TrainOptions {
 
 struct EpochRecord {
   int epoch = 0;  // 1-based
-  double lr = 0, train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;
+  double lr = 0, train_loss = 0, train_accuracy = 0;
+  double val_loss = 0, val_accuracy = 0;  // NaN when the run had no validation images
   double seconds = 0;  // wall time of the epoch (not part of any result)
 };
 
