@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   cli::Tool tool("nnc-cgap", "Grow a seed network by saliency to a peak, then prune filters and neurons.",
                  "nnc-cgap --arch <preset|spec> --dataset <name> [options] -o <model.h5|->",
                  "nnc-cgap --arch lenet5 --dataset mnist --epochs 10 --growth-every 0.5 -o exp/mnist/cgap.h5");
+  tool.graceful_stop = true;
   auto& app = tool.app();
   std::string arch = "lenet5", output, newborn = "split";
   cli::DataOptions data;

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
                  "nnc-rsa-adapt <chip.h5|-> --dataset <name> -o <chip.h5|-> [--density F] [--mode additive|replace] "
                  "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--limit-train N] [--recalibrate-bn]",
                  "nnc-rsa-adapt exp/mnist/lenet5-chip.h5 --dataset mnist --density 0.05 --limit-train 10000 -o exp/mnist/lenet5-rsa.h5");
+  tool.graceful_stop = true;
   auto& app = tool.app();
   std::string input, output, mode = "additive", selection = "balanced";
   std::size_t limit_test = 0;
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     a.test_epochs = test_epochs;
     cli::Progress progress("adapting", a.steps(train_set.size()));
     adapt_chip_rsa(a, train_set, val, test, [&](long step, long, double loss) {
+      if (cli::stop_requested()) throw Error("interrupted; nothing written", ErrorKind::interrupted);
       progress.update(static_cast<std::size_t>(step), "loss " + std::to_string(loss));
     });
     progress.finish();

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
                  "[--theta T|--theta-sweep a,b,c] -o <model.h5|->\n"
                  "       nnc-swprune --baseline magnitude --init <dense.h5> --target-params N --dataset <name> -o <model.h5|->",
                  "nnc-swprune --arch lenet5 --dataset mnist --density 1,0.3,0.012,0.2 --theta-sweep 0.5,1,1.5 -o exp/mnist/sw.h5");
+  tool.graceful_stop = true;
   auto& app = tool.app();
   std::string arch = "lenet5", output, init, baseline, granularity = "weight", scope = "global";
   std::vector<double> density{0.1}, thetas;

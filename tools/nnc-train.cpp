@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cli::Tool tool("nnc-train", "Train a network on a dataset and write the model.",
                  "nnc-train --arch <preset|spec> --dataset <name> [options] -o <model.h5|-> [--json]",
                  "nnc-train --arch lenet5 --dataset mnist --epochs 8 -o exp/mnist/lenet5.h5");
+  tool.graceful_stop = true;
   auto& app = tool.app();
   std::string arch = "lenet5", init, output, checkpoint;
   bool resume = false;

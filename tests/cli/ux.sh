@@ -40,6 +40,21 @@ rc=0; wait $pid || rc=$?
 grep -q "interrupted; continue with --resume from long.h5.ckpt" log || fail "SIGINT message: $(cat log)"
 [ -e long.h5.ckpt ] && [ ! -e long.h5 ] || fail "SIGINT during training: expected a checkpoint and no output"
 
+# SIGINT during RSA: exit 130, no output; during a Monte Carlo evaluation (no loop to stop
+# cleanly): the process ends at once by the signal (the shell's 130).
+nnc-program-rram m.h5 --sigma 0.3 --seed 2 -o chip.h5 --quiet
+nnc-rsa-adapt chip.h5 --dataset mnist $VAL --epochs 1000 --batch 8 -o rsa.h5 2>log &
+pid=$!
+for _ in $(seq 400); do grep -q "RSA cells" log && break; sleep 0.05; done
+sleep 0.2; kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" -eq 130 ] && [ ! -e rsa.h5 ] || fail "SIGINT during RSA: expected exit 130 and no output, got $rc: $(cat log)"
+nnc-eval m.h5 --dataset mnist --chips 100000 --json >ev.json 2>log &
+pid=$!
+sleep 0.5; kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" -eq 130 ] || fail "SIGINT during nnc-eval --chips: expected 130, got $rc"
+
 # A checkpoint of a finished run (its output could not be written) is written out, not resumed.
 ONE="--arch $ARCH --dataset mnist $VAL --epochs 1 -o - --checkpoint ck.h5"
 rc=0; nnc-train $ONE --quiet >/dev/full 2>log || rc=$?

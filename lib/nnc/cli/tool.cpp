@@ -199,8 +199,10 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     config_ += line + "\n";
   }
   set_threads(threads);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  // Set either way, so a tool started in the background of a script (where the shell ignores
+  // SIGINT) still stops on it.
+  std::signal(SIGINT, graceful_stop ? on_signal : SIG_DFL);
+  std::signal(SIGTERM, graceful_stop ? on_signal : SIG_DFL);
   try {
     body();
     return 0;

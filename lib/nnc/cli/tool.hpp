@@ -37,6 +37,10 @@ class Tool {
   std::uint64_t seed = 1;
   int threads = 0;  // 0: all cores
   bool json = false;
+  // Set by tools whose loops poll stop_requested() and stop cleanly (checkpoint, exit 130). The
+  // others take the default action of SIGINT and SIGTERM: they end at once, and since outputs
+  // are renamed into place when complete, none is left half-written.
+  bool graceful_stop = false;
   void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
   // For a tool whose results have no randomness and no parallel loop (nnc-info): --seed and
   // --threads would do nothing, so they are not offered.
