@@ -170,11 +170,19 @@ const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
   return *cur;
 }
 
-void Model::infer(const Tensor& x, Tensor& logits) const {
+void Model::infer(const Tensor& x, Tensor& logits) {
   if (x.sample_size() != input_.size()) {
     throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
   }
   const int N = x.n(), chunks = num_chunks(N, kSampleChunk);
+  std::size_t largest = input_.size();
+  for (const auto& l : layers_) largest = std::max(largest, l->output_shape().size());
+  if (largest * static_cast<std::size_t>(N) * sizeof(Real) <= kPipelineBytes) {
+    const Tensor& y = forward(x, ForwardContext{});
+    logits.resize(N, y.shape());
+    std::copy_n(y.data(), y.size(), logits.data());
+    return;
+  }
   logits.resize(N, layers_.empty() ? input_ : layers_.back()->output_shape());
   if (N == 0) return;
   const int threads = std::min(max_threads(), chunks);
