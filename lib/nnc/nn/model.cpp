@@ -186,7 +186,12 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   logits.resize(N, layers_.empty() ? input_ : layers_.back()->output_shape());
   if (N == 0) return;
   const int threads = std::min(max_threads(), chunks);
-  std::vector<Model> workers(static_cast<std::size_t>(threads), *this);
+  // Copies of the model without gradients or momentum, which inference does not touch.
+  std::vector<Model> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.push_back(*this);
+    for (Param* p : workers.back().params()) p->grad = p->velocity = Vector();
+  }
   std::vector<Tensor> inputs(static_cast<std::size_t>(threads));
   std::vector<std::exception_ptr> failed(static_cast<std::size_t>(chunks));
 #pragma omp parallel for schedule(static) num_threads(threads)
