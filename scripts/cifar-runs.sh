@@ -6,6 +6,9 @@ set -u
 cd "$(dirname "$0")/.."
 M="make -f Makefile.pipeline PROFILE=all NNC_BIN_DIR=${1:-build/bin} THREADS=1 JOBS=1 -k"
 C=exp/all/cifar10
+# A run killed hard (SIGKILL, a machine stopped) leaves its output empty, which make would take
+# as done: remove those first.
+[ -d $C ] && find $C -name '*.json' -empty -print -delete
 deg() { for r in "$@"; do echo $C/degradation/max/$r.json; done; }
 $M $(deg s0-faults s0.1-faults s0.3-faults s0.5-faults s0-nofaults s0.1-nofaults s0.3-nofaults s0.5-nofaults)
 $M $(for s in 0.1 0.5; do for c in 1 2 3; do echo $C/rsa/s$s-$c-0.05-e5.json $C/rsa/s$s-$c-0.05-bnr-e5.json; done; done)
