@@ -61,7 +61,8 @@ TEST_CASE("prune records: the sweep's summary, series and notes follow the choic
 
   CHECK(cli::sweep_summary_json(r, 0.02).dump() ==
         "{\"record\": \"summary\", \"selected_theta\": 0.5, \"unpruned_val_accuracy\": 0.9, \"tolerance\": 0.02, "
-        "\"params\": 300}");
+        "\"params\": 300, \"selection\": \"theta 0.5: validation accuracy 0.8900 >= 0.8800 (unpruned 0.9000 less "
+        "tolerance 0.02), the largest of 1 that qualify\"}");
   ModelArtifact out;
   cli::record_theta_sweep(out, r, training);
   CHECK(out.notes["swprune_selected_theta"] == "0.5");
@@ -79,6 +80,8 @@ TEST_CASE("prune records: the sweep's summary, series and notes follow the choic
   r.choice = select_theta({{0.5, 0.89}, {1, 0.7}}, 0.9, 0.0);  // none
   CHECK(has(cli::sweep_summary_json(r, 0).dump(), "\"selected_theta\": null"));
   CHECK(has(cli::sweep_summary_json(r, 0).dump(), "\"params\": 500"));
+  CHECK(has(cli::sweep_summary_json(r, 0).dump(),
+            "\"selection\": \"no theta kept validation accuracy within the tolerance (2 tried, none at or above 0.9000)\""));
   ModelArtifact none;
   cli::record_theta_sweep(none, r, training);
   CHECK(none.notes["swprune_selected_theta"] == "none (unpruned)");

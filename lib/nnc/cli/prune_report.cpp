@@ -61,7 +61,7 @@ Json sweep_summary_json(const ThetaSweepResult& r, double tolerance) {
   Json summary = Json::object();
   summary.set("record", "summary").set("selected_theta", r.choice.index ? Json(r.chosen().theta) : Json());
   summary.set("unpruned_val_accuracy", r.unpruned.val_accuracy).set("tolerance", tolerance);
-  summary.set("params", r.chosen().metrics.params);
+  summary.set("params", r.chosen().metrics.params).set("selection", r.choice.reason);
   return summary;
 }
 
