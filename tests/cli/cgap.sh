@@ -13,6 +13,15 @@ params=$(json_get params <"$WORK/g.json")
 tparams=$(json_get template_params <"$WORK/g.json")
 [ "$params" -lt "$tparams" ] || fail "end model has $params parameters, the template $tparams"
 
+# A short run with the default --growth-every (1 epoch) still grows: 2 epochs give a growth
+# budget of 1 epoch, so the steps come every quarter of it.
+nnc-cgap --arch "$ARCH" --dataset mnist $VAL --batch 25 --start-width 0.25 --epochs 2 --quiet --json \
+  -o "$WORK/short.h5" >"$WORK/short.json" || fail "short nnc-cgap failed"
+seed=$(tr -d ' \n' <"$WORK/short.json" | grep -o '"seed":{[^}]*' | grep -o '"params":[0-9]*' | cut -d: -f2)
+peak=$(tr -d ' \n' <"$WORK/short.json" | grep -o '"peak":{[^}]*' | grep -o '"params":[0-9]*' | cut -d: -f2)
+[ -n "$seed" ] && [ -n "$peak" ] && [ "$peak" -gt "$seed" ] ||
+  fail "a 2-epoch run did not grow (seed $seed, peak $peak parameters): $(cat "$WORK/short.json")"
+
 # The model loads, evaluates, and nnc-info shows the recorded widths and summary.
 nnc-eval "$WORK/g.h5" --dataset mnist --json >"$WORK/e.json" || fail "nnc-eval of the CGaP model failed"
 nnc-info "$WORK/g.h5" >"$WORK/info.txt" || fail "nnc-info failed"

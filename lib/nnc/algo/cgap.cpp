@@ -330,8 +330,12 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   auto steps_of = [&](double epochs) {
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(spe))));
   };
-  const std::uint64_t grow_steps = steps_of(o.growth_every);
-  const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : o.growth_every);
+  // Growth steps: every growth_every epochs, but at least kMinGrowthSteps fit in the growth
+  // budget, so a short run grows too (at 10 epochs and the defaults, every epoch).
+  constexpr double kMinGrowthSteps = 4;
+  const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / kMinGrowthSteps);
+  const std::uint64_t grow_steps = steps_of(grow_every);
+  const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : grow_every);
   const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
   const auto growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
   const double lr = o.train.schedule.lr;
