@@ -1,7 +1,8 @@
 // nnc-fuzz-make-corpus <dir>: the seed corpus of the fuzz targets, made through the library
 // from valid tiny files: <dir>/idx (image+label pairs as fuzz_idx splits them, plain and gzip),
 // <dir>/cifar (CIFAR-10 and CIFAR-100 records), <dir>/spec (presets and specs), <dir>/model,
-// <dir>/chip and <dir>/onnx (a tiny model, the chip programmed from it, its ONNX export).
+// <dir>/chip and <dir>/onnx (a tiny model, the chip programmed from it, its ONNX export),
+// <dir>/fault_map (fuzz_fault_map's chip's drawn fault map, CSV and HDF5).
 // The model and chip seeds also come mutated at the HDF5 object level (attributes, shapes,
 // types, missing and extra datasets), which byte-level mutation alone rarely reaches.
 #include <hdf5.h>
@@ -19,6 +20,7 @@
 #include "nnc/device/chip.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/io/chip.hpp"
+#include "nnc/io/fault_map_io.hpp"
 #include "nnc/io/onnx.hpp"
 #include "nnc/nn/model.hpp"
 
@@ -247,6 +249,18 @@ int main(int argc, char** argv) {
     mutants(nnc::encode_chip(c), "/model", dir / "chip", "tiny");
 
     put(dir / "onnx/tiny.onnx", nnc::export_onnx(m.model, "tiny", "0"));
+
+    // fuzz_fault_map's chip: its drawn fault map as CSV and as HDF5.
+    nnc::Model fm("c2k3,flat,fc5", nnc::Shape{1, 5, 5}, 5);
+    fm.init(1);
+    nnc::DeviceParams fd;
+    fd.tile = 4;
+    fd.spare_cols = 1;
+    fd.map = "fault-aware";
+    const nnc::FaultMap faults = nnc::draw_fault_map(nnc::map_to_tiles(fm, fd, 1));
+    const std::string csv = nnc::encode_fault_map_csv(faults);
+    put(dir / "fault_map/drawn.csv", Bytes(csv.begin(), csv.end()));
+    put(dir / "fault_map/drawn.h5", nnc::encode_fault_map_h5(faults, "nnc-fuzz-make-corpus"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nnc-fuzz-make-corpus: %s\n", e.what());
     return 1;

@@ -251,6 +251,80 @@ def rvw_note(deg, scales):
 degradation(D, "Degradation on RRAM chips: LeNet-5 on MNIST (Monte Carlo)", "degradation", "LeNet-5 on MNIST")
 
 
+# ---- drift --------------------------------------------------------------------------------
+DRIFT_KINDS = (("rram", "RRAM nu 0.005 ± 0.002"), ("pcm", "PCM-like nu 0.05 ± 0.01"))
+DRIFT_FAULTS = (("faults", "faults"), ("nofaults", "no faults"))
+
+
+def time_label(t):
+    for unit, s in (("year", 31536000), ("days", 86400), ("h", 3600)):
+        if t >= s and t % s == 0:
+            n = t // s
+            return f"{n} {unit}" if unit != "days" or n != 1 else "1 day"
+    return f"{t} s"
+
+
+def drift(d):
+    """Accuracy against time after programming: d/drift/<kind>-<faults>-t<T>[-comp].json."""
+    runs = {}
+    for f in glob.glob(os.path.join(d, "drift", "*.json")):
+        parts = os.path.basename(f)[:-5].split("-")
+        j = load(f)
+        if j and len(parts) >= 3 and parts[2].startswith("t"):
+            runs[(parts[0], parts[1], int(float(parts[2][1:])), len(parts) > 3)] = j
+    if not runs:
+        return
+    times = sorted({k[2] for k in runs})
+    out("## Drift: accuracy against time after programming (issue 20)")
+    out()
+    out("LeNet-5 chips at sigma 0.1 read t seconds after programming, G(t) = G(t0) (t/t0)^-nu with nu")
+    out("drawn per cell (t0 = 1 s; stuck cells do not drift), without and with global drift")
+    out("compensation (one digital scale per layer from an all-ones reference read). Test accuracy,")
+    out("mean ± std over chips.")
+    out()
+    cols = [(k, kl, f, fl, c) for k, kl in DRIFT_KINDS for f, fl in DRIFT_FAULTS for c in (False, True)]
+    out("| t | " + " | ".join(f"{kl}, {fl}{', comp.' if c else ''}" for _, kl, _, fl, c in cols) + " |")
+    out("|---|" + "---|" * len(cols))
+    for t in times:
+        cells = []
+        for k, _, f, _, c in cols:
+            j = runs.get((k, f, t, c)) or (runs.get((k, f, t, False)) if t == 1 else None)
+            cells.append(acc_cell(j) if j else "n/a")
+        out(f"| {time_label(t)} | " + " | ".join(cells) + " |")
+    out()
+    first = sorted(runs)[0]
+    out("Command (the others vary --time, the drift flags and the faults): " +
+        cmd(os.path.join(d, "drift", f"{first[0]}-{first[1]}-t{first[2]}{'-comp' if first[3] else ''}.json")))
+    out()
+    series = {}
+    for k, kl, f, fl, c in cols:
+        rows = []
+        for t in times:
+            j = runs.get((k, f, t, c)) or (runs.get((k, f, t, False)) if t == 1 else None)
+            if j:
+                rows.append((t, 100 * j["accuracy"], 100 * j.get("accuracy_std", 0)))
+        if rows:
+            series[f"{k}_{f}_{'comp' if c else 'raw'}"] = (rows, f"{k.upper()}, {fl}{', comp.' if c else ''}")
+    if series:
+        ys = [y - e for rows, _ in series.values() for _, y, e in rows] + [y + e for rows, _ in series.values() for _, y, e in rows]
+        lo, hi = yrange_of(ys, below=0.9, above=0.05, top=101, bottom=0)
+        tics = ", ".join(f"'{time_label(t)}' {t}" for t in times)
+        script = ("set xlabel 'time after programming (log scale)'\nset ylabel 'test accuracy'\n" + PERCENT_Y +
+                  f"set logscale x\nset xrange [0.5:{2 * times[-1]}]\nset xtics ({tics})\nset yrange [{lo:g}:{hi:g}]\n" +
+                  "plot " + ", ".join(
+                      f"'{{{key}}}' using 1:2:3 with yerrorlines lw 2 dt {2 if key.endswith('comp') else 1} "
+                      f"title '{title}'" for key, (_, title) in series.items()) + "\n")
+        out(plot("drift", "LeNet-5 on RRAM chips: accuracy against time after programming", script,
+                 {k: rows for k, (rows, _) in series.items()}, key="bottom left maxrows 4"))
+        out()
+        out("RRAM: nu 0.005 ± 0.002 (nnc's default); PCM: the PCM-like setting nu 0.05 ± 0.01. Dashed: with "
+            "global drift compensation. Error bars: one standard deviation over the chips.")
+        out()
+
+
+drift(D)
+
+
 # ---- fig4 ---------------------------------------------------------------------------------
 def rsa_runs(d):
     """rsa/s<sigma>-<chip>-<density>[-<variant>].json -> {(sigma, variant, density): [json]}, and per-file."""
@@ -411,7 +485,7 @@ for kind, name, paper in (("dense", "dense LeNet-5", "99.29% at 431K"), ("sw", "
 out()
 out("Commands: " + cmd(os.path.join(D, "sw", "sw-s1.h5")) + " and " + cmd(os.path.join(D, "sw", "mag-s1.h5")))
 out()
-recs = [r for r in jsonl(os.path.join(D, "sw", "sw-s1.h5.jsonl")) if r.get("record") in ("unpruned", "theta")]
+recs = [r for r in jsonl(os.path.join(D, "sw", "theta-s1.h5.jsonl")) if r.get("record") in ("unpruned", "theta")]
 if recs:
     out("| theta | params | val accuracy | L | C | path length | clustering | small-world sigma | tiles | tile links |")
     out("|---|---|---|---|---|---|---|---|---|---|")

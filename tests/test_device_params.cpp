@@ -42,7 +42,7 @@ void set_other_valid(const DeviceParam& p, DeviceParams& d) {
         if constexpr (std::is_same_v<T, bool>) {
           candidates = {!(defaults.*m)};
         } else if constexpr (std::is_same_v<T, std::string>) {
-          candidates = {"p99", "rvw", "first", "x"};
+          candidates = {"p99", "rvw", "first", "fault-aware", "x"};
         } else {
           const T v = defaults.*m;
           candidates = {static_cast<T>(v / 2), static_cast<T>(v + 1), static_cast<T>(v + 2), static_cast<T>(0.25)};
@@ -217,7 +217,9 @@ TEST_CASE("device params: the flags come from the table, out of range is CLI11 e
       const CLI::Option* o = app.get_option_no_throw(p.flag);
       REQUIRE(o);
       CHECK(o->get_description() == p.help);
-      CHECK(o->get_group() == (p.section == DeviceParam::Section::time ? "Time model" : "Device"));
+      CHECK(o->get_group() == (p.section == DeviceParam::Section::time      ? "Time model"
+                               : p.section == DeviceParam::Section::readout ? "Read-out"
+                                                                            : "Device"));
     }
     CLI::App without("test");
     cli::register_device_flags(without, e, false);

@@ -56,7 +56,7 @@ TEST_CASE("chip RSA flow: the same cells, accuracies and training as its parts c
   const Dataset all = test::bars_dataset(500, {1, 12, 12}, 4, 13);
   const Dataset tr = all.slice(0, 300), val = all.slice(300, 400), test_set = all.slice(400, 500);
   const Model m = test::trained_model(kSpec, tr, val, 3, 2);
-  const ChipState chip = program_chip(m, noisy_device(), 5);
+  ChipState chip = program_chip(m, noisy_device(), 5);
   CHECK_FALSE(leaves_tiles_unplaced(chip));
 
   ChipRsa a = select_chip_rsa(chip, m, tr, test_set, rsa_options(0.1));
@@ -92,7 +92,7 @@ TEST_CASE("chip RSA flow: the same cells, accuracies and training as its parts c
 
   // Batch norm recalibrated on the chip: recorded, evaluated, and different statistics.
   ChipRsa b = select_chip_rsa(chip, m, tr, test_set, rsa_options(0.1));
-  recalibrate_chip_bn(b, tr, test_set);
+  recalibrate_chip_bn(b, chip, tr, test_set);
   REQUIRE(b.record.bn_recalibration);
   CHECK(b.record.bn_recalibration->layers == 1);
   CHECK(b.accuracy_bn == evaluate(b.rram, test_set).accuracy);
@@ -103,7 +103,7 @@ TEST_CASE("chip RSA flow: density 0 trains nothing and changes nothing") {
   const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 17);
   const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
   const Model m = test::trained_model(kSpec, tr, val, 3, 1);
-  const ChipState chip = program_chip(m, noisy_device(), 6);
+  ChipState chip = program_chip(m, noisy_device(), 6);
   ChipRsa a = select_chip_rsa(chip, m, tr, val, rsa_options(0.0));
   CHECK(a.record.state.cells() == 0);
   CHECK(a.record.options.epochs == 0);
@@ -117,7 +117,7 @@ TEST_CASE("chip RSA flow: density 0 trains nothing and changes nothing") {
 TEST_CASE("chip RSA flow: a selection tile other than the chip's needs every tile placed") {
   Model m("flat,fc8,relu,fc4", {1, 12, 12}, 4);
   m.init(2);
-  const ChipState dense_chip = program_chip(m, noisy_device(), 1);
+  ChipState dense_chip = program_chip(m, noisy_device(), 1);
   const Dataset data = test::bars_dataset(64, {1, 12, 12}, 4, 1);
   ChipRsaOptions o = rsa_options(0.1);
   o.tile = 8;
@@ -126,7 +126,7 @@ TEST_CASE("chip RSA flow: a selection tile other than the chip's needs every til
   Param& w = dynamic_cast<Dense&>(*m.layers()[1]).weight;
   for (int c = 0; c < 8; ++c)
     for (int r = 0; r < 16; ++r) w.value[r + c * 144] = 0;
-  const ChipState chip = program_chip(m, noisy_device(), 1);
+  ChipState chip = program_chip(m, noisy_device(), 1);
   CHECK(leaves_tiles_unplaced(chip));
   const std::string msg = test::error_of([&] { select_chip_rsa(chip, m, data, data, o); });
   CHECK(msg == "selection tile 8 differs from the chip's tile 16 and the chip leaves tiles unplaced");

@@ -229,6 +229,20 @@ TEST_CASE("smallworld: theta pruning by weight and by kernel") {
   CHECK(gone < wk.size() / 9);
 }
 
+TEST_CASE("smallworld: magnitude pruning of a Small-World model stays inside its lattice") {
+  Model m("c4k3,relu,flat,fc10,relu,fc3", {1, 6, 6}, 3);
+  m.init(6);
+  apply_smallworld(m, {0.0001, {0.5}, 1});
+  Model lattice = m;
+  CHECK(magnitude_prune_to(m, 60, MagnitudeScope::global) <= 60u);
+  for (int layer : {3, 5}) {  // the dense layers (the conv has one input channel: no lattice)
+    const Param& w = weight(m, layer);
+    const Param& w0 = weight(lattice, layer);
+    REQUIRE(w0.has_mask());
+    for (std::size_t i = 0; i < w.size(); ++i) CHECK((!w.mask[i] || w0.mask[i]));
+  }
+}
+
 TEST_CASE("smallworld: magnitude baseline reaches the parameter count with the largest weights") {
   for (auto scope : {MagnitudeScope::global, MagnitudeScope::layer}) {
     Model m("c4k3,relu,flat,fc10,relu,fc3", {1, 6, 6}, 3);

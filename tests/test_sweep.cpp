@@ -185,7 +185,9 @@ TEST_CASE("magnitude_baseline: the dense point first, pruning to the target, the
   REQUIRE(seen.size() == 1);
   CHECK((seen[0].kind == PrunePointKind::dense));
   CHECK(seen[0].metrics.params == dense_params);
-  CHECK(r.dense.metrics.params == dense_params);
+  CHECK(r.start.metrics.params == dense_params);
+  CHECK(r.steps.empty());
+  CHECK(r.targets == std::vector<std::size_t>{300});
   CHECK(reached == r.reached);
   CHECK(r.reached <= 300u);
   CHECK(r.reached > 250u);
@@ -194,6 +196,45 @@ TEST_CASE("magnitude_baseline: the dense point first, pruning to the target, the
   CHECK(m.nonzero_param_count() <= 300u);  // fine-tuning keeps the masks
   CHECK(r.finetune_history.size() == 2);
   CHECK(r.pruned.val_accuracy == evaluate(m, val).accuracy);
+}
+
+TEST_CASE("prune_targets: geometric steps down to the target, which the last step meets exactly") {
+  CHECK(prune_targets(10000, 100, 1) == std::vector<std::size_t>{100});
+  CHECK(prune_targets(10000, 100, 2) == std::vector<std::size_t>{1000, 100});
+  CHECK(prune_targets(8000, 1000, 3) == std::vector<std::size_t>{4000, 2000, 1000});
+  CHECK(prune_targets(500, 1000, 3) == std::vector<std::size_t>{1000, 1000, 1000});  // nothing to prune
+  CHECK(default_target_params(431080) == 9914);  // Table I: 2.3% of LeNet-5's 431,080
+}
+
+TEST_CASE("magnitude_baseline in steps: each step prunes further and retrains with the masks fixed") {
+  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 9);
+  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
+  Model m = test::trained_model(kSpec, tr, val, 4, 2);
+  const std::size_t dense_params = m.nonzero_param_count();
+  MagnitudeBaselineOptions o;
+  o.target_params = 300;
+  o.steps = 3;
+  o.retrain = finetune_options(1);
+  o.finetune = finetune_options(2);
+  o.smallworld = true;
+  std::vector<PrunePoint> seen;
+  const MagnitudeBaselineResult r =
+      magnitude_baseline(m, {tr, val, val}, o, {}, [&](const PrunePoint& p) { seen.push_back(p); });
+  REQUIRE(seen.size() == 3);  // the given model and the two intermediate steps
+  CHECK((seen[0].kind == PrunePointKind::unpruned));
+  CHECK(r.targets == prune_targets(dense_params, 300, 3));
+  REQUIRE(r.steps.size() == 2);
+  for (int k = 0; k < 2; ++k) {
+    CHECK((r.steps[k].kind == PrunePointKind::step));
+    CHECK(r.steps[k].step == k + 1);
+    CHECK(r.steps[k].metrics.params <= r.targets[k]);  // retraining kept the masks
+    CHECK(r.steps[k].metrics.params > r.targets[k + 1]);
+  }
+  CHECK((r.pruned.kind == PrunePointKind::target));
+  CHECK(r.pruned.step == 3);
+  CHECK(m.nonzero_param_count() <= 300u);
+  REQUIRE(r.finetune_history.size() == 4);  // 1 + 1 retraining epochs, then 2 fine-tuning
+  CHECK(r.finetune_history.back().epoch == 4);
 }
 
 TEST_CASE("Small-World library errors speak of the values, not of flags") {

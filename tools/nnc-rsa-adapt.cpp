@@ -8,6 +8,7 @@
 
 #include "nnc/algo/rsa_chip.hpp"
 #include "nnc/algo/rvw_compare.hpp"
+#include "nnc/cli/device_flags.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/rsa_report.hpp"
 #include "nnc/cli/tool.hpp"
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
                "them frozen (--density 0: recalibration alone)");
   app.add_option("--bn-images", bo.limit, "--recalibrate-bn: use the first N training images (0 = all)")
       ->needs(recal_flag);
+  DeviceParams readout;  // read-out conditions to adapt at (--read-noise, --time, ...); the rest is the chip's
+  cli::register_device_flags(app, readout, false, true);
   tool.add_json_flag("print the report as one JSON object on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
     check_writable(output);
     const Bytes bytes = read_bytes(input);
     ChipArtifact chip = decode_chip(bytes, input);
+    cli::apply_readout_flags(app, readout, chip.chip.device);  // recorded in the output's /device
     tool.add_input("chip", input, bytes, &chip.provenance);
     cli::warn_dataset_mismatch(chip.provenance, input, data.dataset);
     if (chip.rsa) throw bad_input(input, "already has RSA cells (/rsa); adapt the chip as programmed");
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     ChipRsa a = select_chip_rsa(chip.chip, pretrained, train_set, test, ro);
     cli::info(cli::chip_rsa_cells_text(a));
     if (recalibrate_bn) {
-      recalibrate_chip_bn(a, train_set, test, bo);
+      recalibrate_chip_bn(a, chip.chip, train_set, test, bo);
       copy_batch_norm_statistics(a.rram, chip.model.model);
       cli::info(cli::chip_bn_text(a));
     }

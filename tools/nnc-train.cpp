@@ -7,6 +7,7 @@
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/cli/train_run.hpp"
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 
 using namespace nnc;
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
     out.model.check_finite();
     out.history = state.history;
     save_model(output, out);
-    if (!checkpoint.empty()) std::filesystem::remove(checkpoint);
+    if (!checkpoint.empty() && dist::root()) std::filesystem::remove(checkpoint);  // rank 0 wrote it
     cli::info("wrote " + output);
     if (tool.json) std::cout << cli::train_json(output, data.dataset, data.dir(), out).dump() << std::endl;
   });

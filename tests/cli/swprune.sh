@@ -59,13 +59,30 @@ pm=$(nnc-info mag.h5 --json | json_get nonzero_params)
 [ "$pm" -le 3000 ] && [ "$pm" -ge 2900 ] || fail "baseline has $pm parameters, target 3000"
 nnc-info mag.h5 >info.txt
 grep -q "<- init dense.h5" info.txt || fail "baseline provenance lacks its init"
+# Without --init the baseline trains the dense network first, then prunes it in steps.
+nnc-swprune --baseline magnitude --arch $ARCH --dataset mnist $VAL --epochs 1 --target-params 3000 --prune-steps 2 \
+  --retrain-epochs 1 --finetune-epochs 1 --json -o mag2.h5 --quiet >mag2.jsonl
+grep -q '"record": "dense"' mag2.jsonl && grep -q '"record": "step"' mag2.jsonl || fail "no dense or step record: $(cat mag2.jsonl)"
+pm=$(nnc-info mag2.h5 --json | json_get nonzero_params)
+[ "$pm" -le 3000 ] || fail "baseline without --init has $pm parameters, target 3000"
+
+# Small-World pruned to a parameter count (the default mode when no theta is given): prune
+# steps, each retrained, inside the lattice; the summary says no theta was used and why.
+nnc-swprune $SW --target-params 1200 --prune-steps 2 --retrain-epochs 1 --json -o swt.h5 --quiet >target.jsonl
+[ "$(grep -c '"record": "step"' target.jsonl)" -eq 1 ] || fail "expected 1 step record: $(cat target.jsonl)"
+grep '"record": "target"' target.jsonl | grep -q '"prune_steps": 2' || fail "no target record with 2 steps"
+grep '"record": "summary"' target.jsonl | grep -q '"selected_theta": null, .*"selection": "no theta: pruned by magnitude inside the lattice to 1200' \
+  || fail "summary does not give the rule: $(grep summary target.jsonl)"
+pt=$(nnc-info swt.h5 --json | json_get nonzero_params)
+[ "$pt" -le 1200 ] && [ "$pt" -ge 1100 ] || fail "target run has $pt parameters, target 1200"
 
 # Bad flags: usage errors, one line, no output.
 expect_exit 105 "density" nnc-swprune $SW --density 1.5 -o bad.h5
 expect_exit 105 "density" nnc-swprune $SW --density 0.5,0 -o bad.h5
 expect_exit 105 "theta" nnc-swprune $SW --theta -1 -o bad.h5
 expect_exit 105 "theta" nnc-swprune $SW --theta-sweep 0.5,-2 -o bad.h5
-expect_exit 107 "init" nnc-swprune --baseline magnitude --target-params 100 --dataset mnist -o bad.h5
+expect_exit 107 "init" nnc-swprune --init dense.h5 --arch $ARCH --dataset mnist $VAL -o bad.h5
+expect_exit 108 "target-params" nnc-swprune $SW --theta 1 --target-params 100 -o bad.h5
 expect_exit 105 "density.*4 conv and dense" nnc-swprune --arch $ARCH --dataset mnist $VAL --density 0.5,0.5 -o bad.h5
 expect_exit 2 "missing.h5" nnc-swprune --baseline magnitude --init missing.h5 --target-params 100 --dataset mnist $VAL -o bad.h5
 [ ! -e bad.h5 ] || fail "an output was written by a failing run"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
@@ -224,7 +225,10 @@ void prune_units(Model& m, const UnitLayer& u, const std::vector<int>& remove) {
   remap_units(m, u, src);
 }
 
-std::vector<double> unit_saliency(const Model& m, const UnitLayer& u) {
+namespace {
+// unit_saliency before the absolute value: a sum over the batch's samples, so that the shares
+// of a batch on several ranks add up to the whole batch's (docs/design.md section 13).
+std::vector<double> signed_saliency(const Model& m, const UnitLayer& u) {
   const Tensor& a = m.activation(static_cast<std::size_t>(u.act) + 1);
   const Tensor& g = m.activation_grad(static_cast<std::size_t>(u.act) + 1);
   const int C = a.shape().c, P = a.shape().h * a.shape().w, N = a.n();
@@ -238,8 +242,15 @@ std::vector<double> unit_saliency(const Model& m, const UnitLayer& u) {
       for (int p = 0; p < P; ++p) sum += static_cast<double>(x[p]) * d[p];
     }
     // d is the gradient of the batch-mean loss: N * d is the per-sample one.
-    s[static_cast<std::size_t>(c)] = std::abs(sum / P);
+    s[static_cast<std::size_t>(c)] = sum / P;
   });
+  return s;
+}
+}  // namespace
+
+std::vector<double> unit_saliency(const Model& m, const UnitLayer& u) {
+  std::vector<double> s = signed_saliency(m, u);
+  for (double& x : s) x = std::abs(x);
   return s;
 }
 
@@ -250,10 +261,16 @@ void SaliencyMeter::reset(const Model& m, const std::vector<UnitLayer>& units) {
 }
 
 void SaliencyMeter::add(const Model& m, const std::vector<UnitLayer>& units) {
+  std::vector<double> all;  // every unit's signed saliency, summed over ranks before |.|
   for (std::size_t i = 0; i < units.size(); ++i) {
-    const auto s = unit_saliency(m, units[i]);
+    const auto s = signed_saliency(m, units[i]);
     if (s.size() != sum_[i].size()) throw Error("CGaP: saliency meter not reset after a width change");
-    for (std::size_t k = 0; k < s.size(); ++k) sum_[i][k] += s[k];
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  dist::sum(all);
+  std::size_t j = 0;
+  for (auto& layer : sum_) {
+    for (double& x : layer) x += std::abs(all[j++]);
   }
   ++batches_;
 }
@@ -320,7 +337,8 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   const auto& units = res.units;
   if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
                                  ErrorKind::bad_input);
-  Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment});
+  Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment,
+                                                         o.train.augment_pad, o.train.augment_flip});
   auto run = [&](std::uint64_t steps, const std::function<double(std::uint64_t)>& lr, SaliencyMeter* meter) {
     run_steps(stepper, model, steps, lr, meter, units, o.train.sgd, hooks);
   };

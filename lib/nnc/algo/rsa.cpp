@@ -84,6 +84,13 @@ void check_state(const RsaState& s) {
   }
 }
 
+bool has_readout(const Model& m) {
+  for (const auto& l : m.layers()) {
+    if (const ReadoutPtr* slot = readout_slot(*l); slot && *slot) return true;
+  }
+  return false;
+}
+
 void freeze_batch_norm(Model& m) {
   for (auto& l : m.layers()) {
     if (auto* bn = dynamic_cast<BatchNorm*>(l.get())) bn->frozen = true;
@@ -363,6 +370,10 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   if (o.epochs < 0 || o.batch < 1) throw Error("RSA epochs must be >= 0 and batch >= 1", ErrorKind::bad_input);
   Model m = chip_model;
   freeze_batch_norm(m);
+  // Every training forward reads the chip anew: with read noise, fresh noise each step
+  // (docs/algorithms.md "Read noise"); validation reads in a stream of its own.
+  start_reads(m, stream::read::kRsaTraining);
+  const bool reads_draw = has_readout(m);
   const auto base = base_weights(m, state);
   std::vector<std::vector<double>> velocity;
   for (const auto& v : state.values) velocity.emplace_back(v.value.size(), 0.0);
@@ -391,7 +402,12 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
     ++next_eval;
     if (validation.size() == 0) return;
     write_effective(m, base, state);
-    const EvalResult r = evaluate(m, validation, o.val_limit);
+    Model copy;
+    if (reads_draw) {  // so that the training stream's reads do not depend on the validation's
+      copy = m;
+      start_reads(copy, stream::read::kValidation);
+    }
+    const EvalResult r = evaluate(reads_draw ? copy : m, validation, o.val_limit);
     rep.points.push_back({step, static_cast<double>(step) * rep.step_seconds, r.accuracy, r.loss});
   };
   maybe_eval(0);

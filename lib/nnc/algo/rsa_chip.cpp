@@ -4,6 +4,7 @@
 
 #include "nnc/device/evaluate.hpp"
 #include "nnc/nn/error.hpp"
+#include "nnc/nn/streams.hpp"
 #include "nnc/train/train.hpp"
 
 namespace nnc {
@@ -28,7 +29,7 @@ std::size_t ChipRsa::steps(std::size_t train_images) const {
          static_cast<std::size_t>(record.options.epochs);
 }
 
-ChipRsa select_chip_rsa(const ChipState& chip, const Model& pretrained, const Dataset& train_set, const Dataset& test,
+ChipRsa select_chip_rsa(ChipState& chip, const Model& pretrained, const Dataset& train_set, const Dataset& test,
                         const ChipRsaOptions& options) {
   ChipRsa a;
   a.layers = chip_layers(chip);
@@ -49,21 +50,30 @@ ChipRsa select_chip_rsa(const ChipState& chip, const Model& pretrained, const Da
                        select_rsa(pretrained, a.layers, options.density, options.selection, options.seed, tile, placed),
                        options.mode, options.init_std, options.bits, options.seed);
   if (rec.state.cells() == 0) rec.options.epochs = 0;  // nothing to train: no steps, no modeled time
-  a.rram = read_back_weights(chip, pretrained);
   // An ADC reads the RRAM alone: calibrated before adaptation, RSA added after it.
-  if (chip.device.adc_bits > 0) a.adc_calibration = adc_calibration_batch(train_set);
-  attach_adc(a.rram, chip, a.adc_calibration);
+  if (chip.device.adc_bits > 0) {
+    a.adc_calibration = adc_calibration_batch(train_set);
+    calibrate_adc(chip, pretrained, a.adc_calibration);
+  }
+  a.rram = read_chip(chip, pretrained);
   for (const LayerChip& lc : chip.layers) a.weights += lc.size();
   a.placed_weights = rec.state.selection.placed();
   a.cells_percent = a.placed_weights ? 100.0 * rec.state.cells() / a.placed_weights : 0.0;
+  start_reads(a.rram, stream::read::kTest);
   a.accuracy_before = evaluate(a.rram, test).accuracy;
   a.accuracy_bn = a.accuracy_before;
   return a;
 }
 
-void recalibrate_chip_bn(ChipRsa& a, const Dataset& train_set, const Dataset& test,
+void recalibrate_chip_bn(ChipRsa& a, ChipState& chip, const Dataset& train_set, const Dataset& test,
                          const BnRecalibrationOptions& options) {
+  start_reads(a.rram, stream::read::kBnRecalibration);
   a.record.bn_recalibration = recalibrate_batch_norm(a.rram, train_set, a.layers, a.record.time.t_mvm_s, options);
+  if (chip.device.adc_bits > 0) {  // the ranges follow the statistics every later read uses
+    calibrate_adc(chip, a.rram, a.adc_calibration);
+    attach_readout(a.rram, chip);
+  }
+  start_reads(a.rram, stream::read::kTest);
   a.accuracy_bn = evaluate(a.rram, test).accuracy;
 }
 
@@ -72,6 +82,7 @@ void adapt_chip_rsa(ChipRsa& a, const Dataset& train_set, const Dataset& validat
   const auto accuracy_with = [&](const RsaState& state) {
     Model adapted = a.rram;
     apply_rsa(adapted, state);
+    start_reads(adapted, stream::read::kTest);
     return evaluate(adapted, test).accuracy;
   };
   a.test_after_epoch.clear();

@@ -50,16 +50,19 @@ struct ChipRsa {
 };
 
 // Step 1: selects the cells in the placed tiles and initializes them (from `pretrained`, the
-// model as programmed), reads the chip back through its ADC (calibrated on train_set's first
-// images) and evaluates it on `test`. Without cells, training is set to 0 epochs (no steps, no
-// modeled time). Throws Error if options.tile differs from the chip's tile while the chip
-// leaves tiles unplaced.
-ChipRsa select_chip_rsa(const ChipState& chip, const Model& pretrained, const Dataset& train_set, const Dataset& test,
+// model as programmed), reads the chip back at its read-out conditions (time, read noise, and
+// the ADC, calibrated by calibrate_adc on train_set's first images and stored in `chip`) and
+// evaluates it on `test`. Without cells, training is set to 0 epochs (no steps, no modeled
+// time). Throws Error if options.tile differs from the chip's tile while the chip leaves tiles
+// unplaced.
+ChipRsa select_chip_rsa(ChipState& chip, const Model& pretrained, const Dataset& train_set, const Dataset& test,
                         const ChipRsaOptions& options);
 
 // Step 2 (optional): re-estimates batch norm's running statistics on a.rram from train_set
-// (the RSA cells then train with them frozen), records the report, and evaluates on `test`.
-void recalibrate_chip_bn(ChipRsa& a, const Dataset& train_set, const Dataset& test,
+// (the RSA cells then train with them frozen), records the report, calibrates the chip's ADC
+// again with the new statistics (the one rule: calibrate_adc after recalibration), and
+// evaluates on `test`.
+void recalibrate_chip_bn(ChipRsa& a, ChipState& chip, const Dataset& train_set, const Dataset& test,
                          const BnRecalibrationOptions& options = {});
 
 // Step 3: trains the cells (adapt_rsa, `progress` gets step, steps, loss) and evaluates the

@@ -16,7 +16,15 @@ RvwComparison compare_with_rvw(const ChipState& chip, const Model& pretrained, c
                                const RsaReport& rsa) {
   DeviceParams d = chip.device;
   d.method = "rvw";
-  const ChipState rvw = program_chip(pretrained, d, chip.seed);
+  // R-V-W continues a one-shot chip's own first write (what program_chip with its seed would
+  // redo), so the comparison keeps its fault map and placement, measured ones included.
+  ChipState rvw = chip;
+  if (chip.verified()) {
+    rvw = program_chip(pretrained, d, chip.seed);
+  } else {
+    rvw.device = d;
+    read_verify_write(pretrained, rvw);
+  }
   Model rvw_model = read_back_weights(rvw, pretrained);
   attach_adc(rvw_model, rvw, adc_calibration);
   RvwComparison c;

@@ -225,6 +225,11 @@ std::size_t count_with(const Model& model, const std::vector<std::vector<std::ui
 
 }  // namespace
 
+std::vector<double> default_density(const std::string& arch) {
+  if (arch == "lenet5") return {1, 1, 0.01, 1};
+  return {0.1};
+}
+
 std::size_t magnitude_prune_to(Model& model, std::size_t target_params, MagnitudeScope scope) {
   auto layers = mapped_layers(model);
   // Candidates: the nonzero weights the masks keep, largest |w| first (ties by position).

@@ -42,6 +42,11 @@ UnitMask smallworld_mask(int n_in, int n_out, int k, double p, Rng& rng);
 // output neurons of a dense one.
 std::pair<int, int> layer_units(const Layer& layer);
 
+// nnc-swprune's default --density: for the lenet5 preset, Table I's lattice (docs/algorithms.md
+// "Small-World pruning"): conv layers and fc2 dense, fc1 K = 8 of its 800 inputs (21 of the
+// dense layout's 37 tiles); 0.1 for every conv and dense layer of any other network.
+std::vector<double> default_density(const std::string& arch);
+
 struct SmallWorldOptions {
   double p = 0.0001;             // rewiring probability
   std::vector<double> density;   // one value for every mapped layer, or one per mapped layer

@@ -1,5 +1,7 @@
 #include "nnc/algo/sweep.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "nnc/nn/error.hpp"
@@ -29,6 +31,8 @@ std::string to_string(PrunePointKind k) {
     case PrunePointKind::theta: return "theta";
     case PrunePointKind::dense: return "dense";
     case PrunePointKind::baseline: return "baseline";
+    case PrunePointKind::step: return "step";
+    case PrunePointKind::target: return "target";
   }
   return "?";
 }
@@ -97,17 +101,48 @@ ThetaSweepResult theta_sweep(const Model& trained, const PruneData& data, const 
   return r;
 }
 
+std::size_t default_target_params(std::size_t dense_params) {
+  return static_cast<std::size_t>(std::floor(kTableOneKeep * static_cast<double>(dense_params)));
+}
+
+std::vector<std::size_t> prune_targets(std::size_t from, std::size_t to, int steps) {
+  std::vector<std::size_t> targets;
+  const double ratio = from > to ? static_cast<double>(to) / static_cast<double>(from) : 1.0;
+  for (int k = 1; k < steps; ++k) {
+    const double t = static_cast<double>(from) * std::pow(ratio, static_cast<double>(k) / steps);
+    targets.push_back(std::max(to, static_cast<std::size_t>(std::llround(t))));
+  }
+  targets.push_back(to);
+  return targets;
+}
+
 MagnitudeBaselineResult magnitude_baseline(Model& model, const PruneData& data, const MagnitudeBaselineOptions& options,
                                            const TrainHooks& hooks, const std::function<void(const PrunePoint&)>& each,
                                            const std::function<void(std::size_t)>& pruned) {
   MagnitudeBaselineResult r;
-  r.dense = evaluate_point(model, data, PrunePointKind::dense, -1, options.metrics_seed);
-  if (each) each(r.dense);
-  r.reached = magnitude_prune_to(model, options.target_params, options.scope);
+  const auto start_kind = options.smallworld ? PrunePointKind::unpruned : PrunePointKind::dense;
+  r.start = evaluate_point(model, data, start_kind, -1, options.metrics_seed);
+  if (each) each(r.start);
+  r.targets = prune_targets(model.nonzero_param_count(), options.target_params, options.steps);
+  const int last = static_cast<int>(r.targets.size());
+  for (int step = 1; step <= last; ++step) {
+    r.reached = magnitude_prune_to(model, r.targets[static_cast<std::size_t>(step - 1)], options.scope);
+    if (step == last) break;
+    const auto history = train_or_interrupt(model, data.train, data.validation, options.retrain, hooks);
+    r.finetune_history = continue_history(std::move(r.finetune_history), history);
+    model.check_finite();
+    r.steps.push_back(evaluate_point(model, data, PrunePointKind::step, -1, options.metrics_seed));
+    r.steps.back().step = step;
+    if (each) each(r.steps.back());
+  }
   if (pruned) pruned(r.reached);
   r.val_accuracy_before_finetune = evaluate(model, data.validation).accuracy;
-  r.finetune_history = train_or_interrupt(model, data.train, data.validation, options.finetune, hooks);
-  r.pruned = evaluate_point(model, data, PrunePointKind::baseline, -1, options.metrics_seed);
+  const auto history = train_or_interrupt(model, data.train, data.validation, options.finetune, hooks);
+  r.finetune_history = continue_history(std::move(r.finetune_history), history);
+  model.check_finite();
+  const auto end_kind = options.smallworld ? PrunePointKind::target : PrunePointKind::baseline;
+  r.pruned = evaluate_point(model, data, end_kind, -1, options.metrics_seed);
+  r.pruned.step = last;
   return r;
 }
 

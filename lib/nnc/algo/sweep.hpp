@@ -32,13 +32,15 @@ struct PruneData {
   const Dataset& test;
 };
 
-enum class PrunePointKind { unpruned, theta, dense, baseline };
-std::string to_string(PrunePointKind k);  // "unpruned" | "theta" | "dense" | "baseline"
+enum class PrunePointKind { unpruned, theta, dense, baseline, step, target };
+// "unpruned" | "theta" | "dense" | "baseline" | "step" | "target"
+std::string to_string(PrunePointKind k);
 
 // One evaluated model of a pruning flow.
 struct PrunePoint {
   PrunePointKind kind = PrunePointKind::unpruned;
   double theta = -1;  // the theta it was pruned at (kind theta); -1 otherwise
+  int step = 0;       // the prune step it ends (kinds step, baseline, target); 0 otherwise
   double val_accuracy = 0, test_accuracy = 0;
   NetworkMetrics metrics;
 };
@@ -94,26 +96,47 @@ struct ThetaSweepResult {
 ThetaSweepResult theta_sweep(const Model& trained, const PruneData& data, const ThetaSweepOptions& options,
                              const TrainHooks& hooks = {}, const std::function<void(const PrunePoint&)>& each = {});
 
-// ---- The magnitude baseline.
+// ---- Iterative magnitude pruning: the baseline, and Small-World pruned to a parameter count.
+
+// The parameter counts an iterative schedule prunes to, from `from` down to `to` in `steps`
+// prunes: geometric (each step keeps the same fraction of what the step before kept), the last
+// exactly `to`. Requires steps >= 1; from <= to gives `to` at every step.
+std::vector<std::size_t> prune_targets(std::size_t from, std::size_t to, int steps);
+
+// Table I's size: the paper's Small-World LeNet-5 keeps 2.3% of the dense network's
+// parameters (9.9K of 431K). floor(kTableOneKeep x dense_params): nnc-swprune's default target.
+inline constexpr double kTableOneKeep = 0.023;
+std::size_t default_target_params(std::size_t dense_params);
 
 struct MagnitudeBaselineOptions {
-  std::size_t target_params = 0;  // magnitude_prune_to's target
+  std::size_t target_params = 0;  // magnitude_prune_to's target of the last step
   MagnitudeScope scope = MagnitudeScope::global;
-  TrainOptions finetune;          // epochs 0: no fine-tuning
+  int steps = 1;                  // prunes (prune_targets); 1: one-shot
+  TrainOptions retrain;           // after each prune but the last, masks fixed (epochs 0: none)
+  TrainOptions finetune;          // after the last prune, masks fixed (epochs 0: none)
   std::uint64_t metrics_seed = 1;
+  // What the given model is: a dense model (the baseline; its point is kind dense, the result
+  // kind baseline) or a trained Small-World lattice (kinds unpruned and target).
+  bool smallworld = false;
 };
 
 struct MagnitudeBaselineResult {
-  PrunePoint dense;                         // the model as given
-  PrunePoint pruned;                        // pruned and fine-tuned (kind baseline)
-  std::size_t reached = 0;                  // parameters right after pruning
+  PrunePoint start;                         // the model as given
+  std::vector<PrunePoint> steps;            // after each prune but the last and its retraining
+  PrunePoint pruned;                        // after the last prune and the fine-tuning
+  std::vector<std::size_t> targets;         // of every step (prune_targets)
+  std::size_t reached = 0;                  // parameters right after the last prune
   double val_accuracy_before_finetune = 0;
-  std::vector<EpochRecord> finetune_history;
+  std::vector<EpochRecord> finetune_history;  // every retraining epoch, then the fine-tuning's
 };
 
-// Evaluates the dense `model` (`each` gets that point), prunes it in place to
-// options.target_params (`pruned` gets the count reached), fine-tunes it and evaluates it.
-// Throws as magnitude_prune_to does when the target is below what pruning can reach.
+// The prune-and-retrain schedule of Han et al. (2015) (docs/algorithms.md "Iterative magnitude
+// pruning"): evaluates the given model (`each` gets that point), then for each target of
+// prune_targets(its parameter count, target_params, steps) prunes it in place by magnitude
+// (magnitude_prune_to, which keeps what earlier masks removed) and retrains it with the masks
+// fixed (`each` gets every step's point); the last step is fine-tuned instead (`pruned` gets
+// the count it reached). Throws as magnitude_prune_to does when the target is below what pruning
+// can reach.
 MagnitudeBaselineResult magnitude_baseline(Model& model, const PruneData& data, const MagnitudeBaselineOptions& options,
                                            const TrainHooks& hooks = {},
                                            const std::function<void(const PrunePoint&)>& each = {},

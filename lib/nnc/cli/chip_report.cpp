@@ -18,6 +18,7 @@ std::string device_text(const DeviceParams& d) {
   // One line per section of the table, wrapped, each item "label value unit".
   const std::pair<DeviceParam::Section, const char*> sections[] = {
       {DeviceParam::Section::device, "device:"},
+      {DeviceParam::Section::readout, "read-out:"},
       {DeviceParam::Section::programming, "programming:"},
       {DeviceParam::Section::time, "time:"}};
   const std::size_t indent = 13, width = 100;
@@ -65,6 +66,8 @@ Json chip_layers_json(const ChipState& chip) {
     j.set("tile_grid", Json::array(std::vector<int>{lc.tile_rows, lc.tile_cols}));
     j.set("tiles", s.tiles).set("tiles_used", s.tiles_used).set("cells", s.cells);
     j.set("sf1", s.sf1).set("sf0", s.sf0).set("levels_used", s.levels_used);
+    j.set("writes", s.writes).set("off_target", s.off_target).set("off_target_levels", s.off_target_levels);
+    j.set("remapped", !lc.row_map.empty() || !lc.col_map.empty());
     if (chip.verified()) j.set("pulses", s.pulses).set("time_s", s.time_s);
     arr.push(std::move(j));
   }
@@ -74,8 +77,8 @@ Json chip_layers_json(const ChipState& chip) {
 std::string chip_layers_text(const ChipState& chip) {
   std::string out;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-4s %11s %9s %10s %10s %9s %9s %7s %12s %10s\n", "#", "matrix", "tiles", "w_scale",
-                "cells", "SF1", "SF0", "levels", "pulses", "time_s");
+  std::snprintf(buf, sizeof buf, "%-4s %11s %9s %10s %10s %9s %9s %7s %12s %10s %10s %10s\n", "#", "matrix", "tiles",
+                "w_scale", "cells", "SF1", "SF0", "levels", "pulses", "time_s", "writes", "off-target");
   out += buf;
   const auto stats = chip_stats(chip);
   for (std::size_t i = 0; i < stats.size(); ++i) {
@@ -84,9 +87,10 @@ std::string chip_layers_text(const ChipState& chip) {
     const std::string matrix = std::to_string(lc.rows) + "x" + std::to_string(lc.cols);
     const std::string tiles = std::to_string(s.tiles_used) + "/" + std::to_string(lc.tile_rows) + "x" +
                               std::to_string(lc.tile_cols);
-    std::snprintf(buf, sizeof buf, "%-4d %11s %9s %10.4g %10zu %9zu %9zu %7d %12llu %10.4g\n", s.layer,
+    std::snprintf(buf, sizeof buf, "%-4d %11s %9s %10.4g %10zu %9zu %9zu %7d %12llu %10.4g %10llu %10zu\n", s.layer,
                   matrix.c_str(), tiles.c_str(), lc.w_max, s.cells, s.sf1, s.sf0, s.levels_used,
-                  static_cast<unsigned long long>(s.pulses), s.time_s);
+                  static_cast<unsigned long long>(s.pulses), s.time_s, static_cast<unsigned long long>(s.writes),
+                  s.off_target);
     out += buf;
   }
   return out;
@@ -94,17 +98,21 @@ std::string chip_layers_text(const ChipState& chip) {
 
 Json chip_json(const ChipState& chip) {
   Json j = Json::object();
-  std::size_t cells = 0, sf0 = 0, sf1 = 0;
+  std::size_t cells = 0, sf0 = 0, sf1 = 0, off_target = 0;
+  std::uint64_t off_target_levels = 0;
   int tiles = 0;
   for (const auto& s : chip_stats(chip)) {
     cells += s.cells;
     sf0 += s.sf0;
     sf1 += s.sf1;
     tiles += s.tiles_used;
+    off_target += s.off_target;
+    off_target_levels += s.off_target_levels;
   }
   j.set("seed", chip.seed).set("mapped_layers", chip.layers.size()).set("tiles", tiles).set("cells", cells);
   j.set("sf1", sf1).set("sf0", sf0).set("verified", chip.verified());
   j.set("pulses", chip.pulses()).set("time_s", chip.time_s());
+  j.set("write_pulses", chip.write_pulses()).set("off_target", off_target).set("off_target_levels", off_target_levels);
   return j;
 }
 
@@ -128,6 +136,25 @@ Json chip_eval_json(const ChipEvalSummary& s) {
   }
   j.set("per_chip", std::move(per));
   return j;
+}
+
+void set_reads_json(Json& j, const ChipReads& reads) {
+  j.set("accuracy", reads.mean).set("loss", reads.loss_mean).set("accuracy_std", reads.std);
+  j.set("accuracy_min", reads.min).set("accuracy_max", reads.max).set("repeats", reads.reads.size());
+  Json per = Json::array();
+  for (std::size_t i = 0; i < reads.reads.size(); ++i) {
+    per.push(Json::object().set("read_seed", reads.read_seeds[i]).set("accuracy", reads.reads[i].accuracy)
+                 .set("loss", reads.reads[i].loss));
+  }
+  j.set("per_read", std::move(per));
+}
+
+std::string reads_text(const ChipReads& reads) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "over %zu reads (read seeds %d..%d): accuracy mean %.4f std %.4f min %.4f max %.4f\n",
+                reads.reads.size(), reads.read_seeds.front(), reads.read_seeds.back(), reads.mean, reads.std, reads.min,
+                reads.max);
+  return buf;
 }
 
 }  // namespace nnc::cli

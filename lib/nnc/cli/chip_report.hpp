@@ -22,5 +22,10 @@ Json chip_json(const ChipState& chip);
 // accuracy (the mean), accuracy_std, accuracy_min, accuracy_max, chips, samples,
 // seconds_per_chip, and per chip its seed and accuracy.
 Json chip_eval_json(const ChipEvalSummary& s);
+// A chip read K times (nnc-eval --repeats): sets accuracy and loss to the means over the reads,
+// accuracy_std, accuracy_min, accuracy_max, repeats, and per_read (read_seed, accuracy, loss).
+void set_reads_json(Json& j, const ChipReads& reads);
+// "over K reads (read seeds a..b): accuracy mean .. std .. min .. max ..\n".
+std::string reads_text(const ChipReads& reads);
 
 }  // namespace nnc::cli

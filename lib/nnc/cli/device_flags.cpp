@@ -9,7 +9,10 @@ namespace nnc::cli {
 
 namespace {
 
-const char* group_of(const DeviceParam& p) { return p.section == DeviceParam::Section::time ? "Time model" : "Device"; }
+const char* group_of(const DeviceParam& p) {
+  if (p.section == DeviceParam::Section::readout) return "Read-out";
+  return p.section == DeviceParam::Section::time ? "Time model" : "Device";
+}
 
 // Row p's rule as a CLI11 validator: the text converted as CLI11 will convert it, set in a
 // DeviceParams and checked by device_param_problem. Text that does not convert is left to
@@ -26,9 +29,10 @@ CLI::Validator rule_validator(const DeviceParam& p) {
 
 }  // namespace
 
-void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method) {
+void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method, bool readout_only) {
   for (const DeviceParam& p : kDeviceParams) {
     if (!with_method && p.section == DeviceParam::Section::programming) continue;
+    if (readout_only && !p.at_readout) continue;
     std::visit(
         [&](auto m) {
           auto& value = d.*m;
@@ -54,6 +58,22 @@ bool device_flags_given(const CLI::App& app) {
     if (o && o->count() > 0) return true;
   }
   return false;
+}
+
+std::string programming_flag_given(const CLI::App& app) {
+  for (const DeviceParam& p : kDeviceParams) {
+    const CLI::Option* o = app.get_option_no_throw(p.flag);
+    if (o && o->count() > 0 && !p.at_readout) return p.flag;
+  }
+  return "";
+}
+
+void apply_readout_flags(const CLI::App& app, const DeviceParams& given, DeviceParams& chip) {
+  for (const DeviceParam& p : kDeviceParams) {
+    const CLI::Option* o = app.get_option_no_throw(p.flag);
+    if (!p.at_readout || !o || o->count() == 0) continue;
+    std::visit([&](auto m) { chip.*m = given.*m; }, p.member);
+  }
 }
 
 void check_device_flags(const DeviceParams& d, const Model& model) {

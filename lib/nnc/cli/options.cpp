@@ -67,7 +67,8 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
   app.add_option("--lr-gamma", options.schedule.gamma, "step schedule: factor at each drop")->check(CLI::Range(0.0, 1.0));
   app.add_option("--momentum", options.sgd.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
-  augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, "random crop (pad 4) and flip; default on for CIFAR");
+  augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, augment_by_default ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
+                                        : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
   app.add_option("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)")
       ->check(CLI::NonNegativeNumber);
 }
@@ -75,7 +76,12 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
 TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed) const {
   TrainOptions o = options;
   o.seed = seed;
-  if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = dataset.rfind("cifar", 0) == 0;
+  const bool cifar = dataset.rfind("cifar", 0) == 0;
+  if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = cifar || augment_by_default;
+  if (!cifar) {  // digits and clothes: a flipped 2 or 7 is not one
+    o.augment_pad = 2;
+    o.augment_flip = false;
+  }
   return o;
 }
 

@@ -34,9 +34,12 @@ struct DataOptions {
 
 struct TrainFlags {
   TrainOptions options;
+  bool augment_by_default = false;  // augmentation on for every dataset, not only CIFAR (set before Register)
   void Register(CLI::App& app, int default_epochs = 1);
-  // The options of a run: the flags, `seed`, and CIFAR augmentation on by default (for a
-  // dataset whose name starts with "cifar") unless --augment or --no-augment was given.
+  // The options of a run: the flags, `seed`, and augmentation on by default for a dataset
+  // whose name starts with "cifar" (or any, with augment_by_default) unless --augment or
+  // --no-augment was given: CIFAR crops with pad 4 and flips, other datasets shift by up to 2
+  // pixels without flips.
   TrainOptions resolved(const std::string& dataset, std::uint64_t seed) const;
 
  private:

@@ -42,6 +42,7 @@ Json prune_record_json(const PrunePoint& p) {
   Json out = Json::object();
   out.set("record", to_string(p.kind));
   if (p.kind == PrunePointKind::theta) out.set("theta", p.theta);
+  if (p.step > 0) out.set("step", static_cast<std::uint64_t>(p.step));
   out.set("val_accuracy", p.val_accuracy).set("test_accuracy", p.test_accuracy);
   for (const char* key : {"params", "flops", "L", "C", "live", "path_length", "clustering", "path_length_random",
                           "clustering_random", "small_world_sigma", "tiles", "tile_links", "layers"}) {
@@ -52,9 +53,24 @@ Json prune_record_json(const PrunePoint& p) {
 
 Json baseline_record_json(const MagnitudeBaselineResult& r) {
   Json rec = prune_record_json(r.pruned);
-  rec.set("val_accuracy_before_finetune", r.val_accuracy_before_finetune).set("dense_val_accuracy", r.dense.val_accuracy);
-  rec.set("dense_test_accuracy", r.dense.test_accuracy).set("dense_params", r.dense.metrics.params);
+  const std::string start = to_string(r.start.kind);  // "dense" or "unpruned"
+  rec.set("val_accuracy_before_finetune", r.val_accuracy_before_finetune).set(start + "_val_accuracy", r.start.val_accuracy);
+  rec.set(start + "_test_accuracy", r.start.test_accuracy).set(start + "_params", r.start.metrics.params);
+  rec.set("prune_steps", static_cast<std::uint64_t>(r.targets.size()));
   return rec;
+}
+
+Json target_summary_json(const MagnitudeBaselineResult& r) {
+  Json summary = Json::object();
+  summary.set("record", "summary").set("selected_theta", Json());
+  summary.set("unpruned_val_accuracy", r.start.val_accuracy).set("params", r.pruned.metrics.params);
+  summary.set("selection", target_selection_text(r));
+  return summary;
+}
+
+std::string target_selection_text(const MagnitudeBaselineResult& r) {
+  return "no theta: pruned by magnitude inside the lattice to " + std::to_string(r.targets.back()) +
+         " parameters in " + std::to_string(r.targets.size()) + " steps, each retrained (--target-params)";
 }
 
 Json sweep_summary_json(const ThetaSweepResult& r, double tolerance) {
@@ -80,12 +96,17 @@ std::string prune_point_text(const PrunePoint& p) {
     case PrunePointKind::dense: return "";
     case PrunePointKind::baseline:
       return fmt("baseline: %.0f parameters, val acc %.4f, test acc %.4f", params, p.val_accuracy, p.test_accuracy);
+    case PrunePointKind::step:
+      return fmt("prune step %.0f: %.0f parameters, val acc %.4f, test acc %.4f", p.step, params, p.val_accuracy,
+                 p.test_accuracy);
+    case PrunePointKind::target:
+      return fmt("pruned: %.0f parameters, val acc %.4f, test acc %.4f", params, p.val_accuracy, p.test_accuracy);
   }
   return "";
 }
 
 std::string baseline_text(const MagnitudeBaselineResult& r) {
-  return prune_point_text(r.pruned) + fmt(" (dense %.4f)", r.dense.test_accuracy);
+  return prune_point_text(r.pruned) + " (" + to_string(r.start.kind) + fmt(" %.4f)", r.start.test_accuracy);
 }
 
 std::string magnitude_text(const std::string& scope, std::size_t reached, std::size_t target) {
@@ -110,12 +131,17 @@ void record_theta_sweep(ModelArtifact& out, ThetaSweepResult result, const std::
   out.notes["swprune_metrics"] = metrics_json(result.chosen().metrics).dump();
 }
 
-void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& scope) {
-  out.history = result.finetune_history;
+void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& mode,
+                               const std::vector<EpochRecord>& training) {
+  out.history = continue_history(training, result.finetune_history);
   out.series.clear();
-  out.series["swprune_sweep"] = sweep_series({result.dense, result.pruned});
+  std::vector<PrunePoint> points{result.start};
+  points.insert(points.end(), result.steps.begin(), result.steps.end());
+  points.push_back(result.pruned);
+  out.series["swprune_sweep"] = sweep_series(points);
   out.notes = {{"swprune_sweep_columns", kSweepColumns}};
-  out.notes["swprune_mode"] = "baseline magnitude (" + scope + ")";
+  out.notes["swprune_mode"] = mode;
+  if (result.start.kind == PrunePointKind::unpruned) out.notes["swprune_selected_theta"] = "none (" + target_selection_text(result) + ")";
   out.notes["swprune_metrics"] = metrics_json(result.pruned.metrics).dump();
 }
 

@@ -18,8 +18,14 @@ Series sweep_series(const std::vector<PrunePoint>& points);
 
 // {"record": kind, ["theta",] "val_accuracy", "test_accuracy", then metrics_json's keys}.
 Json prune_record_json(const PrunePoint& p);
-// The baseline record: prune_record_json of the pruned model plus the dense model's figures.
+// The record of iterative magnitude pruning: prune_record_json of the pruned model plus the
+// given model's figures (keys "dense_*" for the baseline, "unpruned_*" for Small-World) and
+// "prune_steps".
 Json baseline_record_json(const MagnitudeBaselineResult& r);
+// Small-World pruned to a parameter count: the summary record (as sweep_summary_json's, with
+// "selected_theta" null and the rule in "selection") and that rule in words.
+Json target_summary_json(const MagnitudeBaselineResult& r);
+std::string target_selection_text(const MagnitudeBaselineResult& r);
 // {"record": "summary", "selected_theta" (null: unpruned), "unpruned_val_accuracy", "tolerance", "params"}.
 Json sweep_summary_json(const ThetaSweepResult& r, double tolerance);
 
@@ -34,7 +40,10 @@ std::string prune_epoch_text(const EpochRecord& r);
 // What the output keeps: the model, history (training, then the chosen fine-tuning), series
 // and notes. `training` is the history of the run that trained the unpruned model.
 void record_theta_sweep(ModelArtifact& out, ThetaSweepResult result, const std::vector<EpochRecord>& training);
-// The baseline's model is out.model, pruned in place; scope names --baseline-scope.
-void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& scope);
+// Iterative magnitude pruning's model is out.model, pruned in place; `mode` is the
+// swprune_mode note ("baseline magnitude (global)", "smallworld"); `training` the history of
+// the run that trained the given model (empty when it came with --init).
+void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& mode,
+                               const std::vector<EpochRecord>& training = {});
 
 }  // namespace nnc::cli

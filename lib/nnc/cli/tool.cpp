@@ -11,6 +11,7 @@
 #include <new>
 #include <sstream>
 
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/version.hpp"
@@ -26,6 +27,7 @@ bool g_verbose = false;
 bool g_bar_on_line = false;
 
 void emit(const std::string& level, const std::string& message) {
+  if (!dist::root()) return;  // one log, rank 0's (docs/design.md section 13)
   if (g_bar_on_line) {  // the line starts clean, not on top of the bar
     std::fprintf(stderr, "\r\033[K");
     g_bar_on_line = false;
@@ -84,7 +86,9 @@ volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_signal(int) { g_stop = 1; }
 }  // namespace
 
-bool stop_requested() { return g_stop != 0; }
+// Collective on several ranks, so that all stop at the same step (every rank polls at the
+// same points), whichever ranks the signal reached.
+bool stop_requested() { return dist::any(g_stop != 0); }
 
 std::string nearest_name(const std::string& word, const std::vector<std::string>& names) {
   auto lower = [](std::string t) {
@@ -163,7 +167,30 @@ void check_not_input(const std::string& output, const std::string& input) {
   }
 }
 
+namespace {
+// An error in the body of a tool. On several ranks any rank's error ends them all, since the
+// others may be waiting for it in a collective; each rank says which it is.
+int body_error(const std::string& message, int code) {
+  if (dist::size() > 1) {
+    const std::string who = dist::root() ? "" : " (rank " + std::to_string(dist::rank()) + ")";
+    std::fprintf(stderr, "%s\n", ("[" + g_tool + "] error" + who + ": " + message).c_str());  // one write
+    dist::abort(code);
+  }
+  emit("error: ", message);
+  return code;
+}
+}  // namespace
+
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
+  const std::string mpi_warning = dist::start(argc, argv);
+  // Only rank 0 prints results and logs; the others compute their share in silence.
+  if (!dist::root() && std::freopen("/dev/null", "w", stdout) == nullptr) dist::abort(1);
+  const int code = parse_and_run(argc, argv, body, mpi_warning);
+  dist::finish();
+  return code;
+}
+
+int Tool::parse_and_run(int argc, char** argv, const std::function<void()>& body, const std::string& mpi_warning) {
   try {
     app_.parse(argc, argv);
     if (output_ != nullptr) check_json_output(json, *output_);
@@ -198,6 +225,11 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     }
     config_ += line + "\n";
   }
+  if (!dist::root()) g_quiet = true;  // no progress lines either
+  if (!mpi_warning.empty()) warn(mpi_warning);
+  if (dist::size() > 1) {
+    info("rank 0 of " + std::to_string(dist::size()) + " (MPI): outputs and logs are rank 0's");
+  }
   set_threads(threads);
   // Set either way, so a tool started in the background of a script (where the shell ignores
   // SIGINT) still stops on it.
@@ -207,17 +239,13 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     body();
     return 0;
   } catch (const CLI::ParseError& e) {  // a flag found wrong once inputs are known
-    emit("error: ", std::string(e.what()) + " (see --help)");
-    return e.get_exit_code();
+    return body_error(std::string(e.what()) + " (see --help)", e.get_exit_code());
   } catch (const Error& e) {
-    emit("error: ", e.what());
-    return e.exit_code();
+    return body_error(e.what(), e.exit_code());
   } catch (const std::bad_alloc&) {
-    emit("error: ", "out of memory");
-    return 1;
+    return body_error("out of memory", 1);
   } catch (const std::exception& e) {
-    emit("error: ", e.what());
-    return 1;
+    return body_error(e.what(), 1);
   }
 }
 

@@ -50,6 +50,7 @@ class Tool {
   CLI::Option* add_output(std::string& output, const std::string& what);
 
   // Parses the command line, then runs body, mapping errors to exit codes (docs/design.md section 3).
+  // Under an MPI launcher, every rank runs body; rank 0 alone logs and prints (section 13).
   int run(int argc, char** argv, const std::function<void()>& body);
 
   // Provenance of this run, with the inputs recorded so far.
@@ -66,6 +67,8 @@ class Tool {
   CLI::Option* threads_option_ = nullptr;
   const std::string* output_ = nullptr;
   std::vector<Provenance::Input> inputs_;
+
+  int parse_and_run(int argc, char** argv, const std::function<void()>& body, const std::string& mpi_warning);
 };
 
 // --json and -o - would both write to stdout: throws CLI::ValidationError (exit 105, a bad

@@ -11,11 +11,11 @@
 
 namespace nnc {
 
-// Every member of DeviceParams has a row: this binding names all 19 members, so adding a
+// Every member of DeviceParams has a row: this binding names all 26 members, so adding a
 // member without a row (or a row without a member) stops the build here.
-static_assert(kDeviceParams.size() == 19, "a row of kDeviceParams per member of DeviceParams");
+static_assert(kDeviceParams.size() == 26, "a row of kDeviceParams per member of DeviceParams");
 [[maybe_unused]] static void every_member_has_a_row(const DeviceParams& d) {
-  [[maybe_unused]] const auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18] = d;
+  [[maybe_unused]] const auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19, a20, a21, a22, a23, a24, a25] = d;
 }
 
 namespace {
@@ -53,6 +53,7 @@ bool digital_layers_ok(const DeviceParams& d) {
 }
 bool adc_bits_ok(const DeviceParams& d) { return d.adc_bits != 1; }
 bool method_ok(const DeviceParams& d) { return d.method == "oneshot" || d.method == "rvw"; }
+bool map_ok(const DeviceParams& d) { return d.map == "default" || d.map == "fault-aware"; }
 }  // namespace device_rules
 
 const DeviceParam* find_device_param(std::string_view name) {

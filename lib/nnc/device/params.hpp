@@ -31,9 +31,17 @@ struct DeviceParams {
   double read_noise_sigma = 0;   // relative read noise: G_read = G * (1 + N(0, s^2)) per read
   bool clip = true;              // clip written conductances to [g_off, g_on] (--no-clip: off)
   int adc_bits = 0;              // ADC resolution of each tile's column sums, bits; 0 = ideal read-out
+  // Read-out conditions (docs/design.md section 6): may differ at every evaluation of a chip.
+  int read_seed = 0;             // seeds the per-read noise with the chip's seed (read streams)
+  double time_s = 1;             // seconds after programming at which the chip is read; t0 = 1 s: no drift
+  double drift_nu = 0.005;       // drift exponent nu of G(t) = G(t0) (t/t0)^-nu: mean over cells
+  double drift_nu_std = 0.002;   // its standard deviation over cells (nu drawn per cell, clipped at 0)
+  bool drift_compensation = false;  // one digital scale per layer from a reference read (all-ones input)
   std::string method = "oneshot";  // "oneshot" or "rvw" (read-verify-write)
   int max_pulses = 20;           // R-V-W write pulses per cell at most (the first write included)
   double rvw_fraction = 1.0;     // R-V-W verifies the cells of this fraction of largest-|w| weights
+  std::string map = "default";   // "default" or "fault-aware" (device/fault_aware.hpp)
+  int spare_cols = 0;            // spare physical columns per tile column (device/fault_map.hpp)
   // Time model.
   double t_write_s = 6.5e-6;     // one RRAM write pulse
   double t_read_s = 100e-9;      // one verify read of one cell
@@ -63,12 +71,13 @@ bool w_scale_ok(const DeviceParams& d);         // "max" or "pNN", 0 < NN <= 100
 bool digital_layers_ok(const DeviceParams& d);  // comma list of first, last, layer indices >= 0
 bool adc_bits_ok(const DeviceParams& d);        // 0 (off) or 2..16: not 1
 bool method_ok(const DeviceParams& d);          // "oneshot" or "rvw"
+bool map_ok(const DeviceParams& d);             // "default" or "fault-aware"
 }  // namespace device_rules
 
 // One row of the device parameter table.
 struct DeviceParam {
   enum class Kind { real, integer, boolean, text };  // the order of Member's alternatives
-  enum class Section { device, programming, time };  // flag groups and report lines
+  enum class Section { device, readout, programming, time };  // flag groups and report lines
   using Member = std::variant<double DeviceParams::*, int DeviceParams::*, bool DeviceParams::*,
                               std::string DeviceParams::*>;
   static constexpr double kNone = std::numeric_limits<double>::infinity();
@@ -85,6 +94,8 @@ struct DeviceParam {
   const char* rule = nullptr;        // the rule in words, when the range does not say it all
   bool (*accepts)(const DeviceParams&) = nullptr;  // a further rule (strings, a gap in a range)
   bool zero_is_off = false;          // 0 switches the feature off (reports say "off")
+  bool at_readout = false;           // a read-out condition: may be changed on an existing chip
+                                     // (nnc-eval chip.h5 --time T); the rest needs reprogramming
   const char* since = "1.0.0";       // schema version that added it (docs/schema.md); a reader
                                      // takes the default for a file older than that, so the
                                      // default MUST mean what files without it meant
@@ -121,14 +132,30 @@ inline constexpr auto kDeviceParams = std::to_array<DeviceParam>({
      .help = "layers kept off the chip: comma list of first, last, layer index"},
     {.name = "read_noise_sigma", .flag = "--read-noise", .label = "read noise", .unit = "",
      .section = DeviceParam::Section::device, .member = &DeviceParams::read_noise_sigma, .min = 0,
-     .zero_is_off = true, .help = "relative read noise per read: G * (1 + N(0, s^2)); 0 = off"},
+     .zero_is_off = true, .at_readout = true,
+     .help = "relative read noise, fresh on every crossbar read: G * (1 + N(0, s^2)); 0 = off"},
     {.name = "clip", .flag = "--clip", .label = "clip", .unit = "", .section = DeviceParam::Section::device,
      .member = &DeviceParams::clip,
      .help = "clip written conductances to [G_off, G_on] (on by default; --no-clip turns it off)"},
     {.name = "adc_bits", .flag = "--adc-bits", .label = "ADC", .unit = "bits", .section = DeviceParam::Section::device,
      .member = &DeviceParams::adc_bits, .min = 0, .max = 16, .rule = "must be 0 (off) or in [2, 16]",
-     .accepts = device_rules::adc_bits_ok, .zero_is_off = true, .since = "1.1.0",
+     .accepts = device_rules::adc_bits_ok, .zero_is_off = true, .at_readout = true, .since = "1.1.0",
      .help = "ADC bits per tile column sum (0 = ideal read-out, else 2..16)"},
+    {.name = "read_seed", .flag = "--read-seed", .label = "read seed", .unit = "", .section = DeviceParam::Section::readout,
+     .member = &DeviceParams::read_seed, .min = 0, .max = 2147483647, .at_readout = true, .since = "1.3.0",
+     .help = "seed of the per-read noise (with the chip's seed): another value, other reads"},
+    {.name = "time_s", .flag = "--time", .label = "read at", .unit = "s", .section = DeviceParam::Section::readout,
+     .member = &DeviceParams::time_s, .min = 1, .max = 1e12, .at_readout = true, .since = "1.3.0",
+     .help = "seconds after programming at which the chip is read (>= t0 = 1 s; 1 = no drift)"},
+    {.name = "drift_nu", .flag = "--drift-nu", .label = "drift nu", .unit = "", .section = DeviceParam::Section::readout,
+     .member = &DeviceParams::drift_nu, .min = 0, .max = 1, .at_readout = true, .since = "1.3.0",
+     .help = "conductance drift G(t) = G(t0) (t/t0)^-nu: mean of nu over cells (PCM-like: 0.05)"},
+    {.name = "drift_nu_std", .flag = "--drift-nu-std", .label = "drift nu std", .unit = "",
+     .section = DeviceParam::Section::readout, .member = &DeviceParams::drift_nu_std, .min = 0, .max = 1,
+     .at_readout = true, .since = "1.3.0", .help = "standard deviation of nu over cells (clipped at 0; PCM-like: 0.01)"},
+    {.name = "drift_compensation", .flag = "--drift-compensation", .label = "drift compensation", .unit = "",
+     .section = DeviceParam::Section::readout, .member = &DeviceParams::drift_compensation, .at_readout = true,
+     .since = "1.3.0", .help = "global drift compensation: one digital scale per layer from an all-ones reference read"},
     {.name = "method", .flag = "--method", .label = "method", .unit = "", .section = DeviceParam::Section::programming,
      .member = &DeviceParams::method, .rule = "must be oneshot or rvw", .accepts = device_rules::method_ok,
      .help = "programming: oneshot or rvw (read-verify-write)"},
@@ -138,6 +165,13 @@ inline constexpr auto kDeviceParams = std::to_array<DeviceParam>({
     {.name = "rvw_fraction", .flag = "--rvw-fraction", .label = "R-V-W fraction", .unit = "",
      .section = DeviceParam::Section::programming, .member = &DeviceParams::rvw_fraction, .min = 0, .max = 1,
      .help = "R-V-W verifies only the largest-|w| fraction of weights"},
+    {.name = "map", .flag = "--map", .label = "map", .unit = "", .section = DeviceParam::Section::programming,
+     .member = &DeviceParams::map, .rule = "must be default or fault-aware", .accepts = device_rules::map_ok,
+     .since = "1.3.0",
+     .help = "mapping: default, or fault-aware (compensate stuck cells, permute rows and columns around faults)"},
+    {.name = "spare_cols", .flag = "--spare-cols", .label = "spare columns", .unit = "",
+     .section = DeviceParam::Section::programming, .member = &DeviceParams::spare_cols, .min = 0, .max = 4096,
+     .since = "1.3.0", .help = "spare physical columns per tile column, for --map fault-aware to leave the worst unused"},
     {.name = "t_write_s", .flag = "--t-write", .label = "write pulse", .unit = "s", .section = DeviceParam::Section::time,
      .member = &DeviceParams::t_write_s, .min = 0, .help = "seconds per RRAM write pulse"},
     {.name = "t_read_s", .flag = "--t-read", .label = "verify read", .unit = "s", .section = DeviceParam::Section::time,

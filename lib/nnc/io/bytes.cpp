@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 
 namespace nnc {
@@ -44,7 +45,7 @@ Bytes read_bytes(const std::string& path) {
 }
 
 void check_writable(const std::string& path) {
-  if (path == "-") return;
+  if (path == "-" || !dist::root()) return;  // rank 0 alone writes (docs/design.md section 13)
   const fs::path p(path);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
@@ -69,6 +70,7 @@ void check_writable(const std::string& path) {
 }
 
 void write_bytes_atomic(const std::string& path, const Bytes& bytes) {
+  if (!dist::root()) return;  // every rank holds the same result; rank 0 writes it
   if (path == "-") {
     if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
       throw Error("-: cannot write to standard output");

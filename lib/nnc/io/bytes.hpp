@@ -14,6 +14,7 @@ Bytes read_bytes(const std::string& path);
 
 // Writes to `path` + a temporary suffix, then renames over `path`, so a crash never leaves a
 // partial file under the final name; "-" streams to stdout. Checks that the directory exists.
+// On several MPI ranks only rank 0 writes; the others return at once (docs/design.md section 13).
 void write_bytes_atomic(const std::string& path, const Bytes& bytes);
 
 // Fails early, before hours of work, if `path` cannot be written (no such directory, ...).

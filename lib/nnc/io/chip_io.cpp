@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,42 @@ void describe_pulses(hid_t lg) {
   for (const char* name : {"pulses_plus", "pulses_minus"}) {
     h5::describe(lg, name, {{"units", "pulses"},
                             {"description", "write pulses of the cell, first write included; 0 = not verified"}});
+  }
+}
+
+// Where the weights sit (docs/schema.md, "Fault maps and fault-aware mapping"): row_map and col_map
+// when not the natural placement.
+void write_placement(hid_t lg, const LayerChip& lc) {
+  if (!lc.row_map.empty()) {
+    h5::write_dataset(lg, "row_map", {std::uint64_t(lc.rows)}, lc.row_map.data());
+    h5::describe(lg, "row_map", {{"description", "physical row of each logical row (crossbar matrix input)"}});
+  }
+  if (!lc.col_map.empty()) {
+    h5::write_dataset(lg, "col_map", {std::uint64_t(lc.cols)}, lc.col_map.data());
+    h5::describe(lg, "col_map", {{"description", "physical column of each logical column (output), spares counted"}});
+  }
+}
+
+// The placement and first-write count, added in 1.3.0: absent, the natural placement and two
+// writes per weight position of the placed tiles (what every chip before got). check_chip_fits
+// checks the maps.
+void read_placement(const h5::Reader& r, hid_t lg, const std::string& where, int tile, LayerChip& lc) {
+  if (h5::exists(lg, "row_map")) lc.row_map = h5::read_dataset<std::int32_t>(r, lg, "row_map", {std::uint64_t(lc.rows)});
+  if (h5::exists(lg, "col_map")) lc.col_map = h5::read_dataset<std::int32_t>(r, lg, "col_map", {std::uint64_t(lc.cols)});
+  if (h5::has_attr(lg, "writes")) {
+    const std::int64_t writes = h5::read_attr_int(r, lg, "writes");
+    if (writes < 0 || writes > 2 * static_cast<std::int64_t>(lc.size())) {
+      throw r.error(where, "writes is not in [0, 2 x weight positions], found " + std::to_string(writes));
+    }
+    lc.writes = static_cast<std::uint64_t>(writes);
+    return;
+  }
+  lc.writes = 0;
+  for (int t = 0; t < lc.tiles(); ++t) {
+    if (!lc.tile_used[static_cast<std::size_t>(t)]) continue;
+    const int tr = t / lc.tile_cols, tc = t % lc.tile_cols;
+    const int h = std::min(lc.rows, (tr + 1) * tile) - tr * tile, w = std::min(lc.cols, (tc + 1) * tile) - tc * tile;
+    lc.writes += 2 * static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w);
   }
 }
 
@@ -117,6 +154,8 @@ Bytes encode_chip(const ChipArtifact& a) {
       h5::write_attr(lg, "w_scale", lc.w_max);
       h5::write_attr(lg, "matrix", std::vector<std::int64_t>{lc.rows, lc.cols});
       h5::write_attr(lg, "tile_grid", std::vector<std::int64_t>{lc.tile_rows, lc.tile_cols});
+      h5::write_attr(lg, "writes", static_cast<std::int64_t>(lc.writes));
+      write_placement(lg, lc);
       const auto shape = dims(lc.weight_shape);
       h5::write_dataset(lg, "target_level", shape, lc.target_level.data());
       h5::write_dataset(lg, "g_plus", shape, lc.g_plus.data());
@@ -125,6 +164,11 @@ Bytes encode_chip(const ChipArtifact& a) {
       h5::write_dataset(lg, "fault_minus", shape, lc.fault_minus.data());
       h5::write_dataset(lg, "tile_used", {std::uint64_t(lc.tile_rows), std::uint64_t(lc.tile_cols)}, lc.tile_used.data());
       describe_cells(lg);
+      if (!lc.adc_full_scale.empty()) {
+        h5::write_dataset(lg, "adc_full_scale", {std::uint64_t(lc.tile_rows)}, lc.adc_full_scale.data());
+        h5::describe(lg, "adc_full_scale", {{"units", "weight units x input"},
+                                            {"description", "ADC full scale of each tile row, calibrated at t0"}});
+      }
     }
   }
   if (chip.verified()) {
@@ -222,6 +266,13 @@ ChipArtifact decode_chip(const Bytes& bytes, const std::string& name) {
       }
     }
     for (auto& u : lc.tile_used) u = u != 0;
+    read_placement(r, lg, where, T, lc);
+    if (h5::exists(lg, "adc_full_scale")) {  // added in 1.3.0: absent, the ADC is calibrated when read
+      lc.adc_full_scale = h5::read_dataset<double>(r, lg, "adc_full_scale", {std::uint64_t(lc.tile_rows)});
+      for (double fs : lc.adc_full_scale) {
+        if (!(fs >= 0) || !std::isfinite(fs)) throw r.error(where + "/adc_full_scale", "a full scale that is negative or not finite");
+      }
+    }
     if (verified) {
       if (!h5::exists(play, ln)) throw r.error("/programming/layers", "no record for chip layer " + ln);
       h5::Id pl = h5::open_group(r, play, ln);

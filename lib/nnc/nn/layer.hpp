@@ -56,6 +56,9 @@ struct ForwardContext {
   std::uint64_t seed = 0;  // dropout draws from Rng(seed, {stream::kDropout, step, layer, sample})
   std::uint64_t step = 0;
   int layer_index = 0;
+  // The batch's first sample within the whole batch: a rank's share of a batch draws the
+  // dropout masks those samples get on one rank (docs/design.md section 13).
+  std::uint64_t first_sample = 0;
 };
 
 class Layer {

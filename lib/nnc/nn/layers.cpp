@@ -214,15 +214,16 @@ ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int row
 }
 
 // acc = sum over row blocks b of T_b(block b's partial sums), in block order, T_b the readout's
-// transform; product(r0, rb, part) writes the partial sums of rows [r0, r0 + rb) into part.
+// transform; product(r0, rb, part, at) writes the partial sums of rows [r0, r0 + rb) into part
+// and points at's inputs at those rows' inputs.
 // `at` says which chunk and samples the sums belong to (its block is set here).
 template <class Product>
 void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc, Matrix& part, Product product) {
   const int B = r.blocks(rows);
   for (int b = 0; b < B; ++b) {
     const int r0 = b * r.block_rows, rb = std::min(r.block_rows, rows - r0);
-    product(r0, rb, part);
     at.block = b;
+    product(r0, rb, part, at);
     r.transform(part, at);
     if (b == 0) {
       acc = part;
@@ -273,8 +274,11 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
     if (readout) {
       const ConstMatrixMap Wa(rp.analog, rows(), out_channels_);
       const ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = P, .outputs_in_rows = false};
-      readout_blocks(*readout, rows(), at, s.out, s.part, [&](int r0, int rb, Matrix& part) {
+      readout_blocks(*readout, rows(), at, s.out, s.part, [&](int r0, int rb, Matrix& part, ReadoutBlock& in) {
         part.noalias() = cols.middleCols(r0, rb) * Wa.middleRows(r0, rb);
+        in.inputs = cols.data() + static_cast<Eigen::Index>(r0) * cols.rows();
+        in.input_rows = in.input_stride = cols.rows();
+        in.input_cols = rb;
       });
       if (rp.digital.size() != 0) s.out.noalias() += cols * ConstMatrixMap(rp.digital.data(), rows(), out_channels_);
     } else {
@@ -442,8 +446,12 @@ void Dense::forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ct
     const int n = end - begin;
     Matrix acc, part;
     const ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = 1, .outputs_in_rows = true};
-    readout_blocks(*readout, K, at, acc, part, [&](int r0, int rb, Matrix& p) {
+    readout_blocks(*readout, K, at, acc, part, [&](int r0, int rb, Matrix& p, ReadoutBlock& in) {
       p.noalias() = Wa.middleRows(r0, rb).transpose() * X.block(r0, begin, rb, n);
+      in.inputs = X.data() + static_cast<Eigen::Index>(begin) * K + r0;
+      in.input_rows = rb;
+      in.input_cols = n;
+      in.input_stride = K;
     });
     if (rp.digital.size() != 0) {
       acc.noalias() += ConstMatrixMap(rp.digital.data(), K, outputs_).transpose() * X.middleCols(begin, n);
@@ -701,7 +709,7 @@ void Dropout::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const std::size_t S = x.sample_size();
   parallel_for(x.n(), [&](int s) {
     Rng rng(ctx.seed, {stream::kDropout, ctx.step, static_cast<std::uint64_t>(ctx.layer_index),
-                       static_cast<std::uint64_t>(s)});
+                       ctx.first_sample + static_cast<std::uint64_t>(s)});
     for (std::size_t i = 0; i < S; ++i) {
       const std::size_t j = static_cast<std::size_t>(s) * S + i;
       keep_[j] = rng.uniform() >= p_;

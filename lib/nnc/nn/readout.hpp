@@ -14,6 +14,7 @@
 // as 1), so the weight gradient of the digital part is exact and the input gradient is that of
 // the untransformed sum (docs/algorithms.md "ADC and RSA").
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -38,12 +39,20 @@ struct ReadoutPass {
 //   outputs_in_rows false (conv):  (samples * positions) x outputs, row (s - sample_begin) * positions + p
 //   outputs_in_rows true (dense):  outputs x samples, column s - sample_begin (positions is 1)
 // Enough to address every sum by (block, sample, position, output), e.g. to seed per-read noise.
+// The block's inputs are given too (a read's noise depends on them, docs/algorithms.md "Read
+// noise"): conv: (samples * positions) x block rows, rows as part's; dense: block rows x samples.
 struct ReadoutBlock {
   int block = 0;                          // rows [block * block_rows, ...) of the crossbar matrix
   int chunk = 0;                          // the sample chunk of the pass
   int sample_begin = 0, sample_end = 0;   // the chunk's samples in the batch
   int positions = 1;                      // output positions per sample (conv: out h * w)
   bool outputs_in_rows = false;
+  const Real* inputs = nullptr;           // column-major, input_rows x input_cols, outer stride
+  Eigen::Index input_rows = 0, input_cols = 0, input_stride = 0;
+
+  Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> input_map() const {
+    return {inputs, input_rows, input_cols, Eigen::OuterStride<>(input_stride)};
+  }
 };
 
 class PartialSumReadout {
@@ -61,6 +70,10 @@ class PartialSumReadout {
   // After the pass's last transform(): folds per-chunk state, in chunk order (so the result does
   // not depend on the thread count).
   virtual void end_pass() = 0;
+  // Starts a new read stream (e.g. a test pass, a training run): a readout that draws per read
+  // numbers its reads from 0 again in that stream, so the same images read in the same stream
+  // get the same draws whatever the batch size. Readouts that draw nothing ignore it.
+  virtual void start_reads(std::uint64_t /*stream*/) {}
 
   int blocks(int rows) const { return (rows + block_rows - 1) / block_rows; }
 

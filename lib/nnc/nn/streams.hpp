@@ -22,6 +22,21 @@ inline constexpr std::uint64_t kMetrics = 0x4D45;      // {layer}: random refere
 inline constexpr std::uint64_t kChipFault = 1;       // stuck-at fault map
 inline constexpr std::uint64_t kChipFirstWrite = 2;  // the first write of every cell
 inline constexpr std::uint64_t kChipVerify = 3;      // R-V-W's further pulses
-inline constexpr std::uint64_t kChipRead = 4;        // read noise
+inline constexpr std::uint64_t kChipRead = 4;        // retired: read-back noise drawn once per chip
+                                                     // (before issue 20); kept so no use takes it
+inline constexpr std::uint64_t kChipDrift = 6;       // drift exponent nu of every cell
+
+// Seeded by a chip's seed: {read seed, read stream, read index, layer, row block}. One stream
+// per crossbar read of one input vector through one tile row: fresh read noise on every read.
+inline constexpr std::uint64_t kChipReadNoise = 5;
+
+// The read streams of kChipReadNoise: reads are numbered from 0 in each (sample by sample, in
+// the order they are read), so a test pass reads image i with the same noise at any batch size.
+namespace read {
+inline constexpr std::uint64_t kTest = 0;              // evaluation on a test split
+inline constexpr std::uint64_t kRsaTraining = 1;       // RSA's training forward passes
+inline constexpr std::uint64_t kValidation = 2;        // validation passes during RSA
+inline constexpr std::uint64_t kBnRecalibration = 3;   // batch-norm recalibration passes
+}  // namespace read
 
 }  // namespace nnc::stream

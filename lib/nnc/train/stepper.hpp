@@ -19,7 +19,9 @@ struct StepperOptions {
   int batch = 64;
   std::uint64_t seed = 1;                          // shuffle, augmentation and dropout
   std::uint64_t shuffle_stream = stream::kShuffle;  // epoch e's order: Rng(seed, {this, e})
-  bool augment = false;                            // CIFAR crop and flip (data/dataset.hpp Augment)
+  bool augment = false;                            // random crop, and flip (data/dataset.hpp Augment)
+  int augment_pad = 4;                             // crop padding: 4 for CIFAR, 2 for digits
+  bool augment_flip = true;                        // horizontal flips (not for digits)
 };
 
 // What one step did.
@@ -38,6 +40,13 @@ struct StepResult {
 // caller's optimizer step (SGD on all params, RSA values only, a saliency meter first...).
 // The position is the random state: a stepper moved to step k continues exactly as one that
 // ran k steps.
+//
+// On R ranks (docs/design.md section 13) every rank draws the same order and rank r takes its
+// contiguous share of each batch (dist::share); its dlogits are scaled to the global batch's
+// mean loss, the gradients of trainable params are summed over ranks in rank order and
+// batch-norm running statistics averaged, all before `update`, so every rank updates the same
+// params with the gradient of the whole batch. Batch-norm batch statistics are per rank. The
+// returned loss and correct count are the whole batch's.
 class Stepper {
  public:
   Stepper(Model& model, const Dataset& data, const StepperOptions& options);
@@ -59,6 +68,10 @@ class Stepper {
   int shuffled_ = -1;  // the epoch order_ holds
   std::uint64_t global_ = 0;
   Tensor x_, dlogits_;
+  std::vector<float> grads_;         // trainable params' gradients, summed over ranks
+  std::vector<double> statistics_;   // batch-norm running statistics, loss and correct count
+
+  void reduce_over_ranks(StepResult& r);
 };
 
 }  // namespace nnc

@@ -17,7 +17,9 @@ struct TrainOptions {
   int batch = 64;
   Schedule schedule;
   SgdOptions sgd;
-  bool augment = false;      // CIFAR random crop and flip
+  bool augment = false;      // random crop (pad augment_pad), and flip if augment_flip
+  int augment_pad = 4;
+  bool augment_flip = true;
   std::uint64_t seed = 1;    // shuffle, dropout and augmentation streams
   int checkpoint_every = 0;  // steps between checkpoints (0: only at epoch ends)
 };

@@ -1,0 +1,297 @@
+// The read-out of a chip (issue 20): read noise drawn on every read with the variance of
+// per-cell noise, reproducible by read seed and stream whatever the thread count or batch
+// size; conductance drift G(t) = G(t0) (t/t0)^-nu with stuck cells left alone and global drift
+// compensation; the ADC calibration stored in the chip and used by every reader.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "fixtures.hpp"
+#include "nnc/algo/rsa.hpp"
+#include "nnc/device/adc.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/device/evaluate.hpp"
+#include "nnc/io/chip.hpp"
+#include "nnc/nn/error.hpp"
+#include "nnc/nn/layers.hpp"
+#include "nnc/nn/parallel.hpp"
+#include "nnc/nn/streams.hpp"
+
+using namespace nnc;
+
+namespace {
+
+Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {
+  Model m(spec, in, classes);
+  m.init(seed);
+  return m;
+}
+
+bool same(const Tensor& a, const Tensor& b) {
+  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
+}
+
+// Empirical variance of a layer's outputs over the samples of x (all the same input) with a
+// noise-only read-out (no ADC) of noise power `power` everywhere, against the model's
+// sum_i x_i^2 power for output (o, position p).
+template <class L>
+void check_noise_variance(L& l, Shape in, int n) {
+  Tensor one = test::random_tensor(1, in, 5);
+  Tensor x(n, in);
+  for (int s = 0; s < n; ++s) std::copy(one.data(), one.data() + one.sample_size(), x.sample(s));
+  Tensor exact;
+  l.forward(x, exact, ForwardContext{});
+  auto a = std::make_unique<AdcReadout>();
+  a->bits = 0;
+  a->block_rows = 5;
+  const double power = 0.01;
+  a->noise_power = Vector::Constant(l.weight.value.size(), static_cast<Real>(power));
+  a->chip_seed = 9;
+  l.readout = std::move(a);
+  Tensor noisy;
+  l.forward(x, noisy, ForwardContext{});
+  // Every output of one sample sums the same inputs' squares for a dense layer; for a conv each
+  // position has its own patch: compare position by position.
+  const Shape out = l.output_shape();
+  const int P = out.h * out.w;
+  std::vector<double> expected(static_cast<std::size_t>(P), 0.0);
+  if constexpr (std::is_same_v<L, Dense>) {
+    double sx2 = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) sx2 += double(one.data()[i]) * one.data()[i];
+    expected[0] = power * sx2;
+  } else {
+    // im2col of one sample: the patch of each position; its squares summed.
+    Conv2d probe = l;
+    probe.readout.reset();
+    probe.weight.value.setConstant(1);  // a conv of x^2 with all-ones weights sums each patch's squares
+    probe.bias.value.setZero();
+    Tensor sq = one;
+    for (std::size_t i = 0; i < sq.size(); ++i) sq.data()[i] *= sq.data()[i];
+    Tensor patch;
+    probe.forward(sq, patch, ForwardContext{});
+    for (int p = 0; p < P; ++p) expected[static_cast<std::size_t>(p)] = power * patch.sample(0)[p];
+  }
+  for (int o = 0; o < out.c; ++o) {
+    for (int p = 0; p < P; ++p) {
+      double sum = 0, sum2 = 0;
+      for (int s = 0; s < n; ++s) {
+        const double d = double(noisy.sample(s)[o * P + p]) - exact.sample(s)[o * P + p];
+        sum += d;
+        sum2 += d * d;
+      }
+      const double mean = sum / n, var = sum2 / n - mean * mean;
+      INFO("output " << o << " position " << p);
+      CHECK(std::fabs(mean) < 4 * std::sqrt(expected[static_cast<std::size_t>(p)] / n));
+      CHECK(var == doctest::Approx(expected[static_cast<std::size_t>(p)]).epsilon(0.12));
+    }
+  }
+}
+
+DeviceParams fault_free() {
+  DeviceParams d;
+  d.p_sf0 = d.p_sf1 = 0;
+  d.tile = 8;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("readout: read noise has the variance of per-cell noise, sum x^2 (G+^2 + G-^2) s^2, on every read") {
+  Dense fc(12);
+  fc.setup({19, 1, 1});
+  Rng rng(2);
+  fc.init(rng);
+  check_noise_variance(fc, {19, 1, 1}, 3000);
+  Conv2d conv(3, 3, 1, 0, true);
+  conv.setup({2, 5, 5});
+  conv.init(rng);
+  check_noise_variance(conv, {2, 5, 5}, 3000);
+}
+
+TEST_CASE("readout: the same read seed and stream read the same, whatever the threads and the batch cut") {
+  const Model m = make_model("c3k3,relu,flat,fc4", {1, 6, 6}, 4);
+  DeviceParams d = fault_free();
+  d.read_noise_sigma = 0.2;
+  const ChipState chip = program_chip(m, d, 4);
+  const Tensor x = test::random_tensor(48, {1, 6, 6}, 7);
+  auto read = [&](const ChipState& c, int threads) {
+    set_threads(threads);
+    Model on = read_chip(c, m);
+    Tensor y = on.forward(x, ForwardContext{});
+    set_threads(0);
+    return y;
+  };
+  const Tensor y1 = read(chip, 1), y2 = read(chip, 2);
+  CHECK(same(y1, y2));
+  // Fresh noise on every read: the same model read again (the next reads of its stream) differs.
+  Model on = read_chip(chip, m);
+  const Tensor first = on.forward(x, ForwardContext{});
+  const Tensor again = on.forward(x, ForwardContext{});
+  CHECK(same(first, y1));
+  CHECK_FALSE(same(first, again));
+  // A new stream (or the same one started again) numbers its reads from 0.
+  start_reads(on, stream::read::kTest);
+  CHECK(same(on.forward(x, ForwardContext{}), y1));
+  start_reads(on, stream::read::kValidation);
+  CHECK_FALSE(same(on.forward(x, ForwardContext{}), y1));
+  // Two batches of 16 and 32 read images 16..47 as the whole batch did.
+  Model cut = read_chip(chip, m);
+  Tensor a(16, {1, 6, 6}), b(32, {1, 6, 6});
+  std::copy(x.data(), x.data() + a.size(), a.data());
+  std::copy(x.data() + a.size(), x.data() + x.size(), b.data());
+  const Tensor ya = cut.forward(a, ForwardContext{});
+  const Tensor yb = cut.forward(b, ForwardContext{});
+  CHECK(std::equal(ya.data(), ya.data() + ya.size(), y1.data()));
+  CHECK(std::equal(yb.data(), yb.data() + yb.size(), y1.data() + ya.size()));
+  // Another read seed reads other noise; no read noise is the plain read-back, bit for bit.
+  ChipState other = chip;
+  other.device.read_seed = 1;
+  CHECK_FALSE(same(read(other, 0), y1));
+  ChipState quiet = chip;
+  quiet.device.read_noise_sigma = 0;
+  Model plain = read_back_weights(chip, m);
+  CHECK(same(read(quiet, 0), plain.forward(x, ForwardContext{})));
+  // Read-back weights carry no read noise any more (it is per read).
+  const Model back = read_back_weights(chip, m), back_quiet = read_back_weights(quiet, m);
+  CHECK(back.layers()[0]->weight_param()->value == back_quiet.layers()[0]->weight_param()->value);
+}
+
+TEST_CASE("readout: evaluating a noisy chip gives the same result at any batch size and on 1 or 2 threads") {
+  const Dataset data = test::bars_dataset(100, {1, 12, 12}, 4, 3);
+  const Model m = test::trained_model("c4k3,relu,mp2,flat,fc4", data, data, 2, 1);
+  DeviceParams d;
+  d.tile = 16;
+  d.read_noise_sigma = 0.3;
+  ChipState chip = program_chip(m, d, 2);
+  set_threads(1);
+  const ChipReads r1 = evaluate_reads(chip, m, data, 3, 1000);
+  set_threads(2);
+  const ChipReads r2 = evaluate_reads(chip, m, data, 3, 7);
+  set_threads(0);
+  REQUIRE(r1.reads.size() == 3);
+  CHECK(r1.read_seeds == std::vector<int>{0, 1, 2});
+  for (int k = 0; k < 3; ++k) {
+    CHECK(r1.reads[k].loss == doctest::Approx(r2.reads[k].loss).epsilon(1e-6));  // sums in another order
+    CHECK(r1.reads[k].correct == r2.reads[k].correct);
+  }
+  CHECK(r1.reads[0].loss != r1.reads[1].loss);
+  CHECK(chip.device.read_seed == 0);  // restored
+}
+
+TEST_CASE("readout: drift G(t) = G(t0) (t/t0)^-nu, stuck cells keep their value, compensation undoes a global drift") {
+  const Model m = make_model("flat,fc6", {1, 4, 4}, 6);
+  DeviceParams d;
+  d.tile = 8;
+  d.drift_nu = 0.05;
+  d.drift_nu_std = 0;  // every cell drifts alike
+  const ChipState chip = program_chip(m, d, 11);
+  const LayerChip& lc = chip.layers[0];
+  const Vector w0 = read_back_weights_at(chip, m, 1, false).layers()[1]->weight_param()->value;
+  CHECK(w0 == read_back_weights(chip, m).layers()[1]->weight_param()->value);  // default time t0
+  const double t = 1e6, factor = std::pow(t, -0.05);
+  const Vector wt = read_back_weights_at(chip, m, t, false).layers()[1]->weight_param()->value;
+  const double scale = lc.w_max / (d.g_on_siemens - d.g_off_siemens);
+  std::size_t stuck = 0;
+  for (std::size_t k = 0; k < lc.size(); ++k) {
+    const double gp = lc.fault_plus[k] ? lc.g_plus[k] : lc.g_plus[k] * factor;
+    const double gm = lc.fault_minus[k] ? lc.g_minus[k] : lc.g_minus[k] * factor;
+    stuck += lc.fault_plus[k] != 0 || lc.fault_minus[k] != 0;
+    CHECK(wt[static_cast<Eigen::Index>(k)] == doctest::Approx((gp - gm) * scale).epsilon(1e-5));
+  }
+  CHECK(stuck > 0);  // the default fault rates: some cells did not drift
+  // Without faults a global drift is one factor, and compensation undoes it.
+  DeviceParams clean = d;
+  clean.p_sf0 = clean.p_sf1 = 0;
+  ChipState c2 = program_chip(m, clean, 11);
+  const std::vector<double> alpha = drift_compensation_scales(c2, t);
+  REQUIRE(alpha.size() == 1);
+  CHECK(alpha[0] == doctest::Approx(1 / factor).epsilon(1e-5));
+  c2.device.time_s = t;
+  c2.device.drift_compensation = true;
+  const Vector wc = read_back_weights(c2, m).layers()[1]->weight_param()->value;
+  const Vector w20 = read_back_weights_at(c2, m, 1, false).layers()[1]->weight_param()->value;
+  for (Eigen::Index k = 0; k < wc.size(); ++k) CHECK(wc[k] == doctest::Approx(w20[k]).epsilon(1e-4).scale(1e-6));
+  // nu drawn per cell: deterministic, the same on 1 and 2 threads, and it does spread.
+  c2.device.drift_nu_std = 0.02;
+  c2.device.drift_compensation = false;
+  set_threads(1);
+  const Vector s1 = read_back_weights(c2, m).layers()[1]->weight_param()->value;
+  set_threads(2);
+  const Vector s2 = read_back_weights(c2, m).layers()[1]->weight_param()->value;
+  set_threads(0);
+  CHECK(s1 == s2);
+  CHECK(s1 != w20 * static_cast<Real>(factor));
+  CHECK_THROWS_AS(read_back_weights_at(c2, m, 0.5, false), Error);
+}
+
+TEST_CASE("readout: the ADC calibration is stored in the chip file and used as stored, compensation scaling it") {
+  const Model m = make_model("c3k3,relu,flat,fc4", {1, 6, 6}, 4);
+  DeviceParams d;
+  d.tile = 8;
+  d.adc_bits = 5;
+  ChipState chip = program_chip(m, d, 21);
+  CHECK_FALSE(adc_calibrated(chip));
+  Model none = read_back_weights(chip, m);
+  CHECK_THROWS_AS(attach_readout(none, chip), Error);
+  const Tensor cal = test::random_tensor(40, {1, 6, 6}, 3, 0, 1);
+  calibrate_adc(chip, m, cal);
+  REQUIRE(adc_calibrated(chip));
+  CHECK(chip.layers[0].adc_full_scale.size() == 2);  // 9 rows in tiles of 8
+  CHECK(chip.layers[1].adc_full_scale.size() == 6);  // 48 rows
+  // attach_adc on the uncalibrated chip computes what calibrate_adc stored.
+  ChipState bare = chip;
+  for (auto& lc : bare.layers) lc.adc_full_scale.clear();
+  Model via_attach = read_back_weights(bare, m);
+  attach_adc(via_attach, bare, cal);
+  Model stored = read_chip(chip, m);
+  const Tensor x = test::random_tensor(10, {1, 6, 6}, 8, 0, 1);
+  CHECK(same(via_attach.forward(x, ForwardContext{}), stored.forward(x, ForwardContext{})));
+  // Round trip through a chip file.
+  ChipArtifact a;
+  a.model.model = m;
+  a.chip = chip;
+  a.creator = "test";
+  const ChipArtifact back = decode_chip(encode_chip(a), "c.h5");
+  for (std::size_t l = 0; l < chip.layers.size(); ++l) CHECK(back.chip.layers[l].adc_full_scale == chip.layers[l].adc_full_scale);
+  Model from_file = read_chip(back.chip, back.model.model);
+  CHECK(same(from_file.forward(x, ForwardContext{}), stored.forward(x, ForwardContext{})));
+  // A chip file without full scales reads as before (nothing stored, nothing invented).
+  ChipArtifact plain = a;
+  plain.chip = bare;
+  CHECK_FALSE(adc_calibrated(decode_chip(encode_chip(plain), "p.h5").chip));
+  // Calibrated at t0 whatever the chip's time; drift compensation scales the full scales.
+  ChipState later = chip;
+  later.device.time_s = 1e5;
+  later.device.drift_compensation = true;
+  later.device.drift_nu = 0.05;
+  Model on = read_chip(later, m);
+  auto& adc = dynamic_cast<AdcReadout&>(*dynamic_cast<Conv2d&>(*on.layers()[0]).readout);
+  const std::vector<double> alpha = drift_compensation_scales(later, 1e5);
+  CHECK(adc.full_scale[0] == doctest::Approx(chip.layers[0].adc_full_scale[0] * alpha[0]));
+  CHECK(alpha[0] > 1);
+}
+
+TEST_CASE("readout: RSA trains under fresh reads, reproducibly, and not as on a noiseless chip") {
+  const Dataset data = test::bars_dataset(160, {1, 12, 12}, 4, 5);
+  const Model m = test::trained_model("c4k3,relu,mp2,flat,fc4", data, data, 2, 1);
+  DeviceParams d;
+  d.tile = 16;
+  d.read_noise_sigma = 0.3;
+  const ChipState noisy = program_chip(m, d, 3);
+  ChipState quiet = noisy;
+  quiet.device.read_noise_sigma = 0;
+  const std::vector<int> layers{0, 4};
+  RsaTrainOptions o;
+  o.epochs = 1;
+  o.batch = 16;
+  o.lr = 0.05;
+  auto train = [&](const ChipState& chip) {
+    RsaState st = init_rsa(m, select_rsa(m, layers, 0.1, RsaSelectionKind::balanced, 3, 16), RsaMode::additive, 0.01, 0, 3);
+    adapt_rsa(read_chip(chip, m), st, data, data, o, RsaTimeModel{});
+    return st.values[0].value;
+  };
+  const auto a = train(noisy), b = train(noisy), c = train(quiet);
+  CHECK(a == b);
+  CHECK(a != c);
+}
