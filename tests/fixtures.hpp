@@ -3,12 +3,32 @@
 #include <string>
 
 #include "nnc/data/dataset.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/train/train.hpp"
 
 namespace nnc::test {
+
+// A model of `spec` initialized from `seed`.
+inline Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {
+  Model m(spec, in, classes);
+  m.init(seed);
+  return m;
+}
+
+// A chip file's content: `chip` written from model `m` by a tool named "test".
+inline ChipArtifact chip_artifact(const Model& m, const ChipState& chip) {
+  ChipArtifact a;
+  a.model.model = m;
+  a.chip = chip;
+  a.creator = "test";
+  a.provenance.tool = "test";
+  a.provenance.seed = chip.seed;
+  return a;
+}
 
 // n images of `shape` in `classes` classes: each class a bright bar at its own place plus noise,
 // learnable in a few steps.

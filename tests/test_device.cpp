@@ -20,16 +20,13 @@
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/stats.hpp"
+#include "fixtures.hpp"
 
 using namespace nnc;
 
 namespace {
 
-Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {
-  Model m(spec, in, classes);
-  m.init(seed);
-  return m;
-}
+using test::make_model;
 
 DeviceParams ideal_device(int levels = 4096) {
   DeviceParams d;
@@ -46,15 +43,7 @@ Tensor inputs(int n, Shape s, std::uint64_t seed) {
   return t;
 }
 
-ChipArtifact artifact(const Model& m, const ChipState& chip) {
-  ChipArtifact a;
-  a.model.model = m;
-  a.chip = chip;
-  a.creator = "test";
-  a.provenance.tool = "test";
-  a.provenance.seed = chip.seed;
-  return a;
-}
+ChipArtifact artifact(const Model& m, const ChipState& chip) { return test::chip_artifact(m, chip); }
 
 }  // namespace
 

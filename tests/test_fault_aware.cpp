@@ -24,16 +24,13 @@
 #include "nnc/nn/rng.hpp"
 #include "nnc/nn/stats.hpp"
 #include "nnc/nn/streams.hpp"
+#include "fixtures.hpp"
 
 using namespace nnc;
 
 namespace {
 
-Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {
-  Model m(spec, in, classes);
-  m.init(seed);
-  return m;
-}
+using test::make_model;
 
 // Several tiles per layer, partial edge tiles, high fault rates so every case occurs.
 DeviceParams faulty_device() {
@@ -49,15 +46,7 @@ const Model& test_model() {
   return m;
 }
 
-ChipArtifact artifact(const Model& m, const ChipState& chip) {
-  ChipArtifact a;
-  a.model.model = m;
-  a.chip = chip;
-  a.creator = "test";
-  a.provenance.tool = "test";
-  a.provenance.seed = chip.seed;
-  return a;
-}
+ChipArtifact artifact(const Model& m, const ChipState& chip) { return test::chip_artifact(m, chip); }
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 

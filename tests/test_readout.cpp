@@ -22,11 +22,7 @@ using namespace nnc;
 
 namespace {
 
-Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {
-  Model m(spec, in, classes);
-  m.init(seed);
-  return m;
-}
+using test::make_model;
 
 bool same(const Tensor& a, const Tensor& b) {
   return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());

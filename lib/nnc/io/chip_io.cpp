@@ -16,12 +16,6 @@ namespace nnc {
 
 namespace {
 
-std::string layer_name(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%03d", i);
-  return buf;
-}
-
 std::vector<std::uint64_t> dims(const std::vector<int>& shape) { return {shape.begin(), shape.end()}; }
 
 // What the per-cell arrays hold, written beside them (docs/schema.md, "Descriptive attributes").
@@ -150,7 +144,7 @@ Bytes encode_chip(const ChipArtifact& a) {
     h5::write_attr(cg, "seed", static_cast<std::int64_t>(chip.seed));
     h5::Id layers = h5::create_group(cg, "layers");
     for (const LayerChip& lc : chip.layers) {
-      h5::Id lg = h5::create_group(layers, layer_name(lc.layer));
+      h5::Id lg = h5::create_group(layers, h5::layer_name(lc.layer));
       h5::write_attr(lg, "w_scale", lc.w_max);
       h5::write_attr(lg, "matrix", std::vector<std::int64_t>{lc.rows, lc.cols});
       h5::write_attr(lg, "tile_grid", std::vector<std::int64_t>{lc.tile_rows, lc.tile_cols});
@@ -178,7 +172,7 @@ Bytes encode_chip(const ChipArtifact& a) {
     h5::write_attr(pg, "pulses", static_cast<std::int64_t>(chip.pulses()));
     h5::Id layers = h5::create_group(pg, "layers");
     for (const LayerChip& lc : chip.layers) {
-      h5::Id lg = h5::create_group(layers, layer_name(lc.layer));
+      h5::Id lg = h5::create_group(layers, h5::layer_name(lc.layer));
       h5::write_attr(lg, "time_s", lc.time_s);
       h5::write_dataset(lg, "pulses_plus", dims(lc.weight_shape), lc.pulses_plus.data());
       h5::write_dataset(lg, "pulses_minus", dims(lc.weight_shape), lc.pulses_minus.data());

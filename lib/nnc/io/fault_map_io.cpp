@@ -12,12 +12,6 @@ namespace nnc {
 
 namespace {
 
-std::string layer_name(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%03d", i);
-  return buf;
-}
-
 // An empty map (every cell healthy) of the chip's physical shape.
 FaultMap healthy_map(const ChipState& chip) {
   FaultMap map;
@@ -63,7 +57,7 @@ FaultMap decode_h5(const Bytes& bytes, const std::string& name, const ChipState&
     }
   }
   for (LayerFaults& lf : map.layers) {
-    const std::string ln = layer_name(lf.layer);
+    const std::string ln = h5::layer_name(lf.layer);
     if (!h5::exists(layers, ln)) throw r.error("/layers", "no faults for the chip's mapped layer " + ln);
     h5::Id lg = h5::open_group(r, layers, ln);
     const std::vector<std::uint64_t> shape{std::uint64_t(lf.cols), std::uint64_t(lf.rows)};
@@ -138,7 +132,7 @@ Bytes encode_fault_map_h5(const FaultMap& faults, const std::string& creator) {
   io::write_root_attrs(w.root(), "fault_map", creator);
   h5::Id layers = h5::create_group(w.root(), "layers");
   for (const LayerFaults& lf : faults.layers) {
-    h5::Id lg = h5::create_group(layers, layer_name(lf.layer));
+    h5::Id lg = h5::create_group(layers, h5::layer_name(lf.layer));
     const std::vector<std::uint64_t> shape{std::uint64_t(lf.cols), std::uint64_t(lf.rows)};
     h5::write_dataset(lg, "fault_plus", shape, lf.plus.data());
     h5::write_dataset(lg, "fault_minus", shape, lf.minus.data());

@@ -1,11 +1,19 @@
 #include "nnc/io/h5.hpp"
 
+#include <cstdio>
+
 #include <H5LTpublic.h>
 
 #include <atomic>
 #include <cstring>
 
 namespace nnc::h5 {
+
+std::string layer_name(std::size_t i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%03zu", i);
+  return buf;
+}
 
 namespace {
 

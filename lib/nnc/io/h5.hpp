@@ -16,6 +16,9 @@
 
 namespace nnc::h5 {
 
+// The name of layer i's group: three digits, "007" (docs/schema.md).
+std::string layer_name(std::size_t i);
+
 // An HDF5 identifier closed on destruction.
 class Id {
  public:

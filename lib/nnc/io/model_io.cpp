@@ -11,12 +11,6 @@ namespace nnc::io {
 
 namespace {
 
-std::string layer_name(std::size_t i) {
-  char buf[24];  // any size_t fits
-  std::snprintf(buf, sizeof buf, "%03zu", i);
-  return buf;
-}
-
 std::vector<std::uint64_t> dims_of(const Param& p) { return {p.shape.begin(), p.shape.end()}; }
 
 // "MAJOR.MINOR.PATCH", each 1 to 9 decimal digits, nothing else; false otherwise.
@@ -88,7 +82,7 @@ void write_provenance(hid_t parent, const Provenance& p) {
   h5::Id inputs = h5::create_group(g, "inputs");
   for (std::size_t i = 0; i < p.inputs.size(); ++i) {
     const auto& in = p.inputs[i];
-    h5::Id ig = h5::create_group(inputs, layer_name(i));
+    h5::Id ig = h5::create_group(inputs, h5::layer_name(i));
     h5::write_attr(ig, "role", in.role);
     h5::write_attr(ig, "path", in.path);
     h5::write_attr(ig, "sha256", in.sha256);
@@ -132,7 +126,7 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
   h5::Id layers = h5::create_group(group, "layers");
   for (std::size_t i = 0; i < m.layers().size(); ++i) {
     const Layer& l = *m.layers()[i];
-    h5::Id lg = h5::create_group(layers, layer_name(i));
+    h5::Id lg = h5::create_group(layers, h5::layer_name(i));
     h5::write_attr(lg, "type", l.type());
     h5::write_attr(lg, "spec", l.spec());
     for (const Param* p : l.params()) {
@@ -189,7 +183,7 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
     for (std::size_t i = 0; i < m.layers().size(); ++i) {
       const auto ps = std::as_const(*m.layers()[i]).params();
       if (ps.empty()) continue;
-      h5::Id lg = h5::create_group(vg, layer_name(i));
+      h5::Id lg = h5::create_group(vg, h5::layer_name(i));
       for (const Param* p : ps) {
         if (p->velocity.size() == p->value.size()) h5::write_dataset(lg, p->name, dims_of(*p), p->velocity.data());
       }
@@ -221,7 +215,7 @@ ModelArtifact read_model_group(const h5::Reader& r, hid_t group) {
   }
   for (std::size_t i = 0; i < a.model.layers().size(); ++i) {
     Layer& l = *a.model.layers()[i];
-    h5::Id lg = h5::open_group(r, layers, layer_name(i));
+    h5::Id lg = h5::open_group(r, layers, h5::layer_name(i));
     const std::string type = h5::read_attr_string(r, lg, "type");
     if (type != l.type()) {
       throw r.error(h5::object_path(lg), "layer type '" + type + "', the architecture says '" + l.type() + "'");
@@ -286,8 +280,8 @@ ModelArtifact read_model_group(const h5::Reader& r, hid_t group) {
     st.history = a.history;
     h5::Id vg = h5::open_group(r, cg, "velocity");
     for (std::size_t i = 0; i < a.model.layers().size(); ++i) {
-      if (!h5::exists(vg, layer_name(i))) continue;
-      h5::Id lg = h5::open_group(r, vg, layer_name(i));
+      if (!h5::exists(vg, h5::layer_name(i))) continue;
+      h5::Id lg = h5::open_group(r, vg, h5::layer_name(i));
       for (Param* p : a.model.layers()[i]->params()) {
         if (!h5::exists(lg, p->name)) continue;
         auto v = h5::read_dataset<float>(r, lg, p->name, dims_of(*p));

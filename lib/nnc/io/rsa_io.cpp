@@ -8,16 +8,6 @@
 
 namespace nnc::io {
 
-namespace {
-
-std::string layer_name(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%03d", i);
-  return buf;
-}
-
-}  // namespace
-
 void write_rsa_group(hid_t root, const RsaRecord& rec) {
   const RsaState& s = rec.state;
   h5::Id g = h5::create_group(root, "rsa");
@@ -44,7 +34,7 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
     h5::Id layers = h5::create_group(g, "layers");
     for (std::size_t i = 0; i < s.selection.layers.size(); ++i) {
       const RsaLayerCells& l = s.selection.layers[i];
-      h5::Id lg = h5::create_group(layers, layer_name(l.layer));
+      h5::Id lg = h5::create_group(layers, h5::layer_name(l.layer));
       h5::write_attr(lg, "matrix", std::vector<std::int64_t>{l.rows, l.cols});
       h5::write_attr(lg, "step", s.values[i].step);
       h5::write_attr(lg, "sram_bytes", static_cast<std::int64_t>(s.layer_sram_bytes(i)));
