@@ -496,7 +496,7 @@ if recs:
     out()
     data = {"lc": [(r.get("theta", 0), r.get("L", 0), r.get("C", 0)) for r in recs]}
     out(plot("fig7", "Small-World LeNet-5: path length L and clustering C against theta",
-             "set xlabel 'theta (theta -1: before pruning)'\nset ylabel 'L (path length)'\nset y2label 'C (clustering)'\n"
+             "set xlabel 'pruning threshold theta (0: before pruning)'\nset ylabel 'L (path length)'\nset y2label 'C (clustering)'\n"
              "set y2tics\nset ytics nomirror\n" + xrange_of([r[0] for r in data["lc"]]) +
              yrange([r[1] for r in data["lc"]], below=0.1, above=0.35, least=0.1) +
              yrange([r[2] for r in data["lc"]], below=0.1, above=0.35, least=0.01, axis="y2") +
