@@ -229,7 +229,9 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
   o.growth_every = 0.25;
   o.max_width_ratio = 0.75;
   o.plateau = 0;
+  o.noise_z = 0;
   o.growth_budget = 0.6;
+  o.final_epochs = 0.2;
   o.prune_rate = 0.2;
   o.prune_tolerance = 0.05;
   o.train.epochs = 4;
@@ -258,6 +260,11 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
   CHECK(r.records[r.peak].params >= r.records[r.end].params);
   CHECK(r.records[r.peak].params > r.records[r.seed].params);
   CHECK(r.records[r.end].val_accuracy > 0.6);  // 4 classes: chance is 0.25
+  // Training FLOPs: every step at its widths, all below the template's (cap 0.75).
+  CHECK(r.train_flops == r.records.back().train_flops);
+  CHECK(r.train_flops > 0);
+  CHECK(r.train_flops < r.baseline_train_flops);
+  CHECK(r.baseline_train_flops == doctest::Approx(3 * dense_flops(templ) * 32 * (4 * (600 / 32))));
   auto [m2, r2] = run(2);
   CHECK(m2.spec() == m.spec());
   for (std::size_t i = 0; i < m.params().size(); ++i) CHECK((m.params()[i]->value == m2.params()[i]->value));
@@ -268,4 +275,73 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
   CHECK(b.model.spec() == m.spec());
   Model loaded = b.model;
   CHECK(evaluate(loaded, val).accuracy == evaluate(m, val).accuracy);
+}
+
+TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone when it costs too much") {
+  const Dataset all = test::bars_dataset(700, {1, 12, 12}, 4);
+  const Dataset tr = all.slice(0, 600), val = all.slice(600, 700);
+  CgapOptions o;
+  o.start_width = 0.5;
+  o.growth_every = 0.25;
+  o.growth_budget = 0.25;
+  o.prune_rate = 0.25;
+  o.prune_every = 0.25;
+  o.final_epochs = 0.25;
+  o.train.epochs = 4;
+  o.train.batch = 32;
+  o.train.schedule.lr = 0.05;
+  o.train.seed = 5;
+  const std::string arch = "c8k3,relu,mp2,flat,fc16,relu,fc4";
+  const Model templ(arch, {1, 12, 12}, 4);
+  auto run = [&](double tolerance) {
+    o.prune_tolerance = tolerance;
+    Model m = cgap_seed(arch, {1, 12, 12}, 4, o, 5);
+    return run_cgap(m, templ, tr, val, o);
+  };
+  // Every kept step cost at most the tolerance: its accuracy just after the removal against
+  // the accuracy of the network measured before it (the previous record).
+  auto kept_steps_within = [](const CgapResult& r, double tolerance) {
+    for (std::size_t i = 1; i < r.records.size(); ++i) {
+      const auto& rec = r.records[i];
+      if (rec.phase != CgapPhase::pruning || (i + 1 < r.records.size() && r.records[i + 1].phase == CgapPhase::reverted))
+        continue;
+      CHECK(rec.removal_accuracy >= 0);
+      CHECK(r.records[i - 1].val_accuracy - rec.removal_accuracy <= tolerance);
+    }
+  };
+  const CgapResult loose = run(1.0);
+  CHECK(loose.prune_stop != "tolerance");
+  kept_steps_within(loose, 1.0);
+
+  const CgapResult strict = run(0.0);
+  kept_steps_within(strict, 0.0);
+  REQUIRE(strict.prune_stop == "tolerance");
+  const auto& recs = strict.records;
+  REQUIRE(recs.size() >= 4);
+  const CgapRecord& failed = recs[recs.size() - 3];
+  const CgapRecord& reverted = recs[recs.size() - 2];
+  const CgapRecord& before = recs[recs.size() - 4];
+  CHECK((failed.phase == CgapPhase::pruning));
+  CHECK((reverted.phase == CgapPhase::reverted));
+  CHECK(failed.removal_accuracy < before.val_accuracy);         // it cost something ...
+  CHECK(failed.epoch == before.epoch);                          // ... before any retraining
+  CHECK(reverted.widths == before.widths);                      // undone: the widths of before
+  CHECK(reverted.val_accuracy == before.val_accuracy);          // and its accuracy
+  // Same run up to the failed step; the loose one pruned on from there.
+  CHECK(strict.records[strict.end].params >= loose.records[loose.end].params);
+}
+
+TEST_CASE("cgap: the plateau test counts validation noise (binomial standard error of a gain)") {
+  CgapOptions o;
+  o.plateau = 0.001;
+  o.noise_z = 1.0;
+  // At 90% on 5,000 images one accuracy has a standard error of 0.42 points, a gain 0.6.
+  CHECK(growth_plateaued(0.005, 0.9, 5000, o));
+  CHECK_FALSE(growth_plateaued(0.007, 0.9, 5000, o));
+  // Near 100% the error shrinks and the fixed floor decides.
+  CHECK(growth_plateaued(0.0009, 1.0, 5000, o));
+  CHECK_FALSE(growth_plateaued(0.0011, 1.0, 5000, o));
+  o.noise_z = 0;  // the old rule: the floor alone
+  CHECK_FALSE(growth_plateaued(0.005, 0.9, 5000, o));
+  CHECK(growth_plateaued(-0.01, 0.5, 100, o));
 }

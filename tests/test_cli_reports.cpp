@@ -119,6 +119,11 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
   rec.flops = 123456;
   rec.widths = {4, 8};
   CHECK(cli::cgap_record_text(rec) == "epoch 1.50 growth   val acc 0.9120, 3456 params, 1.23e+05 FLOPs, widths 4 8");
+  CgapRecord pruned = rec;
+  pruned.phase = CgapPhase::pruning;
+  pruned.removal_accuracy = 0.9;
+  CHECK(cli::cgap_record_text(pruned) ==
+        "epoch 1.50 pruning  val acc 0.9120, 3456 params, 1.23e+05 FLOPs, widths 4 8; val acc 0.9000 just after the removal");
 
   Model templ("c8k3,relu,mp2,flat,fc16,relu,fc4", {1, 12, 12}, 4);
   templ.init(1);
@@ -131,16 +136,19 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
     r.phase = i == 0 ? CgapPhase::seed : i == 1 ? CgapPhase::growth : CgapPhase::end;
     r.params = 100u * (i + 1);
     r.widths = {2 + i, 4 + i};
+    if (i == 1) r.removal_accuracy = 0.5;
     res.records.push_back(r);
   }
   res.seed = 0, res.peak = 1, res.end = 2;
   res.growth_stop = "plateau";
   res.prune_stop = "tolerance";
+  res.train_flops = 30;
+  res.baseline_train_flops = 120;
   ModelArtifact out;
   cli::record_cgap(out, res, templ);
   CHECK(out.series["cgap_widths"].dims == std::vector<std::uint64_t>{3, 2});
   CHECK(out.series["cgap_widths"].values == std::vector<double>{2, 4, 3, 5, 4, 6});
-  CHECK(out.series["cgap_steps"].dims == std::vector<std::uint64_t>{3, 5});
+  CHECK(out.series["cgap_steps"].dims == std::vector<std::uint64_t>{3, 6});
   CHECK(out.series["cgap_steps"].values[5 + 1] == 1);  // the phase column: growth
   CHECK(out.series["cgap_summary"].values[0] == 100);  // seed params
   CHECK(out.series["cgap_summary"].values[6] == 300);  // end params
@@ -155,7 +163,9 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
                "\"test_accuracy\": 0.75, \"params\": 300,") == 0);
   CHECK(has(j, "\"template_widths\": [8, 16]"));
   CHECK(has(j, "\"end\": {\"epoch\": 2, \"val_accuracy\": 0.912, \"test_accuracy\": 0.75,"));
-  CHECK(has(j, "\"phase\": \"growth\""));
+  CHECK(has(j, "\"phase\": \"growth\", \"val_accuracy\": 0.912, \"removal_accuracy\": 0.5, \"params\": 200"));
+  CHECK(has(j, "\"train_flops\": 30, \"baseline_train_flops\": 120, \"train_flops_ratio\": 0.25"));
+  CHECK(has(line, "(25.0% of the template's); growth stop"));
 }
 
 TEST_CASE("rsa-adapt reports: R-V-W JSON with null when RSA never reached it, long file names kept whole") {

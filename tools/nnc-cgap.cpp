@@ -1,4 +1,5 @@
 // nnc-cgap: Continuous Growth and Pruning: grows a seed network by saliency, then prunes it.
+#include <cstdio>
 #include <iostream>
 
 #include "nnc/algo/cgap.hpp"
@@ -12,10 +13,10 @@ using namespace nnc;
 int main(int argc, char** argv) {
   cli::Tool tool("nnc-cgap", "Grow a seed network by saliency to a peak, then prune filters and neurons.",
                  "nnc-cgap --arch <preset|spec> --dataset <name> [options] -o <model.h5|->",
-                 "nnc-cgap --arch lenet5 --dataset mnist --epochs 10 --growth-every 0.5 -o exp/mnist/cgap.h5");
+                 "nnc-cgap --arch lenet5 --dataset mnist --epochs 10 -o exp/mnist/cgap.h5");
   tool.graceful_stop = true;
   auto& app = tool.app();
-  std::string arch = "lenet5", output, newborn = "split";
+  std::string arch = "lenet5", output, newborn = "random", prune_scope = "layer";
   cli::DataOptions data;
   data.needs_validation = true;  // selections are made on the validation images
   cli::TrainFlags flags;
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
   flags.Register(app, 10);
   app.remove_option(app.get_option("--checkpoint-every"));
   app.get_option("--epochs")->description("the whole budget: growth, pruning and final fine-tuning");
-  app.get_option("--schedule")->description("learning-rate schedule of the final fine-tuning (growth and pruning run at --lr)");
+  app.get_option("--schedule")->description("learning-rate schedule over the whole run, as nnc-train's (growth and pruning happen while it runs)");
   app.add_option("--start-width", o.start_width, "seed widths, a fraction of the template's (at least 2 units)")
       ->check(open_unit);
   app.add_option("--growth-rate", o.growth_rate, "units added per growth step, a fraction of each layer's width")
@@ -37,18 +38,22 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--growth-budget", o.growth_budget, "growth uses at most this fraction of --epochs")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--plateau", o.plateau, "growth stops when val accuracy gains less than this ...")
+  app.add_option("--plateau", o.plateau, "growth stops when val accuracy gains less than this (and the noise margin) ...")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--plateau-steps", o.plateau_steps, "... over this many growth steps")->check(CLI::Range(1, 1000));
-  app.add_option("--newborn", newborn, "new units: split (perturbed copy of a salient unit) or random")
+  app.add_option("--noise-z", o.noise_z, "validation noise margin of the plateau test, in standard errors (binomial) of a difference of two accuracies")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--newborn", newborn, "new units: random (fresh incoming weights, zero outgoing) or split (perturbed copy of a salient unit)")
       ->check(CLI::IsMember({"split", "random"}));
   app.add_option("--split-noise", o.split_noise, "split: noise std on copied weights, relative to the layer's std")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--prune-tolerance", o.prune_tolerance, "pruning stops before val accuracy falls more than this below the peak")
+  app.add_option("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--prune-rate", o.prune_rate, "units removed per pruning step, a fraction of all growable units")
       ->check(open_unit);
-  app.add_option("--prune-every", o.prune_every, "epochs of fine-tuning after each pruning step (0 = --growth-every)")
+  app.add_option("--prune-scope", prune_scope, "layer: --prune-rate of each layer, its least salient units; global: the least salient over all layers (normalized per layer)")
+      ->check(CLI::IsMember({"global", "layer"}));
+  app.add_option("--prune-every", o.prune_every, "epochs of training after each pruning step (0 = --growth-every)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--final-epochs", o.final_epochs, "fraction of --epochs kept for the final fine-tuning")
       ->check(CLI::Range(0.0, 1.0));
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     check_writable(output);
     o.newborn = newborn == "split" ? Newborn::split : Newborn::random;
+    o.prune_scope = prune_scope == "layer" ? PruneScope::layer : PruneScope::global;
     o.train = flags.resolved(data.dataset, tool.seed);
     auto [train_set, val_set] = data.load_train();
     const Dataset test = data.load_test();
@@ -81,6 +87,12 @@ int main(int argc, char** argv) {
     hooks.should_stop = [] { return cli::stop_requested(); };
     hooks.record = [](const CgapRecord& r) { cli::info(cli::cgap_record_text(r)); };
     const CgapResult res = run_cgap(out.model, templ, train_set, val_set, o, hooks);
+    if (res.records[res.peak].widths == res.records[res.seed].widths) {
+      char when[32];
+      std::snprintf(when, sizeof when, "%.2f", res.records[res.peak].epoch);
+      cli::warn("the network never grew: growth stopped by " + res.growth_stop + " at epoch " + when +
+                " (raise --epochs or --growth-budget, or lower --growth-every)");
+    }
     out.model.check_finite();
     out.model.set_arch(arch);
     cli::record_cgap(out, res, templ);  // widths per step, and what each step cost and scored

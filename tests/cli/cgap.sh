@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 
 ARCH="c8k3,relu,mp2,flat,fc16,relu,fc10"
 FLAGS=(--arch "$ARCH" --dataset mnist $VAL --batch 25 --lr 0.05 --start-width 0.25 --growth-rate 1
-       --growth-every 0.25 --max-width-ratio 0.75 --plateau 0 --prune-rate 0.2 --prune-tolerance 0.05 --quiet)
+       --growth-every 0.25 --max-width-ratio 0.75 --plateau 0 --noise-z 0 --prune-rate 0.2 --prune-tolerance 0.05 --quiet)
 nnc-cgap "${FLAGS[@]}" --epochs 4 --json -o "$WORK/g.h5" >"$WORK/g.json" || fail "nnc-cgap failed"
 grep -q '"growth_stop"' "$WORK/g.json" || fail "no summary in the JSON: $(cat "$WORK/g.json")"
 acc=$(json_get test_accuracy <"$WORK/g.json")
@@ -12,10 +12,13 @@ awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $acc after CG
 params=$(json_get params <"$WORK/g.json")
 tparams=$(json_get template_params <"$WORK/g.json")
 [ "$params" -lt "$tparams" ] || fail "end model has $params parameters, the template $tparams"
+# Training FLOPs: below the template's over the same steps (widths never reach the template's).
+ratio=$(json_get train_flops_ratio <"$WORK/g.json")
+awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r < 1) }' || fail "training FLOPs ratio $ratio"
 
-# A short run with the default --growth-every (1 epoch) still grows: 2 epochs give a growth
-# budget of 1 epoch, so the steps come every quarter of it.
-nnc-cgap --arch "$ARCH" --dataset mnist $VAL --batch 25 --start-width 0.25 --epochs 2 --quiet --json \
+# A short run with --growth-every 1 still grows: 2 epochs give a growth budget of 0.6 epochs,
+# so the steps come every quarter of it.
+nnc-cgap --arch "$ARCH" --dataset mnist $VAL --batch 25 --start-width 0.25 --epochs 2 --growth-every 1 --quiet --json \
   -o "$WORK/short.h5" >"$WORK/short.json" || fail "short nnc-cgap failed"
 seed=$(tr -d ' \n' <"$WORK/short.json" | grep -o '"seed":{[^}]*' | grep -o '"params":[0-9]*' | cut -d: -f2)
 peak=$(tr -d ' \n' <"$WORK/short.json" | grep -o '"peak":{[^}]*' | grep -o '"params":[0-9]*' | cut -d: -f2)
@@ -56,6 +59,8 @@ expect_exit 105 "growth-every" nnc-cgap "${B[@]}" --growth-every 0
 expect_exit 105 "max-width-ratio" nnc-cgap "${B[@]}" --max-width-ratio=-1
 expect_exit 105 "prune-tolerance" nnc-cgap "${B[@]}" --prune-tolerance 2
 expect_exit 105 "newborn" nnc-cgap "${B[@]}" --newborn clone
+expect_exit 105 "prune-scope" nnc-cgap "${B[@]}" --prune-scope all
+expect_exit 105 "noise-z" nnc-cgap "${B[@]}" --noise-z=-1
 expect_exit 105 "growth-budget" nnc-cgap "${B[@]}" --growth-budget 0.9 --final-epochs 0.3
 expect_exit 2 "architecture" nnc-cgap --arch c8k3,zz,fc10 --dataset mnist $VAL -o "$WORK/x.h5"
 expect_exit 2 "no layer to grow" nnc-cgap --arch flat,fc10 --dataset mnist $VAL -o "$WORK/x.h5"

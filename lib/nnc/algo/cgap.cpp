@@ -296,6 +296,12 @@ double model_flops(const Model& m) {
   return f;
 }
 
+double dense_flops(const Model& m) {
+  double f = 0;
+  for (const auto& s : layer_stats(m)) f += s.dense_flops;
+  return f;
+}
+
 Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOptions& o, std::uint64_t seed) {
   Model m(arch, input, classes);
   const auto units = unit_layers(m, o.max_width_ratio);
@@ -310,6 +316,43 @@ Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOpt
 }
 
 namespace {
+
+// The units one pruning step removes, per layer (empty: none can go; a layer keeps one unit).
+// global: round(prune_rate x all units), lowest normalized saliency first over all layers;
+// layer: round(prune_rate x width) of each layer (at least 1), its least salient.
+std::vector<std::vector<int>> prune_selection(const SaliencyMeter& meter, const std::vector<int>& w,
+                                              const CgapOptions& o) {
+  struct Cand { double s; std::size_t layer; int unit; };
+  std::vector<std::vector<int>> remove(w.size());
+  int taken = 0;
+  auto take = [&](std::vector<Cand>& cands, int want) {
+    std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.s < b.s; });
+    for (const auto& c : cands) {
+      if (want == 0) break;
+      if (static_cast<int>(remove[c.layer].size()) + 1 >= w[c.layer]) continue;  // keep one unit
+      remove[c.layer].push_back(c.unit);
+      ++taken;
+      --want;
+    }
+  };
+  std::vector<Cand> all;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    std::vector<Cand> layer;
+    const auto s = meter.normalized(i);
+    for (int k = 0; k < w[i]; ++k) layer.push_back({s[static_cast<std::size_t>(k)], i, k});
+    if (o.prune_scope == PruneScope::layer) {
+      take(layer, std::max(1, static_cast<int>(std::lround(o.prune_rate * w[i]))));
+    } else {
+      all.insert(all.end(), layer.begin(), layer.end());
+    }
+  }
+  if (o.prune_scope == PruneScope::global) {
+    const int units = std::accumulate(w.begin(), w.end(), 0);
+    take(all, std::max(1, static_cast<int>(std::lround(o.prune_rate * units))));
+  }
+  if (taken == 0) remove.clear();
+  return remove;
+}
 
 // Runs `steps` steps of the shared stepper with SGD at rate lr(k) for the k-th of them, the
 // saliency meter (when given) reading each step's gradients before the update.
@@ -328,6 +371,15 @@ void run_steps(Stepper& stepper, Model& m, std::uint64_t steps, const std::funct
 
 }  // namespace
 
+double noise_margin(double accuracy, std::size_t n, double z) {
+  const double p = std::clamp(accuracy, 0.0, 1.0);
+  return n > 0 ? z * std::sqrt(2 * p * (1 - p) / static_cast<double>(n)) : 0.0;
+}
+
+bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOptions& o) {
+  return gain < std::max(o.plateau, noise_margin(accuracy, n, o.noise_z));
+}
+
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
                     const CgapOptions& o, const CgapHooks& hooks) {
   if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
@@ -339,50 +391,64 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
                                  ErrorKind::bad_input);
   Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment,
                                                          o.train.augment_pad, o.train.augment_flip});
-  auto run = [&](std::uint64_t steps, const std::function<double(std::uint64_t)>& lr, SaliencyMeter* meter) {
-    run_steps(stepper, model, steps, lr, meter, units, o.train.sgd, hooks);
-  };
-  auto epochs_done = [&] { return static_cast<double>(stepper.position()) / stepper.steps_per_epoch(); };
   const auto spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
   const std::uint64_t total = spe * static_cast<std::uint64_t>(o.train.epochs);
+  // One learning-rate schedule over the whole run, step by step as nnc-train's: growth and
+  // pruning happen while it runs, and the end model anneals as the baseline does.
+  auto lr_at = [&](std::uint64_t position) {
+    return o.train.schedule.at(static_cast<int>(position / spe), o.train.epochs,
+                               static_cast<double>(position) / static_cast<double>(total));
+  };
+  const double images_per_step = static_cast<double>(stepper.batch());
+  auto run = [&](std::uint64_t steps, SaliencyMeter* meter) {
+    res.train_flops += 3 * dense_flops(model) * images_per_step * static_cast<double>(steps);
+    const std::uint64_t from = stepper.position();
+    run_steps(stepper, model, steps, [&](std::uint64_t k) { return lr_at(from + k); }, meter, units, o.train.sgd,
+              hooks);
+  };
+  res.baseline_train_flops = 3 * dense_flops(template_model) * images_per_step * static_cast<double>(total);
+  auto epochs_done = [&] { return static_cast<double>(stepper.position()) / stepper.steps_per_epoch(); };
   auto steps_of = [&](double epochs) {
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(spe))));
   };
   // Growth steps: every growth_every epochs, but at least kMinGrowthSteps fit in the growth
-  // budget, so a short run grows too (at 10 epochs and the defaults, every epoch).
+  // budget, so a short run grows too (at 10 epochs and the defaults, every 0.1 epochs).
   constexpr double kMinGrowthSteps = 4;
   const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / kMinGrowthSteps);
   const std::uint64_t grow_steps = steps_of(grow_every);
   const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : grow_every);
   const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
   const auto growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
-  const double lr = o.train.schedule.lr;
-  auto constant = [lr](std::uint64_t) { return lr; };
 
-  auto record = [&](CgapPhase phase, double acc) {
+  auto record = [&](CgapPhase phase, double acc, double removal_acc = -1) {
     CgapRecord r;
+    r.removal_accuracy = removal_acc;
     r.epoch = epochs_done();
     r.phase = phase;
     r.val_accuracy = acc;
     r.params = model.param_count();
     r.flops = model_flops(model);
+    r.train_flops = res.train_flops;
     r.widths = widths(model, units);
     res.records.push_back(r);
     if (hooks.record) hooks.record(r);
     return res.records.size() - 1;
   };
-  auto val_acc = [&] { return evaluate(model, validation).accuracy; };
+  auto val_acc = [&] {
+    res.validation_flops += dense_flops(model) * static_cast<double>(validation.size());
+    return evaluate(model, validation).accuracy;
+  };
 
   SaliencyMeter meter;
   meter.reset(model, units);
   res.seed = record(CgapPhase::seed, val_acc());
 
-  // Growth.
+  // Growth: train an interval, measure, grow every layer below its cap by saliency.
   std::vector<double> accs;
   Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
   for (;;) {
     const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.position() ? growth_limit - stepper.position() : 0);
-    if (n > 0) run(n, constant, &meter);
+    if (n > 0) run(n, &meter);
     const double acc = val_acc();
     res.peak = record(CgapPhase::growth, acc);
     accs.push_back(acc);
@@ -390,7 +456,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     if (k > static_cast<std::size_t>(o.plateau_steps)) {
       const double before = *std::max_element(accs.begin(), accs.end() - o.plateau_steps);
       const double recent = *std::max_element(accs.end() - o.plateau_steps, accs.end());
-      if (recent < before + o.plateau) { res.growth_stop = "plateau"; break; }
+      if (growth_plateaued(recent - before, before, validation.size(), o)) { res.growth_stop = "plateau"; break; }
     }
     if (stepper.position() + grow_steps > growth_limit) { res.growth_stop = "budget"; break; }
     const auto w = widths(model, units);
@@ -404,63 +470,41 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     if (!grew) { res.growth_stop = "cap"; break; }
     meter.reset(model, units);
   }
-  const double peak_acc = res.records[res.peak].val_accuracy;
 
-  // Pruning: lowest normalized saliency first, over all layers at once.
+  // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy.
+  double current = res.records[res.peak].val_accuracy;  // of the model as it is now
   res.prune_stop = "budget";
   while (stepper.position() + prune_steps + final_steps <= total) {
     if (meter.batches() == 0) {
-      run(std::min<std::uint64_t>(spe, total - final_steps - stepper.position()), constant, &meter);
+      run(std::min<std::uint64_t>(prune_steps, total - final_steps - stepper.position()), &meter);
       if (stepper.position() + prune_steps + final_steps > total) break;
+      current = val_acc();
     }
-    const auto w = widths(model, units);
-    struct Cand { double s; std::size_t layer; int unit; };
-    std::vector<Cand> cands;
-    int all = 0;
-    for (std::size_t i = 0; i < units.size(); ++i) {
-      all += w[i];
-      if (w[i] <= 1) continue;
-      const auto s = meter.normalized(i);
-      for (int k = 0; k < w[i]; ++k) cands.push_back({s[static_cast<std::size_t>(k)], i, k});
-    }
-    if (cands.empty()) { res.prune_stop = "min-width"; break; }
-    std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.s < b.s; });
-    const int want = std::max(1, static_cast<int>(std::lround(o.prune_rate * all)));
-    std::vector<std::vector<int>> remove(units.size());
-    int taken = 0;
-    for (const auto& c : cands) {
-      if (taken == want) break;
-      if (static_cast<int>(remove[c.layer].size()) + 1 >= w[c.layer]) continue;  // keep one unit
-      remove[c.layer].push_back(c.unit);
-      ++taken;
-    }
-    if (taken == 0) { res.prune_stop = "min-width"; break; }
+    const auto remove = prune_selection(meter, widths(model, units), o);
+    if (remove.empty()) { res.prune_stop = "min-width"; break; }
     const Model before = model;
     for (std::size_t i = 0; i < units.size(); ++i)
       if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
-    meter.reset(model, units);
-    run(prune_steps, constant, &meter);
-    const double acc = val_acc();
-    if (acc < peak_acc - o.prune_tolerance) {
-      record(CgapPhase::pruning, acc);
+    // The step's cost, before any retraining: the same images, the network with and without
+    // the units, so the difference carries little of the validation set's sampling noise.
+    const double pruned = val_acc();
+    if (current - pruned > o.prune_tolerance) {
+      record(CgapPhase::pruning, pruned, pruned);
       model = before;
       model.setup();
-      meter.reset(model, units);
-      record(CgapPhase::reverted, val_acc());
+      record(CgapPhase::reverted, current);
       res.prune_stop = "tolerance";
       break;
     }
-    record(CgapPhase::pruning, acc);
+    meter.reset(model, units);
+    run(prune_steps, &meter);
+    current = val_acc();
+    record(CgapPhase::pruning, current, pruned);
   }
 
-  // Fine-tuning of the end model with the schedule, over what is left of the budget.
+  // Fine-tuning of the end model over what is left of the run, the schedule continuing.
   const std::uint64_t left = total > stepper.position() ? total - stepper.position() : 0;
-  if (left > 0) {
-    const int left_epochs = std::max(1, static_cast<int>((left + spe - 1) / spe));
-    run(left, [&](std::uint64_t k) {
-      return o.train.schedule.at(static_cast<int>(k / spe), left_epochs, static_cast<double>(k) / static_cast<double>(left));
-    }, nullptr);
-  }
+  if (left > 0) run(left, nullptr);
   res.end = record(CgapPhase::end, val_acc());
   return res;
 }

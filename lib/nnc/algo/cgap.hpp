@@ -42,6 +42,7 @@ std::vector<int> widths(const Model& m, const std::vector<UnitLayer>& units);
 void remap_units(Model& m, const UnitLayer& u, const std::vector<int>& src);
 
 enum class Newborn { split, random };
+enum class PruneScope { global, layer };
 
 // Adds `count` units to `u`, born next to the most salient ones (`saliency` has one value per
 // current unit; ties go to the lower index): a parent with k children is followed by them.
@@ -81,20 +82,25 @@ class SaliencyMeter {
 struct CgapOptions {
   double start_width = 0.125;     // seed widths, a fraction of the template's (at least 2)
   double growth_rate = 0.25;      // units added per growth step, a fraction of the width
-  double growth_every = 1.0;      // epochs of training between growth steps, at most a quarter
+  double growth_every = 0.1;      // epochs of training between growth steps, at most a quarter
                                   // of the growth budget (so a short run still grows)
   double max_width_ratio = 1.0;   // width cap, a fraction of the template's
-  double plateau = 0.001;         // growth stops when val accuracy gains less than this ...
-  int plateau_steps = 2;          // ... over this many growth steps
-  double growth_budget = 0.5;     // growth uses at most this fraction of the epochs
-  double prune_tolerance = 0.005; // pruning stops before val accuracy falls more below the peak
+  double plateau = 0.001;         // growth stops when val accuracy gains less than this (and
+                                  // less than the noise margin) ...
+  int plateau_steps = 4;          // ... over this many growth steps
+  double noise_z = 1.0;           // noise margin: this many standard errors of the difference
+                                  // of two validation accuracies (plateau test)
+  double growth_budget = 0.15;    // growth uses at most this fraction of the epochs
+  double prune_tolerance = 0.01;  // pruning stops at a step that costs more val accuracy than
+                                  // this, measured before retraining (the step is undone)
   double prune_rate = 0.1;        // units removed per pruning step, a fraction of all units
-  double prune_every = 0;         // epochs of fine-tuning after each pruning step (0: growth_every)
-  double final_epochs = 0.2;      // last fraction of the epochs: fine-tuning of the end model
-  Newborn newborn = Newborn::split;
+  PruneScope prune_scope = PruneScope::layer;  // ... of each layer, or ranked over all layers
+  double prune_every = 0.5;       // epochs of training after each pruning step (0: growth_every)
+  double final_epochs = 0.5;      // last fraction of the epochs: training of the end model
+  Newborn newborn = Newborn::random;
   double split_noise = 0.01;
-  TrainOptions train;             // epochs (the whole budget), batch, lr, sgd, augment, seed;
-                                  // the schedule applies to the final fine-tuning only
+  TrainOptions train;             // epochs (the whole budget), batch, lr, schedule (over the
+                                  // whole run, as nnc-train's), sgd, augment, seed
 };
 
 // The seed: the template `arch` at options.start_width of its widths (output layer kept),
@@ -110,6 +116,8 @@ struct CgapRecord {
   double val_accuracy = 0;
   std::size_t params = 0;
   double flops = 0;  // per sample, 2 per multiply-accumulate
+  double train_flops = 0;  // of all training steps so far (see CgapResult)
+  double removal_accuracy = -1;  // pruning: val accuracy just after the units went (the test)
   std::vector<int> widths;
 };
 
@@ -119,7 +127,18 @@ struct CgapResult {
   std::size_t seed = 0, peak = 0, end = 0;  // indices into records
   std::string growth_stop;  // plateau | cap | budget
   std::string prune_stop;   // tolerance | budget | min-width
+  // Training compute: every step's forward and backward pass at that step's widths, counted
+  // as 3 x the dense forward FLOPs per image (backward: data and weight gradients, 2 x forward), and
+  // the same count for the template trained over the same steps (nnc-train's baseline). The
+  // validation passes that decide growth and pruning are counted apart (forward only).
+  double train_flops = 0, baseline_train_flops = 0, validation_flops = 0;
 };
+
+// The noise margin of a difference of two validation accuracies near `accuracy`, each over
+// `n` images: z * sqrt(2 p (1 - p) / n), the binomial standard error of the difference.
+double noise_margin(double accuracy, std::size_t n, double z);
+// The plateau test: is `gain` below max(plateau, noise margin)?
+bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOptions& o);
 
 struct CgapHooks {
   std::function<void(const CgapRecord&)> record;  // after each evaluation
@@ -130,6 +149,7 @@ struct CgapHooks {
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
                     const CgapOptions& o, const CgapHooks& hooks = {});
 
-double model_flops(const Model& m);
+double model_flops(const Model& m);  // per sample, nonzero weights (as nnc-eval)
+double dense_flops(const Model& m);  // per sample, every weight (LayerStats::dense_flops)
 
 }  // namespace nnc

@@ -20,6 +20,10 @@ Json point_json(const CgapRecord& r, double test_accuracy) {
   return j;
 }
 
+double train_flops_ratio(const CgapResult& res) {
+  return res.baseline_train_flops > 0 ? res.train_flops / res.baseline_train_flops : 0.0;
+}
+
 }  // namespace
 
 const char* phase_name(CgapPhase p) {
@@ -37,16 +41,21 @@ std::string cgap_record_text(const CgapRecord& r) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "epoch %.2f %-8s val acc %.4f, %zu params, %.3g FLOPs, widths ", r.epoch,
                 phase_name(r.phase), r.val_accuracy, r.params, r.flops);
-  return buf + join(r.widths);
+  std::string line = buf + join(r.widths);
+  if (r.removal_accuracy >= 0) {
+    std::snprintf(buf, sizeof buf, "; val acc %.4f just after the removal", r.removal_accuracy);
+    line += buf;
+  }
+  return line;
 }
 
 void record_cgap(ModelArtifact& out, const CgapResult& res, const Model& templ) {
   const auto& recs = res.records;
   const std::size_t G = res.units.size();
-  Series w{{recs.size(), G}, {}}, steps{{recs.size(), 5}, {}}, summary{{3, 3}, {}};
+  Series w{{recs.size(), G}, {}}, steps{{recs.size(), 6}, {}}, summary{{3, 3}, {}};
   for (const auto& r : recs) {
     for (int x : r.widths) w.values.push_back(x);
-    for (double v : {r.epoch, double(static_cast<int>(r.phase)), r.val_accuracy, double(r.params), r.flops})
+    for (double v : {r.epoch, double(static_cast<int>(r.phase)), r.val_accuracy, double(r.params), r.flops, r.train_flops})
       steps.values.push_back(v);
   }
   for (std::size_t i : {res.seed, res.peak, res.end}) {
@@ -63,20 +72,23 @@ void record_cgap(ModelArtifact& out, const CgapResult& res, const Model& templ) 
   out.notes["cgap_layers"] = layers;
   out.notes["cgap_caps"] = caps;
   out.notes["cgap_template"] = templ.spec();
-  out.notes["cgap_steps_columns"] = "epoch, phase (0 seed, 1 growth, 2 pruning, 3 reverted, 4 end), val_accuracy, params, flops";
+  out.notes["cgap_steps_columns"] = "epoch, phase (0 seed, 1 growth, 2 pruning, 3 reverted, 4 end), val_accuracy, params, flops, train_flops (so far)";
   out.notes["cgap_summary_rows"] = "seed, peak, end; columns params, flops, val_accuracy";
   out.notes["cgap_growth_stop"] = res.growth_stop;
   out.notes["cgap_prune_stop"] = res.prune_stop;
+  out.notes["cgap_train_flops"] = std::to_string(res.train_flops) + " (the template over the same steps: " +
+                                  std::to_string(res.baseline_train_flops) + ")";
 }
 
 std::string cgap_end_text(const CgapResult& res, const Model& templ, double test_accuracy) {
   const CgapRecord& end = res.records[res.end];
-  char buf[200];
+  char buf[300];
   std::snprintf(buf, sizeof buf,
-                "end: test acc %.4f, %zu params (%.1f%% of the template's), %.3g FLOPs (%.1f%%); growth stop: %s, "
-                "pruning stop: %s",
+                "end: test acc %.4f, %zu params (%.1f%% of the template's), %.3g FLOPs (%.1f%%); training %.3g FLOPs "
+                "(%.1f%% of the template's); growth stop: %s, pruning stop: %s",
                 test_accuracy, end.params, 100.0 * end.params / templ.param_count(), end.flops,
-                100.0 * end.flops / model_flops(templ), res.growth_stop.c_str(), res.prune_stop.c_str());
+                100.0 * end.flops / model_flops(templ), res.train_flops, 100.0 * train_flops_ratio(res),
+                res.growth_stop.c_str(), res.prune_stop.c_str());
   return buf;
 }
 
@@ -91,10 +103,15 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
   j.set("seed", point_json(recs[res.seed], -1)).set("peak", point_json(recs[res.peak], -1));
   j.set("end", point_json(recs[res.end], test_accuracy));
   j.set("growth_stop", res.growth_stop).set("prune_stop", res.prune_stop);
+  j.set("train_flops", res.train_flops).set("baseline_train_flops", res.baseline_train_flops);
+  j.set("train_flops_ratio", train_flops_ratio(res)).set("validation_flops", res.validation_flops);
   Json st = Json::array();
   for (const auto& r : recs) {
-    st.push(Json::object().set("epoch", r.epoch).set("phase", phase_name(r.phase)).set("val_accuracy", r.val_accuracy)
-                .set("params", r.params).set("flops", r.flops).set("widths", Json::array(r.widths)));
+    Json step = Json::object();
+    step.set("epoch", r.epoch).set("phase", phase_name(r.phase)).set("val_accuracy", r.val_accuracy);
+    if (r.removal_accuracy >= 0) step.set("removal_accuracy", r.removal_accuracy);
+    step.set("params", r.params).set("flops", r.flops).set("train_flops", r.train_flops);
+    st.push(std::move(step.set("widths", Json::array(r.widths))));
   }
   j.set("steps", std::move(st));
   return j;

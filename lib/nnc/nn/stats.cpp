@@ -33,6 +33,7 @@ std::vector<LayerStats> layer_stats(const Model& m, int tile) {
       const double positions = l.output_shape().h * l.output_shape().w;  // 1 for dense
       const Param* w = l.weight_param();
       const bool has_bias = l.params().size() > 1;
+      s.dense_flops = 2.0 * static_cast<double>(W.size()) * positions;
       for (int c = 0; c < W.cols(); ++c) {
         const auto nz = static_cast<std::size_t>((W.col(c).array() != 0).count());
         s.nonzero += nz + (has_bias && nz > 0 ? 1 : 0);

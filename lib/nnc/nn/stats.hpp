@@ -13,6 +13,8 @@ struct LayerStats {
   std::size_t params = 0;   // trainable values
   std::size_t nonzero = 0;  // nonzero weights plus biases of live units (docs/design.md section 8)
   double flops = 0;         // per sample, 2 per multiply-accumulate of a nonzero weight
+  double dense_flops = 0;   // per sample, 2 per multiply-accumulate of every weight (what a
+                            // dense kernel computes, zeros included)
   int rows = 0, cols = 0;   // the crossbar matrix (inputs x outputs), conv and dense only
   int tiles = 0;            // tiles of tile x tile holding at least one nonzero weight
   int tiles_total = 0;      // tiles of the whole matrix
