@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       ->check(open_unit);
   app.add_option("--growth-rate", o.growth_rate, "units added per growth step, a fraction of each layer's width")
       ->check(CLI::PositiveNumber);
-  app.add_option("--growth-every", o.growth_every, "epochs of training between growth steps (fractions allowed; at most a quarter of the growth budget)")
+  app.add_option("--growth-every", o.growth_every, "epochs of training between growth steps (fractions allowed; shorter when the growth budget needs more steps to reach the cap)")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-width-ratio", o.max_width_ratio, "width cap, a fraction of the template's")
       ->check(CLI::PositiveNumber);

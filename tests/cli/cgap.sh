@@ -16,8 +16,8 @@ tparams=$(json_get template_params <"$WORK/g.json")
 ratio=$(json_get train_flops_ratio <"$WORK/g.json")
 awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r < 1) }' || fail "training FLOPs ratio $ratio"
 
-# A short run with --growth-every 1 still grows: 2 epochs give a growth budget of 0.6 epochs,
-# so the steps come every quarter of it.
+# A short run with --growth-every 1 still grows: 2 epochs give a growth budget of 0.3 epochs,
+# so the 8 steps from the seed to the cap come every 0.3 / 8 epochs.
 nnc-cgap --arch "$ARCH" --dataset mnist $VAL --batch 25 --start-width 0.25 --epochs 2 --growth-every 1 --quiet --json \
   -o "$WORK/short.h5" >"$WORK/short.json" || fail "short nnc-cgap failed"
 seed=$(tr -d ' \n' <"$WORK/short.json" | grep -o '"seed":{[^}]*' | grep -o '"params":[0-9]*' | cut -d: -f2)

@@ -411,10 +411,13 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   auto steps_of = [&](double epochs) {
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(spe))));
   };
-  // Growth steps: every growth_every epochs, but at least kMinGrowthSteps fit in the growth
-  // budget, so a short run grows too (at 10 epochs and the defaults, every 0.1 epochs).
-  constexpr double kMinGrowthSteps = 4;
-  const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / kMinGrowthSteps);
+  // Growth steps: every growth_every epochs, but often enough that the growth budget holds
+  // the steps from the seed to the cap at growth_rate, plus the one that measures the last
+  // (at least 4), so a short run can reach the template's widths too (at 10 epochs and the
+  // defaults: 11 steps in 1.5 epochs, so every 0.1 epochs as asked).
+  const double to_cap = std::ceil(std::log(o.max_width_ratio / o.start_width) / std::log1p(o.growth_rate)) + 1;
+  const double min_growth_steps = std::max(4.0, to_cap);
+  const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / min_growth_steps);
   const std::uint64_t grow_steps = steps_of(grow_every);
   const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : grow_every);
   const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));

@@ -82,8 +82,8 @@ class SaliencyMeter {
 struct CgapOptions {
   double start_width = 0.125;     // seed widths, a fraction of the template's (at least 2)
   double growth_rate = 0.25;      // units added per growth step, a fraction of the width
-  double growth_every = 0.1;      // epochs of training between growth steps, at most a quarter
-                                  // of the growth budget (so a short run still grows)
+  double growth_every = 0.1;      // epochs of training between growth steps, shorter when the
+                                  // growth budget needs more steps to reach the cap
   double max_width_ratio = 1.0;   // width cap, a fraction of the template's
   double plateau = 0.001;         // growth stops when val accuracy gains less than this (and
                                   // less than the noise margin) ...
