@@ -630,19 +630,19 @@ if runs:
     # Figure 9's finding per seed: end parameters MNIST < Fashion-MNIST < CIFAR-10 (LeNet-5).
     order = ("mnist", "fashion-mnist", "cifar10")
     seeds = sorted({seed for (ds, arch, seed) in runs if arch == "lenet5"})
-    lines = []
+    order_rows = []
     for seed in seeds:
         ps = [runs.get((ds, "lenet5", seed), ({}, None))[0].get("end", {}).get("params") for ds in order]
         if all(p is not None for p in ps):
             holds = ps[0] < ps[1] < ps[2]
-            lines.append(f"| {seed} | {ps[0]:,} | {ps[1]:,} | {ps[2]:,} | {'holds' if holds else 'does not hold'} |")
-    if lines:
+            order_rows.append(f"| {seed} | {ps[0]:,} | {ps[1]:,} | {ps[2]:,} | {'holds' if holds else 'does not hold'} |")
+    if order_rows:
         out("End parameters per seed (LeNet-5; the paper's order MNIST < Fashion-MNIST < CIFAR-10):")
         out()
         out("| seed | mnist | fashion-mnist | cifar10 | order |")
         out("|---|---|---|---|---|")
-        for line in lines:
-            out(line)
+        for row in order_rows:
+            out(row)
         out()
 if widths:
     n = max(len(w) for w in widths.values())
