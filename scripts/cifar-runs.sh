@@ -12,6 +12,7 @@ C=exp/all/cifar10
 deg() { for r in "$@"; do echo $C/degradation/max/$r.json; done; }
 $M $(deg s0-faults s0.1-faults s0.3-faults s0.5-faults s0-nofaults s0.1-nofaults s0.3-nofaults s0.5-nofaults)
 $M $(for c in 1 2 3; do echo $C/rsa/s0.1-$c-0.05-e5.json $C/rsa/s0.1-$c-0.05-bnr-e5.json; done)
+$M $(for c in 1 2 3; do echo $C/rsa-fa/s0.1-$c-0.05-e5.json; done)
 # VGG-16 before the remaining cnn9 rows: its 40 epochs span sessions (checkpoints every 100 steps).
 $M $C/vgg16.eval.json
 $M $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-e5.json $C/rsa/s0.5-$c-0.05-bnr-e5.json; done)

@@ -689,6 +689,23 @@ if c:
     out("Paper: on this 9-layer CNN, 5% RSA cells raise the chip's accuracy by more than 10 points.")
     out()
     rsa_tables(C, c.get("accuracy"))
+    fa = [(os.path.basename(f)[:-5], load(f)) for f in sorted(glob.glob(os.path.join(C, "rsa-fa", "*.json")))]
+    fa = [(n, j) for n, j in fa if j]
+    if fa:
+        ideal = c.get("accuracy")
+        out("5% RSA for 5 epochs on sigma-0.1 chips programmed with fault-aware mapping (`--map fault-aware`):")
+        out()
+        out("| chip | before | after | ideal - after (points) |")
+        out("|---|---|---|---|")
+        for n, j in fa:
+            out(f"| {n} | {pct(j.get('accuracy_before'))} | {pct(j.get('accuracy_after'))} | "
+                f"{100 * (ideal - j['accuracy_after']):+.2f} |")
+        after = statistics.mean(j["accuracy_after"] for _, j in fa)
+        out(f"| mean of {len(fa)} | {mean_sd([j.get('accuracy_before') for _, j in fa])} | "
+            f"{mean_sd([j.get('accuracy_after') for _, j in fa])} | {100 * (ideal - after):+.2f} |")
+        out()
+        out("Command: " + cmd(os.path.join(C, "rsa-fa", fa[0][0] + ".json")))
+        out()
 else:
     out("Skipped: CIFAR-10 was not found.")
     out()
