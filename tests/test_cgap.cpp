@@ -220,10 +220,34 @@ TEST_CASE("cgap: saliency on a hand-made case") {
   CHECK(meter.normalized(0)[1] == 0);
 }
 
-TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, and its model loads") {
+// CGaP on the bars fixture: 600 training and 100 validation images, a small conv template,
+// 4 epochs of batches of 32 at lr 0.05; tests set the growth and pruning options.
+struct BarsCgap {
   const Dataset all = test::bars_dataset(700, {1, 12, 12}, 4);
   const Dataset tr = all.slice(0, 600), val = all.slice(600, 700);
-  CgapOptions o;
+  const std::string arch = "c8k3,relu,mp2,flat,fc16,relu,fc4";
+  const Model templ{arch, {1, 12, 12}, 4};
+
+  static CgapOptions options(std::uint64_t seed) {
+    CgapOptions o;
+    o.train.epochs = 4;
+    o.train.batch = 32;
+    o.train.schedule.lr = 0.05;
+    o.train.seed = seed;
+    return o;
+  }
+  // The seed of `o`, grown and pruned; the end model in `m`.
+  CgapResult run(const CgapOptions& o, Model& m) const {
+    m = cgap_seed(arch, {1, 12, 12}, 4, o, o.train.seed);
+    return run_cgap(m, templ, tr, val, o);
+  }
+};
+
+TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, and its model loads") {
+  const BarsCgap bars;
+  const Dataset& val = bars.val;
+  const Model& templ = bars.templ;
+  CgapOptions o = BarsCgap::options(4);
   o.start_width = 0.25;
   o.growth_rate = 1.0;
   o.growth_every = 0.25;
@@ -234,16 +258,10 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
   o.final_epochs = 0.2;
   o.prune_rate = 0.2;
   o.prune_tolerance = 0.05;
-  o.train.epochs = 4;
-  o.train.batch = 32;
-  o.train.schedule.lr = 0.05;
-  o.train.seed = 4;
-  const std::string arch = "c8k3,relu,mp2,flat,fc16,relu,fc4";
-  const Model templ(arch, {1, 12, 12}, 4);
   auto run = [&](int threads) {
     set_threads(threads);
-    Model m = cgap_seed(arch, {1, 12, 12}, 4, o, 4);
-    CgapResult r = run_cgap(m, templ, tr, val, o);
+    Model m;
+    CgapResult r = bars.run(o, m);
     set_threads(0);
     return std::make_pair(std::move(m), std::move(r));
   };
@@ -278,25 +296,18 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
 }
 
 TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone when it costs too much") {
-  const Dataset all = test::bars_dataset(700, {1, 12, 12}, 4);
-  const Dataset tr = all.slice(0, 600), val = all.slice(600, 700);
-  CgapOptions o;
+  const BarsCgap bars;
+  CgapOptions o = BarsCgap::options(5);
   o.start_width = 0.5;
   o.growth_every = 0.25;
   o.growth_budget = 0.25;
   o.prune_rate = 0.25;
   o.prune_every = 0.25;
   o.final_epochs = 0.25;
-  o.train.epochs = 4;
-  o.train.batch = 32;
-  o.train.schedule.lr = 0.05;
-  o.train.seed = 5;
-  const std::string arch = "c8k3,relu,mp2,flat,fc16,relu,fc4";
-  const Model templ(arch, {1, 12, 12}, 4);
   auto run = [&](double tolerance) {
     o.prune_tolerance = tolerance;
-    Model m = cgap_seed(arch, {1, 12, 12}, 4, o, 5);
-    return run_cgap(m, templ, tr, val, o);
+    Model m;
+    return bars.run(o, m);
   };
   // Every kept step cost at most the tolerance: its accuracy just after the removal against
   // the accuracy of the network measured before it (the previous record).
