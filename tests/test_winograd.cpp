@@ -177,6 +177,7 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
   const ConvShape shapes[] = {
       {3, 16, 5, 1, 1}, {3, 17, 7, 2, 2}, {3, 20, 16, 5, 5}, {3, 24, 11, 8, 5},
       {3, 16, 8, 5, 8}, {3, 18, 6, 1, 5}, {3, 16, 13, 8, 8}, {17, 16, 9, 2, 1},
+      {5, 64, 64, 16, 16},  // chunks cut into blocks of 2 samples, the last block of 1
   };
   std::uint64_t seed = 100;
   for (const ConvShape& s : shapes) {
@@ -189,31 +190,53 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
   }
 }
 
-TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads") {
-  const ConvShape s{40, 16, 12, 6, 7};  // 3 sample chunks, the last partial
-  const Shape in{s.c, s.h, s.w};
-  const Tensor x = random_tensor(s.n, in, 5);
-  const Tensor dy = random_tensor(s.n, {s.k, s.h, s.w}, 6);
-  Tensor y[2], dx[2];
-  Vector dw[2], db[2];
-  for (int threads : {1, 2}) {
-    set_threads(threads);
+TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch for small ones") {
+  const auto whole_batch = [](ConvShape s, bool backward) {
     Conv2d conv(s.k, 3, 1, 1, true);
-    conv.setup(in);
-    Rng rng(4);
-    conv.init(rng);
-    REQUIRE(conv.uses_winograd());
-    const int t = threads - 1;
-    conv.forward(x, y[t], {.training = true});
-    conv.backward(x, y[t], dy, &dx[t]);
-    dw[t] = conv.weight.grad;
-    db[t] = conv.bias.grad;
+    conv.setup({s.c, s.h, s.w});
+    return conv.winograd_whole_batch(backward);
+  };
+  for (bool backward : {false, true}) {
+    CHECK(whole_batch({3, 17, 7, 2, 2}, backward));   // 1 tile a sample: 16 in a chunk
+    CHECK(!whole_batch({3, 16, 8, 8, 8}, backward));  // 16 tiles a sample: 256 in a chunk
   }
-  set_threads(0);
-  CHECK(y[0].mat() == y[1].mat());
-  CHECK(dx[0].mat() == dx[1].mat());
-  CHECK(dw[0] == dw[1]);
-  CHECK(db[0] == db[1]);
+  CHECK(!whole_batch({3, 16, 8, 4, 4}, false));  // 4 tiles a sample: 64 in a chunk
+  CHECK(whole_batch({3, 16, 8, 4, 4}, true));
+  CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk) == 2);   // 512 KB a sample
+  CHECK(winograd_block_samples(32, 32, 16, 16, kSampleChunk) == 2);   // 256 KB a sample
+  CHECK(winograd_block_samples(8, 8, 16, 16, kSampleChunk) == kSampleChunk);
+}
+
+TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads") {
+  // 3 sample chunks, the last partial: one block a chunk; chunks forward and the whole batch
+  // backward; the whole batch; blocks of 2.
+  for (const ConvShape s : {ConvShape{40, 16, 12, 6, 7}, ConvShape{40, 16, 12, 3, 4}, ConvShape{40, 16, 12, 2, 1},
+                            ConvShape{20, 64, 64, 16, 16}}) {
+    CAPTURE(s.h);
+    const Shape in{s.c, s.h, s.w};
+    const Tensor x = random_tensor(s.n, in, 5);
+    const Tensor dy = random_tensor(s.n, {s.k, s.h, s.w}, 6);
+    Tensor y[2], dx[2];
+    Vector dw[2], db[2];
+    for (int threads : {1, 2}) {
+      set_threads(threads);
+      Conv2d conv(s.k, 3, 1, 1, true);
+      conv.setup(in);
+      Rng rng(4);
+      conv.init(rng);
+      REQUIRE(conv.uses_winograd());
+      const int t = threads - 1;
+      conv.forward(x, y[t], {.training = true});
+      conv.backward(x, y[t], dy, &dx[t]);
+      dw[t] = conv.weight.grad;
+      db[t] = conv.bias.grad;
+    }
+    set_threads(0);
+    CHECK(y[0].mat() == y[1].mat());
+    CHECK(dx[0].mat() == dx[1].mat());
+    CHECK(dw[0] == dw[1]);
+    CHECK(db[0] == db[1]);
+  }
 }
 
 TEST_CASE("convolutions unfit for winograd (few input channels, a readout) keep im2col and match direct") {

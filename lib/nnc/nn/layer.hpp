@@ -72,6 +72,9 @@ class Layer {
   virtual void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // Called on a copy that will only run inference with its weights as they are now (the
+  // per-thread copies of Model::infer): a layer may precompute what its weights give.
+  virtual void prepare_inference() {}
   // The same params, read only (params() never changes the layer, so the cast is safe).
   std::vector<const Param*> params() const {
     const auto ps = const_cast<Layer*>(this)->params();

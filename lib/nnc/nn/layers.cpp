@@ -235,6 +235,12 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
 
 }  // namespace
 
+void Conv2d::prepare_inference() {
+  if (!uses_winograd()) return;
+  winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
+  filter_ready_ = true;
+}
+
 bool Conv2d::uses_winograd() const {
   return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !readout && in_.c >= kWinogradMinChannels;
 }
@@ -334,19 +340,53 @@ void Conv2d::backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx) {
   sum_chunk_gradients(chunks);
 }
 
+// The Winograd path has two schedules (docs/algorithms.md "Winograd convolution"). Where a
+// chunk has enough tiles, each chunk runs on its own thread in blocks of samples small enough
+// for the cache. Smaller feature maps (VGG-16's 4x4 and 2x2) would give GEMMs of a few rows,
+// so there the whole batch is transformed chunk by chunk into one matrix per point and the 16
+// GEMMs run side by side, one per thread at a time. Backward switches at larger maps than
+// forward: its filter-gradient GEMMs sum over the tiles, and at 4x4 one sum over the batch
+// beat a sum per chunk, while forward was faster in chunks, whose matrices stay in cache
+// (VGG-16, one thread). Either way every value is computed the same way whatever the thread
+// count.
+bool Conv2d::winograd_whole_batch(bool backward) const {
+  const Eigen::Index tiles = WinogradTiles{kSampleChunk, out_.h, out_.w}.count();
+  return tiles < (backward ? kWinogradMinTiles : kWinogradMinTiles / 4);
+}
+
 void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   const int N = x.n();
   y.resize(N, out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
-  winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
+  if (!filter_ready_) winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
   const Real* b = has_bias_ ? bias.value.data() : nullptr;
+  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w}.count();
+  if (winograd_whole_batch(false)) {
+    ensure_size(batch_, 1);
+    Work& w = batch_[0];
+    winograd_resize(w.t_in, N * per_sample, in_.c);
+    winograd_resize(w.t_out, N * per_sample, out_channels_);
+    parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+      winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w}, w.t_in, begin * per_sample);
+    });
+    parallel_for(16, [&](int xi) { w.t_out[xi].noalias() = w.t_in[xi] * filter_[xi]; });
+    parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+      winograd_output(w.t_out, b, {end - begin, out_.h, out_.w}, y.sample(begin), begin * per_sample);
+    });
+    return;
+  }
+  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk);
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
-    const WinogradTiles tiles{end - begin, out_.h, out_.w};
-    winograd_input(x.sample(begin), in_.c, tiles, s.t_in);
-    for (int xi = 0; xi < 16; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
-    winograd_output(s.t_out, b, tiles, y.sample(begin));
+    for (int b0 = begin; b0 < end; b0 += block) {
+      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w};
+      winograd_resize(s.t_in, tiles.count(), in_.c);
+      winograd_resize(s.t_out, tiles.count(), out_channels_);
+      winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
+      for (int xi = 0; xi < 16; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
+      winograd_output(s.t_out, b, tiles, y.sample(b0), 0);
+    }
   });
 }
 
@@ -355,20 +395,43 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
 // no state for backward on this path.
 void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   const int N = x.n(), P = out_.h * out_.w;
-  const int chunks = num_chunks(N, kSampleChunk);
-  ensure_size(work_, static_cast<std::size_t>(chunks));
-  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  filter_ready_ = false;
   if (dx) {
     dx->resize(N, in_);
     winograd_filter_rotated(weight.value.data(), out_channels_, in_.c, filter_);
   }
+  if (winograd_whole_batch(true)) {
+    backward_winograd_batch(x, dy, dx);
+    return;
+  }
+  const int chunks = num_chunks(N, kSampleChunk);
+  ensure_size(work_, static_cast<std::size_t>(chunks));
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  // The filter gradient in the transform domain is summed over a chunk's blocks in block order.
+  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk);
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& w = work_[static_cast<std::size_t>(k)];
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
-    const WinogradTiles tiles{end - begin, out_.h, out_.w};
-    winograd_input(x.sample(begin), in_.c, tiles, s.t_in);
-    winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, s.t_out);
-    for (int xi = 0; xi < 16; ++xi) s.du[xi].noalias() = s.t_in[xi].transpose() * s.t_out[xi];
+    for (int b0 = begin; b0 < end; b0 += block) {
+      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w};
+      winograd_resize(s.t_in, tiles.count(), in_.c);
+      winograd_resize(s.t_out, tiles.count(), out_channels_);
+      winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
+      winograd_output_adjoint(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
+      for (int xi = 0; xi < 16; ++xi) {
+        if (b0 == begin) {
+          s.du[xi].noalias() = s.t_in[xi].transpose() * s.t_out[xi];
+        } else {
+          s.du[xi].noalias() += s.t_in[xi].transpose() * s.t_out[xi];
+        }
+      }
+      if (dx) {
+        // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
+        winograd_input(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
+        for (int xi = 0; xi < 16; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
+        winograd_output(s.t_in, nullptr, tiles, dx->sample(b0), 0);
+      }
+    }
     w.dw.resize(rows(), out_channels_);
     winograd_filter_adjoint(s.du, w.dw.data());
     if (has_bias_) {
@@ -377,14 +440,38 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
         w.db += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
       }
     }
-    if (dx) {
-      // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
-      winograd_input(dy.sample(begin), out_channels_, tiles, s.t_out);
-      for (int xi = 0; xi < 16; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
-      winograd_output(s.t_in, nullptr, tiles, dx->sample(begin));
-    }
   });
   sum_chunk_gradients(chunks);
+}
+
+// The whole-batch schedule of backward: one GEMM per point over every tile of the batch gives
+// the filter gradient at once, with no chunk sums.
+void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* dx) {
+  const int N = x.n(), P = out_.h * out_.w;
+  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w}.count();
+  ensure_size(batch_, 1);
+  Work& w = batch_[0];
+  winograd_resize(w.t_in, N * per_sample, in_.c);
+  winograd_resize(w.t_out, N * per_sample, out_channels_);
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    const WinogradTiles tiles{end - begin, out_.h, out_.w};
+    winograd_input(x.sample(begin), in_.c, tiles, w.t_in, begin * per_sample);
+    winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, w.t_out, begin * per_sample);
+  });
+  parallel_for(16, [&](int xi) { w.du[xi].noalias() = w.t_in[xi].transpose() * w.t_out[xi]; });
+  winograd_filter_adjoint(w.du, weight.grad.data());
+  if (has_bias_) {
+    bias.grad.setZero();
+    for (int smp = 0; smp < N; ++smp) bias.grad += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
+  }
+  if (!dx) return;
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w}, w.t_out, begin * per_sample);
+  });
+  parallel_for(16, [&](int xi) { w.t_in[xi].noalias() = w.t_out[xi] * filter_[xi]; });
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w}, dx->sample(begin), begin * per_sample);
+  });
 }
 
 // Chunk results are summed in chunk order: the same sum whatever the thread count.
@@ -537,7 +624,21 @@ void Pool::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
         for (int oy = 0; oy < out_.h; ++oy) {
           const int o0 = (c * out_.h + oy) * OW;
           const int base = (c * in_.h + oy * k) * IW;  // top-left input of window (oy, 0)
-          if (max_) {
+          if (max_ && k == 2) {
+            // The common 2x2 window, written so that it vectorizes: the same first maximum.
+            const Real* r0 = in + base;
+            const Real* r1 = r0 + IW;
+            for (int ox = 0; ox < OW; ++ox) {
+              const int i0 = base + 2 * ox;
+              Real m = r0[2 * ox];
+              int a = i0;
+              if (r0[2 * ox + 1] > m) { m = r0[2 * ox + 1]; a = i0 + 1; }
+              if (r1[2 * ox] > m) { m = r1[2 * ox]; a = i0 + IW; }
+              if (r1[2 * ox + 1] > m) { m = r1[2 * ox + 1]; a = i0 + IW + 1; }
+              out[o0 + ox] = m;
+              arg[o0 + ox] = a;
+            }
+          } else if (max_) {
             // Row by row, first maximum kept (strict >), as a scan in window order would.
             for (int ox = 0; ox < OW; ++ox) {
               out[o0 + ox] = in[base + ox * k];
@@ -610,6 +711,29 @@ void BatchNorm::reset() {
   running_var.value.setOnes();
 }
 
+namespace {
+
+// The channel sums of batch norm: n values accumulated in kLanes float lanes, which the
+// compiler keeps in vector registers (a single double accumulator is a chain of dependent
+// adds, 5x slower on cnn9), then the lanes added in double. The order depends only on n,
+// never on alignment or threads.
+constexpr int kLanes = 16;
+
+template <class Term>
+double lane_sum(int n, Term term) {
+  Real acc[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] += term(i + j);
+  }
+  double sum = 0;
+  for (int j = 0; j < kLanes; ++j) sum += acc[j];
+  for (; i < n; ++i) sum += term(i);
+  return sum;
+}
+
+}  // namespace
+
 void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), C = in_.c, HW = in_.h * in_.w;
   y.resize(N, out_);
@@ -618,18 +742,20 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   inv_std_.assign(static_cast<std::size_t>(C), 0.0);
   const double count = static_cast<double>(N) * HW;
   if (batch_stats && count < 2) throw Error("batch norm needs at least 2 values per channel in training");
+  auto plane = [&](int s, int c) { return x.sample(s) + static_cast<std::size_t>(c) * HW; };
   parallel_for(C, [&](int c) {
     double mean, var;
     if (batch_stats) {
       double sum = 0, sq = 0;
       for (int s = 0; s < N; ++s) {
-        const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
-        for (int i = 0; i < HW; ++i) sum += p[i];
+        const Real* p = plane(s, c);
+        sum += lane_sum(HW, [p](int i) { return p[i]; });
       }
       mean = sum / count;
+      const auto m = static_cast<Real>(mean);
       for (int s = 0; s < N; ++s) {
-        const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
-        for (int i = 0; i < HW; ++i) sq += (p[i] - mean) * (p[i] - mean);
+        const Real* p = plane(s, c);
+        sq += lane_sum(HW, [p, m](int i) { return (p[i] - m) * (p[i] - m); });
       }
       var = sq / count;
       running_mean.value[c] = static_cast<Real>((1 - kMomentum) * running_mean.value[c] + kMomentum * mean);
@@ -645,7 +771,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
     const Real scale = static_cast<Real>(gamma.value[c] * inv);
     const Real shift = static_cast<Real>(beta.value[c] - gamma.value[c] * mean * inv);
     for (int s = 0; s < N; ++s) {
-      const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
+      const Real* p = plane(s, c);
       Real* q = y.sample(s) + static_cast<std::size_t>(c) * HW;
       for (int i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
     }
@@ -659,31 +785,29 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   const double count = static_cast<double>(N) * HW;
   parallel_for(C, [&](int c) {
     const double mean = mean_[static_cast<std::size_t>(c)], inv = inv_std_[static_cast<std::size_t>(c)];
-    double dgamma = 0, dbeta = 0;
+    const auto m = static_cast<Real>(mean);
+    double dgamma = 0, dbeta = 0;  // dgamma = sum g (x - mean) * inv, dbeta = sum g
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
-      for (int i = 0; i < HW; ++i) {
-        dgamma += g[i] * (p[i] - mean) * inv;
-        dbeta += g[i];
-      }
+      dgamma += lane_sum(HW, [p, g, m](int i) { return g[i] * (p[i] - m); });
+      dbeta += lane_sum(HW, [g](int i) { return g[i]; });
     }
+    dgamma *= inv;
     gamma.grad[c] = static_cast<Real>(dgamma);
     beta.grad[c] = static_cast<Real>(dbeta);
     if (!dx) return;
+    // With batch statistics dx = gi (g - dbeta / count - xhat dgamma / count), xhat = (x - mean)
+    // inv: a * g + b * x + c0 per value; with running statistics dx = gi g.
     const double gi = gamma.value[c] * inv;
+    const auto a = static_cast<Real>(gi);
+    const auto b = static_cast<Real>(last_batch_stats_ ? -gi * inv * dgamma / count : 0.0);
+    const auto c0 = static_cast<Real>(last_batch_stats_ ? gi * (inv * mean * dgamma - dbeta) / count : 0.0);
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
       Real* d = dx->sample(s) + static_cast<std::size_t>(c) * HW;
-      for (int i = 0; i < HW; ++i) {
-        if (last_batch_stats_) {
-          const double xhat = (p[i] - mean) * inv;
-          d[i] = static_cast<Real>(gi * (g[i] - dbeta / count - xhat * dgamma / count));
-        } else {
-          d[i] = static_cast<Real>(gi * g[i]);
-        }
-      }
+      for (int i = 0; i < HW; ++i) d[i] = a * g[i] + b * p[i] + c0;
     }
   });
 }

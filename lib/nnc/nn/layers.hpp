@@ -24,6 +24,7 @@ class Conv2d : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   std::vector<Param*> params() override;
   using Layer::params;
+  void prepare_inference() override;
   LayerPtr clone() const override { return std::make_unique<Conv2d>(*this); }
   double macs() const override;
   Param* weight_param() override { return &weight; }
@@ -47,6 +48,10 @@ class Conv2d : public Layer {
   // at 32x32, 32 outputs, batch 64, one thread, Winograd took 1.8x im2col's time with 3 inputs,
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
+  // Whether the Winograd path's forward (or backward) pass transforms the whole batch and
+  // runs its 16 GEMMs side by side, rather than a chunk per thread in cache-sized blocks: for
+  // output maps too small for a chunk to give enough tiles (layers.cpp).
+  bool winograd_whole_batch(bool backward) const;
   Param weight{"weight"}, bias{"bias"};
   // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
   // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
@@ -59,6 +64,7 @@ class Conv2d : public Layer {
   void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
   void forward_winograd(const Tensor& x, Tensor& y);
   void backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx);
+  void backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* dx);
   void sum_chunk_gradients(int chunks);
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
@@ -68,8 +74,12 @@ class Conv2d : public Layer {
   // The Winograd path's transformed filter of the current pass: forward's U (in x out), or in
   // backward the rotated filter of the input gradient (out x in); made once per call.
   WinogradMatrices filter_;
+  // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
+  // need not transform them again for every chunk (backward clears it).
+  bool filter_ready_ = false;
   ScratchBuffers<Work> work_;     // one per sample chunk, reused from batch to batch
   ScratchBuffers<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
+  ScratchBuffers<Work> batch_;    // the whole-batch Winograd schedule's matrices (one Work)
   // work_[k].cols hold the unrolled input `cols_of_` of the last training forward pass (null
   // when not kept), so that backward need not unroll it again.
   const Tensor* cols_of_ = nullptr;

@@ -186,12 +186,13 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   logits.resize(N, layers_.empty() ? input_ : layers_.back()->output_shape());
   if (N == 0) return;
   const int threads = std::min(max_threads(), chunks);
-  // Copies of the model without gradients or momentum, which inference does not touch.
+  // Copies of the model without gradients or momentum, which inference does not touch, and
+  // with what the layers precompute from their weights done once.
   std::vector<Model> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.push_back(*this);
-    for (Param* p : workers.back().params()) p->grad = p->velocity = Vector();
-  }
+  workers.push_back(*this);
+  for (Param* p : workers.front().params()) p->grad = p->velocity = Vector();
+  for (auto& l : workers.front().layers()) l->prepare_inference();
+  for (int t = 1; t < threads; ++t) workers.push_back(workers.front());
   std::vector<Tensor> inputs(static_cast<std::size_t>(threads));
   std::vector<std::exception_ptr> failed(static_cast<std::size_t>(chunks));
 #pragma omp parallel for schedule(static) num_threads(threads)

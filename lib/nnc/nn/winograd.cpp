@@ -124,14 +124,23 @@ void output_adjoint_horizontal(const Real* __restrict b, int count, Real* __rest
   }
 }
 
-void resize_all(WinogradMatrices& a, Eigen::Index rows, Eigen::Index cols) {
+}  // namespace
+
+void winograd_resize(WinogradMatrices& a, Eigen::Index rows, Eigen::Index cols) {
   for (Matrix& m : a) m.resize(rows, cols);
 }
 
-}  // namespace
+int winograd_block_samples(int h, int w, int in, int out, int chunk) {
+  const WinogradTiles one{1, h, w};
+  const auto tiles = static_cast<std::size_t>(one.count());
+  const std::size_t bytes = tiles * static_cast<std::size_t>(in + out) * 16 * sizeof(Real);
+  const auto fit = static_cast<int>(std::min<std::size_t>(kWinogradBlockBytes / bytes, static_cast<std::size_t>(chunk)));
+  const auto rows = static_cast<int>((kWinogradMinTiles + tiles - 1) / tiles);
+  return std::clamp(std::max(fit, rows), 1, chunk);
+}
 
 void winograd_filter(const Real* weight, int out, int in, WinogradMatrices& u) {
-  resize_all(u, in, out);
+  winograd_resize(u, in, out);
   std::vector<Real> planes(static_cast<std::size_t>(9) * in), tmp(static_cast<std::size_t>(12) * in);
   for (int ko = 0; ko < out; ++ko) {
     for (int ci = 0; ci < in; ++ci) {
@@ -144,7 +153,7 @@ void winograd_filter(const Real* weight, int out, int in, WinogradMatrices& u) {
 }
 
 void winograd_filter_rotated(const Real* weight, int out, int in, WinogradMatrices& u) {
-  resize_all(u, out, in);
+  winograd_resize(u, out, in);
   std::vector<Real> planes(static_cast<std::size_t>(9) * out), tmp(static_cast<std::size_t>(12) * out);
   for (int ci = 0; ci < in; ++ci) {
     for (int ko = 0; ko < out; ++ko) {
@@ -157,18 +166,19 @@ void winograd_filter_rotated(const Real* weight, int out, int in, WinogradMatric
   }
 }
 
-void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v) {
+void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0) {
   const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index T = tiles.count();
-  resize_all(v, T, channels);
+  const Eigen::Index ld = v[0].rows();
+  eigen_assert(row0 + tiles.count() <= ld && v[0].cols() == channels);
   // The patch of tile (ty, tx) is image rows 2ty-1..2ty+2 and columns 2tx-1..2tx+2. Rows
   // outside the image read `zeros`; column c of the image is column c + 1 of a row of `bt`,
-  // whose first and last columns stay 0.
+  // whose first and last columns stay 0. The vertical step runs over the whole plane before
+  // the horizontal one reads it back: read straight after it was written, a row of `bt` (one
+  // value off the vector alignment) stalls on store forwarding, which cost half this function.
   const int pw = 2 * tw + 2;
   const std::vector<Real> zeros(static_cast<std::size_t>(w), Real(0));
-  std::vector<Real> bt(static_cast<std::size_t>(4) * pw, Real(0));  // B^T d of a tile row
-  Real* b[4];
-  for (int i = 0; i < 4; ++i) b[i] = bt.data() + static_cast<std::size_t>(i) * pw;
+  std::vector<Real> bt(static_cast<std::size_t>(4) * th * pw, Real(0));  // B^T d of every tile row
+  auto row = [&](int ty, int i) { return bt.data() + static_cast<std::size_t>(4 * ty + i) * pw; };
   for (int s = 0; s < tiles.n; ++s) {
     for (int c = 0; c < channels; ++c) {
       const Real* img = x + (static_cast<std::size_t>(s) * channels + c) * h * w;
@@ -178,10 +188,12 @@ void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMa
           const int iy = 2 * ty - 1 + r;
           d[r] = iy >= 0 && iy < h ? img + static_cast<std::size_t>(iy) * w : zeros.data();
         }
-        input_vertical(d[0], d[1], d[2], d[3], w, b[0] + 1, b[1] + 1, b[2] + 1, b[3] + 1);
-        const Eigen::Index at = Eigen::Index{c} * T + (Eigen::Index{s} * th + ty) * tw;
+        input_vertical(d[0], d[1], d[2], d[3], w, row(ty, 0) + 1, row(ty, 1) + 1, row(ty, 2) + 1, row(ty, 3) + 1);
+      }
+      for (int ty = 0; ty < th; ++ty) {
+        const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
         for (int i = 0; i < 4; ++i) {
-          input_horizontal(b[i], tw, v[4 * i].data() + at, v[4 * i + 1].data() + at, v[4 * i + 2].data() + at,
+          input_horizontal(row(ty, i), tw, v[4 * i].data() + at, v[4 * i + 1].data() + at, v[4 * i + 2].data() + at,
                            v[4 * i + 3].data() + at);
         }
       }
@@ -189,9 +201,10 @@ void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMa
   }
 }
 
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y) {
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0) {
   const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index T = tiles.count();
+  const Eigen::Index ld = m[0].rows();
+  eigen_assert(row0 + tiles.count() <= ld);
   const auto channels = static_cast<int>(m[0].cols());
   // For a tile row: ma (column 0 of M A) and mb (column 1), 4 rows each; then ya and yb,
   // columns 0 and 1 of the 2 output rows.
@@ -210,7 +223,7 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
       const Real b = bias ? bias[c] : Real(0);
       Real* img = y + (static_cast<std::size_t>(s) * channels + c) * h * w;
       for (int ty = 0; ty < th; ++ty) {
-        const Eigen::Index at = Eigen::Index{c} * T + (Eigen::Index{s} * th + ty) * tw;
+        const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
         for (int i = 0; i < 4; ++i) {
           output_1d(m[4 * i].data() + at, m[4 * i + 1].data() + at, m[4 * i + 2].data() + at, m[4 * i + 3].data() + at,
                     tw, ma[i], mb[i]);
@@ -225,27 +238,30 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
   }
 }
 
-void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm) {
+void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
+                             Eigen::Index row0) {
   const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index T = tiles.count();
-  resize_all(dm, T, channels);
+  const Eigen::Index ld = dm[0].rows();
+  eigen_assert(row0 + tiles.count() <= ld && dm[0].cols() == channels);
   // A clipped tile reads zeros outside the image: a row of `zeros` below it, the last column
-  // of `ad` (2tw wide, written up to w) to its right.
+  // of `ad` (2tw wide, written up to w) to its right. As in winograd_input, the vertical step
+  // covers the plane before the horizontal one reads it.
   const int pw = 2 * tw;
   const std::vector<Real> zeros(static_cast<std::size_t>(w), Real(0));
-  std::vector<Real> ad(static_cast<std::size_t>(4) * pw, Real(0));  // A dY of a tile row
-  Real* a[4];
-  for (int i = 0; i < 4; ++i) a[i] = ad.data() + static_cast<std::size_t>(i) * pw;
+  std::vector<Real> ad(static_cast<std::size_t>(4) * th * pw, Real(0));  // A dY of every tile row
+  auto row = [&](int ty, int i) { return ad.data() + static_cast<std::size_t>(4 * ty + i) * pw; };
   for (int s = 0; s < tiles.n; ++s) {
     for (int c = 0; c < channels; ++c) {
       const Real* img = dy + (static_cast<std::size_t>(s) * channels + c) * h * w;
       for (int ty = 0; ty < th; ++ty) {
         const Real* d0 = img + static_cast<std::size_t>(2 * ty) * w;
         const Real* d1 = 2 * ty + 1 < h ? d0 + w : zeros.data();
-        output_adjoint_vertical(d0, d1, w, a[0], a[1], a[2], a[3]);
-        const Eigen::Index at = Eigen::Index{c} * T + (Eigen::Index{s} * th + ty) * tw;
+        output_adjoint_vertical(d0, d1, w, row(ty, 0), row(ty, 1), row(ty, 2), row(ty, 3));
+      }
+      for (int ty = 0; ty < th; ++ty) {
+        const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
         for (int i = 0; i < 4; ++i) {
-          output_adjoint_horizontal(a[i], tw, dm[4 * i].data() + at, dm[4 * i + 1].data() + at,
+          output_adjoint_horizontal(row(ty, i), tw, dm[4 * i].data() + at, dm[4 * i + 1].data() + at,
                                     dm[4 * i + 2].data() + at, dm[4 * i + 3].data() + at);
         }
       }

@@ -12,6 +12,7 @@
 // input channels, d the 4x4 input patch over the tile (zero outside the image).
 #pragma once
 #include <array>
+#include <cstddef>
 
 #include "nnc/nn/tensor.hpp"
 
@@ -27,6 +28,16 @@ struct WinogradTiles {
   Eigen::Index count() const { return Eigen::Index{n} * th() * tw(); }
 };
 
+// How many of a chunk's samples one pass of the transforms and GEMMs takes at a time: enough
+// that the GEMMs have at least kWinogradMinTiles rows, else as many as keep the block's
+// transformed input and output (16 values per tile and channel each) within
+// kWinogradBlockBytes, so that the output transform reads the GEMMs' results from cache rather
+// than memory; between 1 and `chunk`. A function of the layer's shape only, never of the
+// thread count.
+inline constexpr std::size_t kWinogradBlockBytes = std::size_t{1} << 20;
+inline constexpr int kWinogradMinTiles = 128;
+int winograd_block_samples(int h, int w, int in, int out, int chunk);
+
 // Filter transform U = G g G^T of a conv weight [out][in][3][3]: u[xi] is in x out, element
 // (ci, ko) from g = weight[ko][ci]. Overwrites u.
 void winograd_filter(const Real* weight, int out, int in, WinogradMatrices& u);
@@ -36,19 +47,27 @@ void winograd_filter(const Real* weight, int out, int in, WinogradMatrices& u);
 // Overwrites u.
 void winograd_filter_rotated(const Real* weight, int out, int in, WinogradMatrices& u);
 
-// Input transform V = B^T d B of every tile: x holds tiles.n samples of channels x h x w;
-// v[xi] becomes T x channels (a column is contiguous over tiles). Overwrites v.
-void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v);
+// Sizes every matrix of `a` to rows x cols.
+void winograd_resize(WinogradMatrices& a, Eigen::Index rows, Eigen::Index cols);
 
-// Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null): m[xi] is
+// The data transforms below read or write rows row0 .. row0 + tiles.count() - 1 of their
+// matrices (tile row t at row0 + t), which the caller sizes (winograd_resize) to at least that
+// many rows, one column per channel: so chunks of a batch can fill one matrix side by side.
+
+// Input transform V = B^T d B of every tile: x holds tiles.n samples of channels x h x w;
+// v[xi] receives T x channels (a column is contiguous over tiles).
+void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0);
+
+// Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null): m[xi] holds
 // T x channels; y receives tiles.n samples of channels x h x w, clipped at odd edges.
 // Overwrites y.
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y);
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0);
 
 // Adjoint of winograd_output: dM = A dY A^T of every tile (dY the tile's 2x2 of dy, zero
-// outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] becomes
-// T x channels. Overwrites dm.
-void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm);
+// outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] receives
+// T x channels.
+void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
+                             Eigen::Index row0);
 
 // Adjoint of winograd_filter: dweight[ko][ci] = G^T dU G, du[xi] in x out as winograd_filter's
 // u. Overwrites dweight ([out][in][3][3]).
