@@ -75,6 +75,9 @@ class Layer {
   // Called on a copy that will only run inference with its weights as they are now (the
   // per-thread copies of Model::infer): a layer may precompute what its weights give.
   virtual void prepare_inference() {}
+  // How many samples this layer would like per call in Model::infer's pipeline (a multiple of
+  // kSampleChunk, the layers' parallel unit).
+  virtual int inference_samples() const;
   // The same params, read only (params() never changes the layer, so the cast is safe).
   std::vector<const Param*> params() const {
     const auto ps = const_cast<Layer*>(this)->params();

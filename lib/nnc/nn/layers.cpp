@@ -29,6 +29,8 @@ void Param::apply_mask() {
   }
 }
 
+int Layer::inference_samples() const { return kSampleChunk; }
+
 void Layer::throw_not_mapped(const char* what) const {
   throw Error("layer " + spec() + " is not a conv or dense layer (" + what + ")");
 }
@@ -239,6 +241,12 @@ void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
   winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
   filter_ready_ = true;
+}
+
+// A whole-batch Winograd layer's GEMMs have one row per tile of the call: 4 chunks give
+// VGG-16's 2x2 maps 64 rows rather than 16.
+int Conv2d::inference_samples() const {
+  return uses_winograd() && winograd_whole_batch(false) ? 4 * kSampleChunk : kSampleChunk;
 }
 
 bool Conv2d::uses_winograd() const {

@@ -25,6 +25,7 @@ class Conv2d : public Layer {
   std::vector<Param*> params() override;
   using Layer::params;
   void prepare_inference() override;
+  int inference_samples() const override;
   LayerPtr clone() const override { return std::make_unique<Conv2d>(*this); }
   double macs() const override;
   Param* weight_param() override { return &weight; }

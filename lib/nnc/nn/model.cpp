@@ -174,7 +174,7 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   if (x.sample_size() != input_.size()) {
     throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
   }
-  const int N = x.n(), chunks = num_chunks(N, kSampleChunk);
+  const int N = x.n();
   std::size_t largest = input_.size();
   for (const auto& l : layers_) largest = std::max(largest, l->output_shape().size());
   if (largest * static_cast<std::size_t>(N) * sizeof(Real) <= kPipelineBytes) {
@@ -185,6 +185,11 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   }
   logits.resize(N, layers_.empty() ? input_ : layers_.back()->output_shape());
   if (N == 0) return;
+  // Each worker call takes `chunk` samples, a multiple of kSampleChunk, which the layers cut
+  // into their usual chunks.
+  int chunk = kSampleChunk;
+  for (const auto& l : layers_) chunk = std::max(chunk, l->inference_samples());
+  const int chunks = num_chunks(N, chunk);
   const int threads = std::min(max_threads(), chunks);
   // Copies of the model without gradients or momentum, which inference does not touch, and
   // with what the layers precompute from their weights done once.
@@ -198,7 +203,7 @@ void Model::infer(const Tensor& x, Tensor& logits) {
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int k = 0; k < chunks; ++k) {
     const auto t = static_cast<std::size_t>(omp_get_thread_num());
-    const int begin = k * kSampleChunk, n = std::min(N, begin + kSampleChunk) - begin;
+    const int begin = k * chunk, n = std::min(N, begin + chunk) - begin;
     try {
       inputs[t].resize(n, input_);
       std::copy_n(x.sample(begin), x.sample_size() * n, inputs[t].sample(0));

@@ -32,10 +32,11 @@ class Model {
   const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
   // Inference on a batch (no dropout, batch norm's running statistics) into `logits`. When the
   // batch's largest activation passes kPipelineBytes, with memory that does not grow with the
-  // batch: the fixed sample chunks of parallel.hpp each run through every layer on one thread,
-  // in a per-thread copy of the model, so activations stay a chunk's worth and in cache. Below
-  // it (LeNet-5), forward() layer by layer, whose per-call costs are lower. The same numbers
-  // either way (the layers cut batches into the same chunks), whatever the thread count.
+  // batch: fixed groups of the sample chunks of parallel.hpp (as many as the layers ask for,
+  // Layer::inference_samples) each run through every layer on one thread, in a per-thread copy
+  // of the model, so activations stay a group's worth and in cache. Below it (LeNet-5),
+  // forward() layer by layer, whose per-call costs are lower. Either way the numbers do not
+  // depend on the thread count.
   void infer(const Tensor& x, Tensor& logits);
   static constexpr std::size_t kPipelineBytes = std::size_t{64} << 20;
   // Backward from d loss / d logits; overwrites every param's gradient.
