@@ -1,6 +1,7 @@
 #include "nnc/nn/model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -198,7 +199,10 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   for (Param* p : workers.front().params()) p->grad = p->velocity = Vector();
   for (auto& l : workers.front().layers()) l->prepare_inference();
   for (int t = 1; t < threads; ++t) workers.push_back(workers.front());
+  // A worker keeps no activations for backward: two buffers, each layer reading one and
+  // writing the other.
   std::vector<Tensor> inputs(static_cast<std::size_t>(threads));
+  std::vector<std::array<Tensor, 2>> acts(static_cast<std::size_t>(threads));
   std::vector<std::exception_ptr> failed(static_cast<std::size_t>(chunks));
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int k = 0; k < chunks; ++k) {
@@ -207,8 +211,15 @@ void Model::infer(const Tensor& x, Tensor& logits) {
     try {
       inputs[t].resize(n, input_);
       std::copy_n(x.sample(begin), x.sample_size() * n, inputs[t].sample(0));
-      const Tensor& y = workers[t].forward(inputs[t], ForwardContext{});
-      std::copy_n(y.sample(0), y.sample_size() * n, logits.sample(begin));
+      const Tensor* cur = &inputs[t];
+      ForwardContext ctx;
+      for (std::size_t i = 0; i < layers_.size(); ++i) {
+        ctx.layer_index = static_cast<int>(i);
+        Tensor& out = acts[t][i % 2];
+        workers[t].layers_[i]->forward(*cur, out, ctx);
+        cur = &out;
+      }
+      std::copy_n(cur->sample(0), cur->sample_size() * n, logits.sample(begin));
     } catch (...) {
       failed[static_cast<std::size_t>(k)] = std::current_exception();
     }
