@@ -636,15 +636,20 @@ void Pool::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
             // The common 2x2 window, written so that it vectorizes: the same first maximum.
             const Real* r0 = in + base;
             const Real* r1 = r0 + IW;
+            Real* __restrict o = out + o0;
+            int* __restrict g = arg + o0;
             for (int ox = 0; ox < OW; ++ox) {
-              const int i0 = base + 2 * ox;
-              Real m = r0[2 * ox];
-              int a = i0;
-              if (r0[2 * ox + 1] > m) { m = r0[2 * ox + 1]; a = i0 + 1; }
-              if (r1[2 * ox] > m) { m = r1[2 * ox]; a = i0 + IW; }
-              if (r1[2 * ox + 1] > m) { m = r1[2 * ox + 1]; a = i0 + IW + 1; }
-              out[o0 + ox] = m;
-              arg[o0 + ox] = a;
+              const Real a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+              Real m = a;
+              int at = 0;
+              at = b > m ? 1 : at;
+              m = b > m ? b : m;
+              at = c > m ? IW : at;
+              m = c > m ? c : m;
+              at = d > m ? IW + 1 : at;
+              m = d > m ? d : m;
+              o[ox] = m;
+              g[ox] = base + 2 * ox + at;
             }
           } else if (max_) {
             // Row by row, first maximum kept (strict >), as a scan in window order would.
