@@ -633,7 +633,7 @@ void Pool::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
           const int o0 = (c * out_.h + oy) * OW;
           const int base = (c * in_.h + oy * k) * IW;  // top-left input of window (oy, 0)
           if (max_ && k == 2) {
-            // The common 2x2 window, written so that it vectorizes: the same first maximum.
+            // The common 2x2 window without branches: the same first maximum.
             const Real* r0 = in + base;
             const Real* r1 = r0 + IW;
             Real* __restrict o = out + o0;
@@ -728,7 +728,7 @@ namespace {
 
 // The channel sums of batch norm: n values accumulated in kLanes float lanes, which the
 // compiler keeps in vector registers (a single double accumulator is a chain of dependent
-// adds, 5x slower on cnn9), then the lanes added in double. The order depends only on n,
+// adds that does not vectorize), then the lanes added in double. The order depends only on n,
 // never on alignment or threads.
 constexpr int kLanes = 16;
 
