@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "fixtures.hpp"
 #include "nnc/algo/cgap.hpp"
@@ -304,6 +305,7 @@ TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone
   o.prune_rate = 0.25;
   o.prune_every = 0.25;
   o.final_epochs = 0.25;
+  o.prune_budget = 1.0;  // the tolerance alone (the budget has its own case)
   auto run = [&](double tolerance) {
     o.prune_tolerance = tolerance;
     Model m;
@@ -340,6 +342,60 @@ TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone
   CHECK(reverted.val_accuracy == before.val_accuracy);          // and its accuracy
   // Same run up to the failed step; the loose one pruned on from there.
   CHECK(strict.records[strict.end].params >= loose.records[loose.end].params);
+}
+
+TEST_CASE("cgap: a pruning step's cost in McNemar's z counts only the images it changed") {
+  using Hits = std::vector<std::uint8_t>;
+  CHECK(prune_cost_z(Hits{1, 1, 1, 1, 0, 0}, Hits{0, 0, 0, 1, 1, 0}) == doctest::Approx(1.0));  // (3 - 1) / 2
+  CHECK(prune_cost_z(Hits{1, 0, 1}, Hits{1, 0, 1}) == 0.0);
+  CHECK(prune_cost_z(Hits{0, 0, 1, 1}, Hits{1, 1, 1, 1}) == doctest::Approx(-std::sqrt(2.0)));  // it helped
+  CHECK_THROWS(prune_cost_z(Hits{1}, Hits{1, 0}));
+}
+
+TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost past the budget") {
+  const BarsCgap bars;
+  CgapOptions o = BarsCgap::options(5);
+  o.start_width = 0.5;
+  o.growth_every = 0.25;
+  o.growth_budget = 0.25;
+  o.prune_rate = 0.25;
+  o.prune_every = 0.25;
+  o.final_epochs = 0.25;
+  o.prune_tolerance = 1.0;
+  auto run = [&](double budget) {
+    o.prune_budget = budget;
+    Model m;
+    return bars.run(o, m);
+  };
+  // The cost of each pruning record: the accuracy before it against just after the removal.
+  auto costs = [](const CgapResult& r) {
+    std::vector<double> c;
+    for (std::size_t i = 1; i < r.records.size(); ++i)
+      if (r.records[i].phase == CgapPhase::pruning) c.push_back(r.records[i - 1].val_accuracy - r.records[i].removal_accuracy);
+    return c;
+  };
+  const CgapResult loose = run(std::numeric_limits<double>::infinity());
+  REQUIRE(loose.prune_stop != "cost");
+  const std::vector<double> all = costs(loose);
+  // The first step k that takes the summed cost above every sum before it: a budget just below
+  // that sum keeps the steps before k and undoes k.
+  std::size_t k = 0;
+  double sum = 0, highest = 0;
+  for (; k < all.size(); ++k) {
+    sum += all[k];
+    if (sum > highest + 1e-6) break;
+    highest = std::max(highest, sum);
+  }
+  REQUIRE(k < all.size());
+  const CgapResult tight = run(sum - 1e-6);
+  CHECK(tight.prune_stop == "cost");
+  const std::vector<double> tried = costs(tight);  // the last one undone
+  REQUIRE(tried.size() == k + 1);
+  for (std::size_t i = 0; i <= k; ++i) CHECK(tried[i] == doctest::Approx(all[i]));
+  const auto& recs = tight.records;
+  CHECK((recs[recs.size() - 2].phase == CgapPhase::reverted));
+  CHECK(recs[recs.size() - 2].widths == recs[recs.size() - 4].widths);
+  CHECK(tight.records[tight.end].params > loose.records[loose.end].params);
 }
 
 TEST_CASE("cgap: the plateau test counts validation noise (binomial standard error of a gain)") {

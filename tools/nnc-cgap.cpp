@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"split", "random"}));
   app.add_option("--split-noise", o.split_noise, "split: noise std on copied weights, relative to the layer's std")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone)")
+  app.add_option("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone) ...")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--prune-budget", o.prune_budget, "... or that takes the sum of the kept steps' costs (each before retraining) above this")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--prune-rate", o.prune_rate, "units removed per pruning step, a fraction of all growable units")
       ->check(open_unit);

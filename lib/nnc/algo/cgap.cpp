@@ -380,6 +380,16 @@ bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOpt
   return gain < std::max(o.plateau, noise_margin(accuracy, n, o.noise_z));
 }
 
+double prune_cost_z(const std::vector<std::uint8_t>& before, const std::vector<std::uint8_t>& after) {
+  if (before.size() != after.size()) throw Error("prune_cost_z: the two evaluations cover different images");
+  double lost = 0, gained = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    lost += before[i] && !after[i];
+    gained += !before[i] && after[i];
+  }
+  return lost + gained > 0 ? (lost - gained) / std::sqrt(lost + gained) : 0.0;
+}
+
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
                     const CgapOptions& o, const CgapHooks& hooks) {
   if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
@@ -423,12 +433,20 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
   const auto growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
 
-  auto record = [&](CgapPhase phase, double acc, double removal_acc = -1) {
+  // `removal`: a pruning step's evaluation just after the units went, `before` the one it is
+  // tested against.
+  auto record = [&](CgapPhase phase, const EvalResult& e, const EvalResult* removal = nullptr,
+                    const EvalResult* before = nullptr) {
     CgapRecord r;
-    r.removal_accuracy = removal_acc;
+    if (removal) {
+      r.removal_accuracy = removal->accuracy;
+      r.removal_loss = removal->loss;
+      r.removal_z = prune_cost_z(before->hits, removal->hits);
+    }
     r.epoch = epochs_done();
     r.phase = phase;
-    r.val_accuracy = acc;
+    r.val_accuracy = e.accuracy;
+    r.val_loss = e.loss;
     r.params = model.param_count();
     r.flops = model_flops(model);
     r.train_flops = res.train_flops;
@@ -437,23 +455,25 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     if (hooks.record) hooks.record(r);
     return res.records.size() - 1;
   };
-  auto val_acc = [&] {
+  auto val_eval = [&] {
     res.validation_flops += dense_flops(model) * static_cast<double>(validation.size());
-    return evaluate(model, validation).accuracy;
+    return evaluate(model, validation);
   };
 
   SaliencyMeter meter;
   meter.reset(model, units);
-  res.seed = record(CgapPhase::seed, val_acc());
+  res.seed = record(CgapPhase::seed, val_eval());
 
   // Growth: train an interval, measure, grow every layer below its cap by saliency.
   std::vector<double> accs;
+  EvalResult current;  // the last evaluation of the model as it is now
   Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
   for (;;) {
     const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.position() ? growth_limit - stepper.position() : 0);
     if (n > 0) run(n, &meter);
-    const double acc = val_acc();
-    res.peak = record(CgapPhase::growth, acc);
+    current = val_eval();
+    const double acc = current.accuracy;
+    res.peak = record(CgapPhase::growth, current);
     accs.push_back(acc);
     const auto k = accs.size();
     if (k > static_cast<std::size_t>(o.plateau_steps)) {
@@ -474,14 +494,15 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     meter.reset(model, units);
   }
 
-  // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy.
-  double current = res.records[res.peak].val_accuracy;  // of the model as it is now
-  res.prune_stop = "budget";
+  // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy
+  // and all of them together at most the budget.
+  double spent = 0;  // the costs of the steps kept
+  res.prune_stop = "window";
   while (stepper.position() + prune_steps + final_steps <= total) {
     if (meter.batches() == 0) {
       run(std::min<std::uint64_t>(prune_steps, total - final_steps - stepper.position()), &meter);
       if (stepper.position() + prune_steps + final_steps > total) break;
-      current = val_acc();
+      current = val_eval();
     }
     const auto remove = prune_selection(meter, widths(model, units), o);
     if (remove.empty()) { res.prune_stop = "min-width"; break; }
@@ -490,25 +511,29 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
       if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
     // The step's cost, before any retraining: the same images, the network with and without
     // the units, so the difference carries little of the validation set's sampling noise.
-    const double pruned = val_acc();
-    if (current - pruned > o.prune_tolerance) {
-      record(CgapPhase::pruning, pruned, pruned);
+    const EvalResult pruned = val_eval();
+    const double cost = current.accuracy - pruned.accuracy;
+    const bool too_costly = cost > o.prune_tolerance;
+    if (too_costly || spent + cost > o.prune_budget) {
+      record(CgapPhase::pruning, pruned, &pruned, &current);
       model = before;
       model.setup();
       record(CgapPhase::reverted, current);
-      res.prune_stop = "tolerance";
+      res.prune_stop = too_costly ? "tolerance" : "cost";
       break;
     }
+    spent += cost;
+    const EvalResult tested_against = std::move(current);
     meter.reset(model, units);
     run(prune_steps, &meter);
-    current = val_acc();
-    record(CgapPhase::pruning, current, pruned);
+    current = val_eval();
+    record(CgapPhase::pruning, current, &pruned, &tested_against);
   }
 
   // Fine-tuning of the end model over what is left of the run, the schedule continuing.
   const std::uint64_t left = total > stepper.position() ? total - stepper.position() : 0;
   if (left > 0) run(left, nullptr);
-  res.end = record(CgapPhase::end, val_acc());
+  res.end = record(CgapPhase::end, val_eval());
   return res;
 }
 

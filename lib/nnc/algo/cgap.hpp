@@ -92,7 +92,9 @@ struct CgapOptions {
                                   // of two validation accuracies (plateau test)
   double growth_budget = 0.15;    // growth uses at most this fraction of the epochs
   double prune_tolerance = 0.01;  // pruning stops at a step that costs more val accuracy than
-                                  // this, measured before retraining (the step is undone)
+                                  // this, measured before retraining (the step is undone) ...
+  double prune_budget = 0.005;    // ... or that takes the sum of the steps' costs so far above
+                                  // this (a step that raises accuracy at once counts negative)
   double prune_rate = 0.1;        // units removed per pruning step, a fraction of all units
   PruneScope prune_scope = PruneScope::layer;  // ... of each layer, or ranked over all layers
   double prune_every = 0.5;       // epochs of training after each pruning step (0: growth_every)
@@ -113,11 +115,13 @@ enum class CgapPhase { seed = 0, growth = 1, pruning = 2, reverted = 3, end = 4 
 struct CgapRecord {
   double epoch = 0;  // epochs of training done
   CgapPhase phase = CgapPhase::seed;
-  double val_accuracy = 0;
+  double val_accuracy = 0, val_loss = 0;
   std::size_t params = 0;
   double flops = 0;  // per sample, 2 per multiply-accumulate
   double train_flops = 0;  // of all training steps so far (see CgapResult)
   double removal_accuracy = -1;  // pruning: val accuracy just after the units went (the test)
+  double removal_loss = -1;      // ... its val loss (mean cross-entropy)
+  double removal_z = 0;          // ... and the cost of the removal in McNemar's z (prune_cost_z)
   std::vector<int> widths;
 };
 
@@ -126,7 +130,7 @@ struct CgapResult {
   std::vector<CgapRecord> records;
   std::size_t seed = 0, peak = 0, end = 0;  // indices into records
   std::string growth_stop;  // plateau | cap | budget
-  std::string prune_stop;   // tolerance | budget | min-width
+  std::string prune_stop;   // tolerance | cost (prune_budget) | window (no time left) | min-width
   // Training compute: every step's forward and backward pass at that step's widths, counted
   // as 3 x the dense forward FLOPs per image (backward: data and weight gradients, 2 x forward), and
   // the same count for the template trained over the same steps (nnc-train's baseline). The
@@ -139,6 +143,9 @@ struct CgapResult {
 double noise_margin(double accuracy, std::size_t n, double z);
 // The plateau test: is `gain` below max(plateau, noise margin)?
 bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOptions& o);
+// The cost of a pruning step in standard errors, on the same images before and after (McNemar):
+// (b - c) / sqrt(b + c), b the images it turned wrong, c those it turned right; 0 when none changed.
+double prune_cost_z(const std::vector<std::uint8_t>& before, const std::vector<std::uint8_t>& after);
 
 struct CgapHooks {
   std::function<void(const CgapRecord&)> record;  // after each evaluation

@@ -71,6 +71,7 @@ EvalResult evaluate(Model& model, const Dataset& data, std::size_t limit, int ba
   EvalResult r;
   const int K = model.classes();
   r.confusion.assign(static_cast<std::size_t>(K) * K, 0);
+  r.hits.assign(n, 0);
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
   std::vector<int> labels(static_cast<std::size_t>(batch));
   Tensor x, logits;
@@ -82,7 +83,9 @@ EvalResult evaluate(Model& model, const Dataset& data, std::size_t limit, int ba
     const LossResult lr = softmax_cross_entropy(logits, labels.data(), nullptr);
     r.loss += lr.loss;
     for (int i = 0; i < b; ++i) {
-      r.confusion[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)]) * K + argmax(logits, i)] += 1;
+      const int label = labels[static_cast<std::size_t>(i)], predicted = argmax(logits, i);
+      r.confusion[static_cast<std::size_t>(label) * K + predicted] += 1;
+      r.hits[start + static_cast<std::size_t>(i)] = label == predicted;
     }
     r.correct += static_cast<std::size_t>(lr.correct);
   }

@@ -60,6 +60,7 @@ struct EvalResult {
   double loss = 0;                      // mean cross-entropy
   double accuracy = 0;                  // correct / samples
   std::vector<std::size_t> confusion;  // classes x classes, [true][predicted]
+  std::vector<std::uint8_t> hits;       // per sample: 1 if predicted right (paired tests)
 };
 
 // Inference over the first `limit` images (0: all) in batches of `batch`.
