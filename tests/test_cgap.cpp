@@ -377,8 +377,8 @@ TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost pas
   const CgapResult loose = run(std::numeric_limits<double>::infinity());
   REQUIRE(loose.prune_stop != "cost");
   const std::vector<double> all = costs(loose);
-  // The first step k that takes the summed cost above every sum before it: a budget just below
-  // that sum keeps the steps before k and undoes k.
+  // The first step k that takes the summed cost above every sum before it: a budget one
+  // validation image below that sum keeps the steps before k and undoes k.
   std::size_t k = 0;
   double sum = 0, highest = 0;
   for (; k < all.size(); ++k) {
@@ -387,7 +387,7 @@ TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost pas
     highest = std::max(highest, sum);
   }
   REQUIRE(k < all.size());
-  const CgapResult tight = run(sum - 1e-6);
+  const CgapResult tight = run(sum - 1.0 / static_cast<double>(bars.val.size()));
   CHECK(tight.prune_stop == "cost");
   const std::vector<double> tried = costs(tight);  // the last one undone
   REQUIRE(tried.size() == k + 1);
@@ -396,6 +396,13 @@ TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost pas
   CHECK((recs[recs.size() - 2].phase == CgapPhase::reverted));
   CHECK(recs[recs.size() - 2].widths == recs[recs.size() - 4].widths);
   CHECK(tight.records[tight.end].params > loose.records[loose.end].params);
+  // A budget equal to the sum keeps step k: costs count to the nearest image, not the last bit.
+  const CgapResult equal = run(sum);
+  bool k_kept = false;
+  for (std::size_t i = 0, seen = 0; i + 1 < equal.records.size(); ++i)
+    if (equal.records[i].phase == CgapPhase::pruning && seen++ == k)
+      k_kept = equal.records[i + 1].phase != CgapPhase::reverted;
+  CHECK(k_kept);
 }
 
 TEST_CASE("cgap: the plateau test counts validation noise (binomial standard error of a gain)") {

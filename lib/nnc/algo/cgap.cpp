@@ -512,9 +512,11 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     // The step's cost, before any retraining: the same images, the network with and without
     // the units, so the difference carries little of the validation set's sampling noise.
     const EvalResult pruned = val_eval();
-    const double cost = current.accuracy - pruned.accuracy;
-    const bool too_costly = cost > o.prune_tolerance;
-    if (too_costly || spent + cost > o.prune_budget) {
+    // Accuracies move in steps of one image: half an image of slack keeps a cost equal to a
+    // limit (as 25 images of 5,000 to 0.005) from failing on rounding.
+    const double cost = current.accuracy - pruned.accuracy, slack = 0.5 / static_cast<double>(validation.size());
+    const bool too_costly = cost > o.prune_tolerance + slack;
+    if (too_costly || spent + cost > o.prune_budget + slack) {
       record(CgapPhase::pruning, pruned, &pruned, &current);
       model = before;
       model.setup();
