@@ -710,5 +710,27 @@ else:
     out("Skipped: CIFAR-10 was not found.")
     out()
 
+v, info = load(os.path.join(C, "vgg16.eval.json")), load(os.path.join(C, "vgg16.info.json"))
+if v or info:
+    out("## VGG-16 on CIFAR-10")
+    out()
+    out("Paper: 92.93% (on the original images; these are a JPEG re-encoding).")
+    out()
+    out(f"Test accuracy {pct((v or {}).get('accuracy'))} ({cmd(os.path.join(C, 'vgg16.h5'))}).")
+    out()
+    hist = (info or {}).get("history") or []
+    if hist:
+        out("| epoch | lr | train loss | train acc | val loss | val acc |")
+        out("|---|---|---|---|---|---|")
+        for e in hist:
+            out(f"| {e['epoch']} | {e['lr']:.4f} | {e['train_loss']:.4f} | {pct(e['train_accuracy'])} | "
+                f"{e['val_loss']:.4f} | {pct(e['val_accuracy'])} |")
+        out()
+elif PROFILE == "all":
+    out("## VGG-16 on CIFAR-10")
+    out()
+    out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
+    out()
+
 with open(os.path.join(OUT, "report.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
