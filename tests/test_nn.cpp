@@ -2,6 +2,7 @@
 // preset sizes, determinism across thread counts, and exact resume from a checkpoint.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -273,6 +274,96 @@ TEST_CASE("evaluate counts a confusion matrix that adds up") {
   CHECK(sum == 50);
   CHECK(diag == r.correct);
   CHECK(r.accuracy == doctest::Approx(double(r.correct) / 50));
+}
+
+namespace {
+
+// Batch norm statistics and affine maps away from the identity (a fresh layer's are 0, 1, 1, 0).
+void randomize_batch_norms(Model& m) {
+  Rng r(7);
+  for (auto& l : m.layers()) {
+    auto* bn = dynamic_cast<BatchNorm*>(l.get());
+    if (!bn) continue;
+    for (Eigen::Index c = 0; c < bn->gamma.value.size(); ++c) {
+      bn->gamma.value[c] = static_cast<Real>(0.5 + r.uniform());
+      bn->beta.value[c] = static_cast<Real>(r.uniform() - 0.5);
+      bn->running_mean.value[c] = static_cast<Real>(0.2 * (r.uniform() - 0.5));
+      bn->running_var.value[c] = static_cast<Real>(0.5 + r.uniform());
+    }
+  }
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(double(a.data()[i]) - b.data()[i]));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the layers' output") {
+  // 16 inputs: the Winograd path, which can pool; 3 inputs: im2col.
+  const struct {
+    const char* spec;
+    Shape in;
+    int outputs;
+  } cases[] = {{"c8p1,bn,relu", {16, 8, 8}, 512}, {"c8p1,bn,relu", {3, 8, 8}, 512}, {"c8p1,bn,relu,mp2", {16, 8, 8}, 128}};
+  for (const auto& k : cases) {
+    Model m(k.spec, k.in, k.outputs);
+    m.init(2);
+    randomize_batch_norms(m);
+    const Tensor x = random_tensor(4, k.in, 5);
+    const Tensor ref = m.forward(x, ForwardContext{});
+    auto conv = m.layers()[0]->clone();
+    std::vector<Real> scale, shift;
+    dynamic_cast<const BatchNorm&>(*m.layers()[1]).inference_affine(scale, shift);
+    const bool pool = m.layers().size() == 4;
+    REQUIRE(dynamic_cast<Conv2d&>(*conv).can_fuse_pool() == (k.in.c == 16));
+    dynamic_cast<Conv2d&>(*conv).fuse_inference(scale, shift, true, pool);
+    Tensor y;
+    conv->forward(x, y, ForwardContext{});
+    INFO(k.spec, " on ", k.in.str());
+    REQUIRE(y.shape() == ref.shape());
+    CHECK(max_abs_diff(y, ref) <= 1e-5);
+    double negative = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) negative = std::min(negative, double(y.data()[i]));
+    CHECK(negative == 0);
+  }
+}
+
+TEST_CASE("inference past the pipeline size folds conv, batch norm, ReLU and pool, matches forward, not the thread count") {
+  const Shape in{3, 32, 32};
+  Model m("c16p1,bn,relu,c16p1,bn,relu,mp2,c8p1,bn,flat,fc10", in, 10);
+  m.init(4);
+  randomize_batch_norms(m);
+  // 16 x 32 x 32 floats a sample: 1,040 samples pass Model::kPipelineBytes.
+  const int n = 1040, slice = 104;
+  REQUIRE(std::size_t{n} * 16 * 32 * 32 * sizeof(Real) > Model::kPipelineBytes);
+  REQUIRE(std::size_t{slice} * 16 * 32 * 32 * sizeof(Real) <= Model::kPipelineBytes);
+  const Tensor x = random_tensor(n, in, 5);
+  Tensor out[2];
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    m.infer(x, out[threads - 1]);
+  }
+  set_threads(0);
+  CHECK(std::equal(out[0].data(), out[0].data() + out[0].size(), out[1].data()));
+  // The reference: forward() layer by layer, on slices below the pipeline size.
+  double worst = 0, largest = 0;
+  for (int b = 0; b < n; b += slice) {
+    Tensor xs(slice, in), ys;
+    std::copy_n(x.sample(b), x.sample_size() * slice, xs.data());
+    m.infer(xs, ys);
+    for (int s = 0; s < slice; ++s) {
+      for (std::size_t k = 0; k < ys.sample_size(); ++k) {
+        const double ref = ys.sample(s)[k], got = out[0].sample(b + s)[k];
+        worst = std::max(worst, std::fabs(got - ref));
+        largest = std::max(largest, std::fabs(ref));
+      }
+    }
+  }
+  CHECK(largest > 0.1);
+  CHECK(worst <= 1e-5 * largest);
 }
 
 TEST_CASE("SGD keeps masked weights at exactly zero") {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include <omp.h>
 
@@ -237,6 +239,25 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
 
 }  // namespace
 
+void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool) {
+  if (readout) throw Error("conv " + spec() + ": a layer read through a readout cannot fuse the layers after it");
+  if (pool && !can_fuse_pool()) throw Error("conv " + spec() + ": cannot pool in its output pass");
+  const auto outs = static_cast<std::size_t>(out_channels_);
+  if (scale.size() != outs || shift.size() != outs) throw Error("conv " + spec() + ": fused batch norm of another width");
+  const auto n = static_cast<std::size_t>(rows());
+  if (!has_bias_) {
+    bias.value = Vector::Zero(out_channels_);
+    has_bias_ = true;
+  }
+  for (std::size_t o = 0; o < outs; ++o) {
+    for (std::size_t r = 0; r < n; ++r) weight.value[o * n + r] *= scale[o];
+    bias.value[o] = bias.value[o] * scale[o] + shift[o];
+  }
+  relu_out_ = relu;
+  pool_out_ = pool;
+  filter_ready_ = false;
+}
+
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
   winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
@@ -305,7 +326,11 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
         const Real* src = s.out.data() + static_cast<std::size_t>(o) * s.out.rows() +
                           static_cast<std::size_t>(smp - begin) * P;
         Real* dst = y.sample(smp) + static_cast<std::size_t>(o) * P;
-        for (int p = 0; p < P; ++p) dst[p] = src[p] + b;
+        if (relu_out_) {
+          for (int p = 0; p < P; ++p) dst[p] = std::max(src[p] + b, Real(0));
+        } else {
+          for (int p = 0; p < P; ++p) dst[p] = src[p] + b;
+        }
       }
     }
   });
@@ -364,7 +389,7 @@ bool Conv2d::winograd_whole_batch(bool backward) const {
 
 void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   const int N = x.n();
-  y.resize(N, out_);
+  y.resize(N, pool_out_ ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
   if (!filter_ready_) winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
@@ -380,7 +405,8 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
     });
     parallel_for(16, [&](int xi) { w.t_out[xi].noalias() = w.t_in[xi] * filter_[xi]; });
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-      winograd_output(w.t_out, b, {end - begin, out_.h, out_.w}, y.sample(begin), begin * per_sample);
+      winograd_output(w.t_out, b, {end - begin, out_.h, out_.w}, y.sample(begin), begin * per_sample, relu_out_,
+                      pool_out_);
     });
     return;
   }
@@ -393,7 +419,7 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
       winograd_resize(s.t_out, tiles.count(), out_channels_);
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
       for (int xi = 0; xi < 16; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
-      winograd_output(s.t_out, b, tiles, y.sample(b0), 0);
+      winograd_output(s.t_out, b, tiles, y.sample(b0), 0, relu_out_, pool_out_);
     }
   });
 }
@@ -745,7 +771,22 @@ double lane_sum(int n, Term term) {
   return sum;
 }
 
+// Batch norm as y = x*scale + shift for a channel of mean `mean` and 1/std `inv`.
+std::pair<Real, Real> affine(Real gamma, Real beta, double mean, double inv) {
+  return {static_cast<Real>(gamma * inv), static_cast<Real>(beta - gamma * mean * inv)};
+}
+
 }  // namespace
+
+void BatchNorm::inference_affine(std::vector<Real>& scale, std::vector<Real>& shift) const {
+  const auto C = static_cast<std::size_t>(in_.c);
+  scale.resize(C);
+  shift.resize(C);
+  for (std::size_t c = 0; c < C; ++c) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(running_var.value[c]) + kEps);
+    std::tie(scale[c], shift[c]) = affine(gamma.value[c], beta.value[c], running_mean.value[c], inv);
+  }
+}
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), C = in_.c, HW = in_.h * in_.w;
@@ -781,8 +822,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
     const double inv = 1.0 / std::sqrt(var + kEps);
     mean_[static_cast<std::size_t>(c)] = mean;
     inv_std_[static_cast<std::size_t>(c)] = inv;
-    const Real scale = static_cast<Real>(gamma.value[c] * inv);
-    const Real shift = static_cast<Real>(beta.value[c] - gamma.value[c] * mean * inv);
+    const auto [scale, shift] = affine(gamma.value[c], beta.value[c], mean, inv);
     for (int s = 0; s < N; ++s) {
       const Real* p = plane(s, c);
       Real* q = y.sample(s) + static_cast<std::size_t>(c) * HW;

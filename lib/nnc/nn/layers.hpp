@@ -53,6 +53,13 @@ class Conv2d : public Layer {
   // runs its 16 GEMMs side by side, rather than a chunk per thread in cache-sized blocks: for
   // output maps too small for a chunk to give enough tiles (layers.cpp).
   bool winograd_whole_batch(bool backward) const;
+  // For an inference copy only (Model::infer): folds the batch norm that follows, y*scale[o] +
+  // shift[o], into the weights and bias, applies the ReLU after it in the output pass when
+  // `relu`, and a 2x2 max pool after that when `pool` (can_fuse_pool()), so that none of them
+  // makes a pass of its own; forward() then writes the pooled shape. Not with a readout.
+  void fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool);
+  // Whether the output pass can pool 2x2 (the Winograd path, whose tiles are 2x2, on even maps).
+  bool can_fuse_pool() const { return uses_winograd() && out_.h % 2 == 0 && out_.w % 2 == 0; }
   Param weight{"weight"}, bias{"bias"};
   // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
   // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
@@ -69,6 +76,8 @@ class Conv2d : public Layer {
   void sum_chunk_gradients(int chunks);
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
+  bool relu_out_ = false;  // fuse_inference: the output pass applies max(0, .)
+  bool pool_out_ = false;  // fuse_inference: and pools 2x2
   // The Winograd path's transformed matrices, each T x in_.c or T x out_channels_ (kept at one
   // size each so that no pass reallocates them), and its filter gradient.
   struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; WinogradMatrices t_in, t_out, du; };
@@ -168,6 +177,9 @@ class BatchNorm : public Layer {
   std::vector<Param*> params() override { return {&gamma, &beta, &running_mean, &running_var}; }
   using Layer::params;
   LayerPtr clone() const override { return std::make_unique<BatchNorm>(*this); }
+
+  // The map inference applies, y = x*scale[c] + shift[c], from the running statistics.
+  void inference_affine(std::vector<Real>& scale, std::vector<Real>& shift) const;
 
   static constexpr double kEps = 1e-5;
   static constexpr double kMomentum = 0.1;

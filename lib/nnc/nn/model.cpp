@@ -171,6 +171,33 @@ const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
   return *cur;
 }
 
+namespace {
+
+// Folds every conv's batch norm, the ReLU after it and a 2x2 max pool after that into the conv
+// (Conv2d::fuse_inference) of a model that will only run inference; returns which layers are
+// folded away. The results differ from the unfused layers' by float rounding only.
+std::vector<char> fuse_for_inference(std::vector<LayerPtr>& layers) {
+  std::vector<char> fused(layers.size(), 0);
+  auto at = [&](std::size_t i) { return i < layers.size() ? layers[i].get() : nullptr; };
+  std::vector<Real> scale, shift;
+  for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(at(i));
+    const auto* bn = dynamic_cast<const BatchNorm*>(at(i + 1));
+    if (!conv || !bn || conv->readout) continue;
+    const bool relu = dynamic_cast<const Relu*>(at(i + 2)) != nullptr;
+    const auto* pool = relu ? dynamic_cast<const Pool*>(at(i + 3)) : nullptr;
+    const bool pooled = pool && pool->is_max() && pool->kernel() == 2 && conv->can_fuse_pool();
+    bn->inference_affine(scale, shift);
+    conv->fuse_inference(scale, shift, relu, pooled);
+    fused[i + 1] = 1;
+    if (relu) fused[i + 2] = 1;
+    if (pooled) fused[i + 3] = 1;
+  }
+  return fused;
+}
+
+}  // namespace
+
 void Model::infer(const Tensor& x, Tensor& logits) {
   if (x.sample_size() != input_.size()) {
     throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
@@ -192,11 +219,13 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   for (const auto& l : layers_) chunk = std::max(chunk, l->inference_samples());
   const int chunks = num_chunks(N, chunk);
   const int threads = std::min(max_threads(), chunks);
-  // Copies of the model without gradients or momentum, which inference does not touch, and
-  // with what the layers precompute from their weights done once.
+  // Copies of the model without gradients or momentum, which inference does not touch, with
+  // each conv's batch norm and ReLU folded into it, and with what the layers precompute from
+  // their weights done once.
   std::vector<Model> workers;
   workers.push_back(*this);
   for (Param* p : workers.front().params()) p->grad = p->velocity = Vector();
+  const std::vector<char> fused = fuse_for_inference(workers.front().layers_);
   for (auto& l : workers.front().layers()) l->prepare_inference();
   for (int t = 1; t < threads; ++t) workers.push_back(workers.front());
   // A worker keeps no activations for backward: two buffers, each layer reading one and
@@ -214,8 +243,9 @@ void Model::infer(const Tensor& x, Tensor& logits) {
       const Tensor* cur = &inputs[t];
       ForwardContext ctx;
       for (std::size_t i = 0; i < layers_.size(); ++i) {
+        if (fused[i]) continue;
         ctx.layer_index = static_cast<int>(i);
-        Tensor& out = acts[t][i % 2];
+        Tensor& out = acts[t][cur == &acts[t][0] ? 1 : 0];
         workers[t].layers_[i]->forward(*cur, out, ctx);
         cur = &out;
       }

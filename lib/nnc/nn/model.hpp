@@ -34,9 +34,10 @@ class Model {
   // batch's largest activation passes kPipelineBytes, with memory that does not grow with the
   // batch: fixed groups of the sample chunks of parallel.hpp (as many as the layers ask for,
   // Layer::inference_samples) each run through every layer on one thread, in a per-thread copy
-  // of the model, so activations stay a group's worth and in cache. Below it (LeNet-5),
-  // forward() layer by layer, whose per-call costs are lower. Either way the numbers do not
-  // depend on the thread count.
+  // of the model, so activations stay a group's worth and in cache; in the copy each conv's
+  // batch norm, ReLU and 2x2 max pool are folded into the conv (no pass of their own; the
+  // logits differ from forward()'s by float rounding). Below it (LeNet-5), forward() layer by layer, whose
+  // per-call costs are lower. Either way the numbers do not depend on the thread count.
   void infer(const Tensor& x, Tensor& logits);
   static constexpr std::size_t kPipelineBytes = std::size_t{64} << 20;
   // Backward from d loss / d logits; overwrites every param's gradient.

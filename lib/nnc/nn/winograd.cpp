@@ -93,13 +93,16 @@ void output_1d(const Real* __restrict m0, const Real* __restrict m1, const Real*
   }
 }
 
-// An output row of w values from the tiles' columns 0 (a) and 1 (b), plus the bias.
+// An output row of w values from the tiles' columns 0 (a) and 1 (b), plus the bias, through
+// max(0, .) when kRelu.
+template <bool kRelu>
 void interleave(const Real* __restrict a, const Real* __restrict b, int w, Real bias, Real* __restrict row) {
+  const auto out = [bias](Real v) { return kRelu ? std::max(v + bias, Real(0)) : v + bias; };
   for (int t = 0; t < w / 2; ++t) {
-    row[2 * t] = a[t] + bias;
-    row[2 * t + 1] = b[t] + bias;
+    row[2 * t] = out(a[t]);
+    row[2 * t + 1] = out(b[t]);
   }
-  if (w % 2) row[w - 1] = a[w / 2] + bias;
+  if (w % 2) row[w - 1] = out(a[w / 2]);
 }
 
 // o_i = (A dY)_i for 2 rows d0, d1.
@@ -201,7 +204,8 @@ void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMa
   }
 }
 
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0) {
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0,
+                     bool relu, bool pool) {
   const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
   const Eigen::Index ld = m[0].rows();
   eigen_assert(row0 + tiles.count() <= ld);
@@ -218,10 +222,12 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
     ya[r] = buf.data() + static_cast<std::size_t>(8 + r) * tw;
     yb[r] = ya[r] + 2 * tw;
   }
+  eigen_assert(!pool || (h % 2 == 0 && w % 2 == 0));
+  const auto plane = static_cast<std::size_t>(pool ? th * tw : h * w);
   for (int s = 0; s < tiles.n; ++s) {
     for (int c = 0; c < channels; ++c) {
       const Real b = bias ? bias[c] : Real(0);
-      Real* img = y + (static_cast<std::size_t>(s) * channels + c) * h * w;
+      Real* img = y + (static_cast<std::size_t>(s) * channels + c) * plane;
       for (int ty = 0; ty < th; ++ty) {
         const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
         for (int i = 0; i < 4; ++i) {
@@ -230,8 +236,18 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
         }
         output_1d(ma[0], ma[1], ma[2], ma[3], tw, ya[0], ya[1]);
         output_1d(mb[0], mb[1], mb[2], mb[3], tw, yb[0], yb[1]);
+        if (pool) {
+          // A tile is a 2x2 pooling window, and adding the bias and max(0, .) commute with max.
+          Real* row = img + static_cast<std::size_t>(ty) * tw;
+          for (int t = 0; t < tw; ++t) {
+            const Real v = std::max(std::max(ya[0][t], yb[0][t]), std::max(ya[1][t], yb[1][t])) + b;
+            row[t] = relu ? std::max(v, Real(0)) : v;
+          }
+          continue;
+        }
         for (int r = 0; r < std::min(2, h - 2 * ty); ++r) {
-          interleave(ya[r], yb[r], w, b, img + static_cast<std::size_t>(2 * ty + r) * w);
+          Real* row = img + static_cast<std::size_t>(2 * ty + r) * w;
+          relu ? interleave<true>(ya[r], yb[r], w, b, row) : interleave<false>(ya[r], yb[r], w, b, row);
         }
       }
     }

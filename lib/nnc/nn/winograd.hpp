@@ -58,10 +58,12 @@ void winograd_resize(WinogradMatrices& a, Eigen::Index rows, Eigen::Index cols);
 // v[xi] receives T x channels (a column is contiguous over tiles).
 void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0);
 
-// Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null): m[xi] holds
-// T x channels; y receives tiles.n samples of channels x h x w, clipped at odd edges.
-// Overwrites y.
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0);
+// Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null), through
+// max(0, .) when relu: m[xi] holds T x channels; y receives tiles.n samples of channels x h x w,
+// clipped at odd edges. With pool (h and w even), each tile's 2x2 outputs are max-pooled into
+// one: y receives channels x h/2 x w/2 a sample. Overwrites y.
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0,
+                     bool relu = false, bool pool = false);
 
 // Adjoint of winograd_output: dM = A dY A^T of every tile (dY the tile's 2x2 of dy, zero
 // outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] receives
