@@ -588,7 +588,8 @@ for (ds, arch, seed), (j, base) in runs.items():
             f"| {base.get('nonzero_params', base.get('params', 0)):,} | {j.get('template_flops', 0):,} | |")
 out()
 if runs:
-    out("Command: " + cmd(sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap.h5")))[0]))
+    made = sorted(glob.glob(os.path.join(OUT, "cgap", "*-cgap*.h5")))
+    out("Command: " + (cmd(made[0]) if made else "(no command recorded)"))
     out()
     out("Every seed (goal, issue 18: the mean within 0.5 points of the baselines', no seed more than 1.0")
     out("below its baseline, at least 50% fewer parameters, training FLOPs at most 60% of the baseline's):")
