@@ -302,12 +302,15 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the layers' output") {
-  // 16 inputs: the Winograd path, which can pool; 3 inputs: im2col.
+  // 16 inputs: the Winograd path, which can pool (4x4 tiles from 8x8 up, 2x2 below; 10x14
+  // clips the last tiles); 3 inputs: im2col.
   const struct {
     const char* spec;
     Shape in;
     int outputs;
-  } cases[] = {{"c8p1,bn,relu", {16, 8, 8}, 512}, {"c8p1,bn,relu", {3, 8, 8}, 512}, {"c8p1,bn,relu,mp2", {16, 8, 8}, 128}};
+  } cases[] = {{"c8p1,bn,relu", {16, 8, 8}, 512},      {"c8p1,bn,relu", {3, 8, 8}, 512},
+               {"c8p1,bn,relu,mp2", {16, 8, 8}, 128},  {"c8p1,bn,relu,mp2", {16, 6, 6}, 72},
+               {"c8p1,bn,relu,mp2", {16, 10, 14}, 280}, {"c8p1,bn,relu", {16, 9, 11}, 792}};
   for (const auto& k : cases) {
     Model m(k.spec, k.in, k.outputs);
     m.init(2);
@@ -318,13 +321,17 @@ TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the lay
     std::vector<Real> scale, shift;
     dynamic_cast<const BatchNorm&>(*m.layers()[1]).inference_affine(scale, shift);
     const bool pool = m.layers().size() == 4;
-    REQUIRE(dynamic_cast<Conv2d&>(*conv).can_fuse_pool() == (k.in.c == 16));
+    REQUIRE(dynamic_cast<Conv2d&>(*conv).can_fuse_pool() == (k.in.c == 16 && k.in.h % 2 == 0 && k.in.w % 2 == 0));
     dynamic_cast<Conv2d&>(*conv).fuse_inference(scale, shift, true, pool);
     Tensor y;
     conv->forward(x, y, ForwardContext{});
     INFO(k.spec, " on ", k.in.str());
     REQUIRE(y.shape() == ref.shape());
-    CHECK(max_abs_diff(y, ref) <= 1e-5);
+    // Rounding only: the fused weights round differently through the transforms (F(4x4,3x3)'s
+    // error constant is about 10 times F(2x2,3x3)'s, docs/algorithms.md).
+    const double largest = std::fabs(ref.mat().cwiseAbs().maxCoeff());
+    CHECK(largest > 1);
+    CHECK(max_abs_diff(y, ref) <= 1e-5 * largest);
     double negative = 0;
     for (std::size_t i = 0; i < y.size(); ++i) negative = std::min(negative, double(y.data()[i]));
     CHECK(negative == 0);

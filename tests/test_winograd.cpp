@@ -1,6 +1,7 @@
-// Conv2d's Winograd F(2x2,3x3) path (nn/winograd.hpp) against a direct convolution in double:
-// forward, input, weight and bias gradients on odd and even sizes; equality across thread
-// counts; and the layers that keep im2col (few input channels, a readout).
+// Conv2d's Winograd path (nn/winograd.hpp), F(2x2,3x3) below 8x8 and F(4x4,3x3) from 8x8 up,
+// against a direct convolution in double: forward, input, weight and bias gradients on sizes
+// whose last tiles are whole or clipped; equality across thread counts; and the layers that
+// keep im2col (few input channels, a readout).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -177,17 +178,23 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
   const ConvShape shapes[] = {
       {3, 16, 5, 1, 1}, {3, 17, 7, 2, 2}, {3, 20, 16, 5, 5}, {3, 24, 11, 8, 5},
       {3, 16, 8, 5, 8}, {3, 18, 6, 1, 5}, {3, 16, 13, 8, 8}, {17, 16, 9, 2, 1},
-      {5, 64, 64, 16, 16},  // chunks cut into blocks of 2 samples, the last block of 1
+      {5, 64, 64, 16, 16},  // 4x4 tiles, one block of 5 samples
+      {3, 16, 7, 9, 11},  {2, 20, 6, 10, 14}, {3, 17, 5, 8, 13}, {2, 16, 8, 12, 8},  // 4x4 tiles, clipped
+      {20, 16, 32, 32, 32},  // 4x4 tiles, blocks of 3 samples, the last of 1
   };
   std::uint64_t seed = 100;
+  int tiles_seen[5] = {};
   for (const ConvShape& s : shapes) {
     for (bool bias : {true, false}) {
       Conv2d conv(s.k, 3, 1, 1, bias);
       conv.setup({s.c, s.h, s.w});
       REQUIRE(conv.uses_winograd());
+      ++tiles_seen[conv.winograd_tile()];
       check_against_direct(conv, s, seed += 10);
     }
   }
+  CHECK(tiles_seen[2] > 0);
+  CHECK(tiles_seen[4] > 0);
 }
 
 TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch for small ones") {
@@ -197,21 +204,25 @@ TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch
     return conv.winograd_whole_batch(backward);
   };
   for (bool backward : {false, true}) {
-    CHECK(whole_batch({3, 17, 7, 2, 2}, backward));   // 1 tile a sample: 16 in a chunk
-    CHECK(!whole_batch({3, 16, 8, 8, 8}, backward));  // 16 tiles a sample: 256 in a chunk
+    CHECK(whole_batch({3, 17, 7, 2, 2}, backward));     // 1 tile a sample: 16 in a chunk
+    CHECK(!whole_batch({3, 16, 8, 16, 16}, backward));  // 16 tiles (4x4) a sample: 256 in a chunk
   }
-  CHECK(!whole_batch({3, 16, 8, 4, 4}, false));  // 4 tiles a sample: 64 in a chunk
-  CHECK(whole_batch({3, 16, 8, 4, 4}, true));
-  CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk) == 2);   // 512 KB a sample
-  CHECK(winograd_block_samples(32, 32, 16, 16, kSampleChunk) == 2);   // 256 KB a sample
-  CHECK(winograd_block_samples(8, 8, 16, 16, kSampleChunk) == kSampleChunk);
+  for (int side : {4, 8}) {  // 4 tiles a sample (2x2 at 4x4, 4x4 at 8x8): 64 in a chunk
+    CHECK(!whole_batch({3, 16, 8, side, side}, false));
+    CHECK(whole_batch({3, 16, 8, side, side}, true));
+  }
+  CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk, 2) == 2);   // 512 KB a sample
+  CHECK(winograd_block_samples(32, 32, 16, 16, kSampleChunk, 2) == 2);   // 256 KB a sample
+  CHECK(winograd_block_samples(8, 8, 16, 16, kSampleChunk, 2) == kSampleChunk);
+  CHECK(winograd_block_samples(32, 32, 16, 16, kSampleChunk, 4) == 3);   // 288 KB a sample
+  CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk, 4) == 8);   // 128 tiles at least
 }
 
 TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads") {
   // 3 sample chunks, the last partial: one block a chunk; chunks forward and the whole batch
   // backward; the whole batch; blocks of 2.
   for (const ConvShape s : {ConvShape{40, 16, 12, 6, 7}, ConvShape{40, 16, 12, 3, 4}, ConvShape{40, 16, 12, 2, 1},
-                            ConvShape{20, 64, 64, 16, 16}}) {
+                            ConvShape{20, 64, 64, 16, 16}, ConvShape{40, 16, 12, 8, 8}, ConvShape{40, 16, 12, 10, 9}}) {
     CAPTURE(s.h);
     const Shape in{s.c, s.h, s.w};
     const Tensor x = random_tensor(s.n, in, 5);

@@ -260,7 +260,7 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
 
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
-  winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
+  winograd_filter(weight.value.data(), out_channels_, in_.c, winograd_tile(), filter_);
   filter_ready_ = true;
 }
 
@@ -268,6 +268,10 @@ void Conv2d::prepare_inference() {
 // VGG-16's 2x2 maps 64 rows rather than 16.
 int Conv2d::inference_samples() const {
   return uses_winograd() && winograd_whole_batch(false) ? 4 * kSampleChunk : kSampleChunk;
+}
+
+int Conv2d::winograd_tile() const {
+  return std::min(out_.h, out_.w) >= kWinograd4MinSize ? 4 : 2;
 }
 
 bool Conv2d::uses_winograd() const {
@@ -383,42 +387,43 @@ void Conv2d::backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx) {
 // (VGG-16, one thread). Either way every value is computed the same way whatever the thread
 // count.
 bool Conv2d::winograd_whole_batch(bool backward) const {
-  const Eigen::Index tiles = WinogradTiles{kSampleChunk, out_.h, out_.w}.count();
+  const Eigen::Index tiles = WinogradTiles{kSampleChunk, out_.h, out_.w, winograd_tile()}.count();
   return tiles < (backward ? kWinogradMinTiles : kWinogradMinTiles / 4);
 }
 
 void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
+  const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
   const int N = x.n();
   y.resize(N, pool_out_ ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
-  if (!filter_ready_) winograd_filter(weight.value.data(), out_channels_, in_.c, filter_);
+  if (!filter_ready_) winograd_filter(weight.value.data(), out_channels_, in_.c, m, filter_);
   const Real* b = has_bias_ ? bias.value.data() : nullptr;
-  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w}.count();
+  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   if (winograd_whole_batch(false)) {
     ensure_size(batch_, 1);
     Work& w = batch_[0];
-    winograd_resize(w.t_in, N * per_sample, in_.c);
-    winograd_resize(w.t_out, N * per_sample, out_channels_);
+    winograd_resize(w.t_in, m, N * per_sample, in_.c);
+    winograd_resize(w.t_out, m, N * per_sample, out_channels_);
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-      winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w}, w.t_in, begin * per_sample);
+      winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w, m}, w.t_in, begin * per_sample);
     });
-    parallel_for(16, [&](int xi) { w.t_out[xi].noalias() = w.t_in[xi] * filter_[xi]; });
+    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = w.t_in[xi] * filter_[xi]; });
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-      winograd_output(w.t_out, b, {end - begin, out_.h, out_.w}, y.sample(begin), begin * per_sample, relu_out_,
+      winograd_output(w.t_out, b, {end - begin, out_.h, out_.w, m}, y.sample(begin), begin * per_sample, relu_out_,
                       pool_out_);
     });
     return;
   }
-  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk);
+  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk, m);
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     for (int b0 = begin; b0 < end; b0 += block) {
-      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w};
-      winograd_resize(s.t_in, tiles.count(), in_.c);
-      winograd_resize(s.t_out, tiles.count(), out_channels_);
+      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w, m};
+      winograd_resize(s.t_in, m, tiles.count(), in_.c);
+      winograd_resize(s.t_out, m, tiles.count(), out_channels_);
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
-      for (int xi = 0; xi < 16; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
+      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
       winograd_output(s.t_out, b, tiles, y.sample(b0), 0, relu_out_, pool_out_);
     }
   });
@@ -428,11 +433,12 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
 // columns): the transform is a few adds per value, small beside the GEMMs, and so forward keeps
 // no state for backward on this path.
 void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
+  const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
   const int N = x.n(), P = out_.h * out_.w;
   filter_ready_ = false;
   if (dx) {
     dx->resize(N, in_);
-    winograd_filter_rotated(weight.value.data(), out_channels_, in_.c, filter_);
+    winograd_filter_rotated(weight.value.data(), out_channels_, in_.c, m, filter_);
   }
   if (winograd_whole_batch(true)) {
     backward_winograd_batch(x, dy, dx);
@@ -442,17 +448,17 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   ensure_size(work_, static_cast<std::size_t>(chunks));
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   // The filter gradient in the transform domain is summed over a chunk's blocks in block order.
-  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk);
+  const int block = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk, m);
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& w = work_[static_cast<std::size_t>(k)];
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     for (int b0 = begin; b0 < end; b0 += block) {
-      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w};
-      winograd_resize(s.t_in, tiles.count(), in_.c);
-      winograd_resize(s.t_out, tiles.count(), out_channels_);
+      const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w, m};
+      winograd_resize(s.t_in, m, tiles.count(), in_.c);
+      winograd_resize(s.t_out, m, tiles.count(), out_channels_);
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
       winograd_output_adjoint(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-      for (int xi = 0; xi < 16; ++xi) {
+      for (int xi = 0; xi < points; ++xi) {
         if (b0 == begin) {
           s.du[xi].noalias() = s.t_in[xi].transpose() * s.t_out[xi];
         } else {
@@ -462,12 +468,12 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
       if (dx) {
         // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
         winograd_input(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-        for (int xi = 0; xi < 16; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
+        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
         winograd_output(s.t_in, nullptr, tiles, dx->sample(b0), 0);
       }
     }
     w.dw.resize(rows(), out_channels_);
-    winograd_filter_adjoint(s.du, w.dw.data());
+    winograd_filter_adjoint(s.du, m, w.dw.data());
     if (has_bias_) {
       w.db.setZero(out_channels_);
       for (int smp = begin; smp < end; ++smp) {
@@ -481,30 +487,31 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
 // The whole-batch schedule of backward: one GEMM per point over every tile of the batch gives
 // the filter gradient at once, with no chunk sums.
 void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* dx) {
+  const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
   const int N = x.n(), P = out_.h * out_.w;
-  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w}.count();
+  const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   ensure_size(batch_, 1);
   Work& w = batch_[0];
-  winograd_resize(w.t_in, N * per_sample, in_.c);
-  winograd_resize(w.t_out, N * per_sample, out_channels_);
+  winograd_resize(w.t_in, m, N * per_sample, in_.c);
+  winograd_resize(w.t_out, m, N * per_sample, out_channels_);
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-    const WinogradTiles tiles{end - begin, out_.h, out_.w};
+    const WinogradTiles tiles{end - begin, out_.h, out_.w, m};
     winograd_input(x.sample(begin), in_.c, tiles, w.t_in, begin * per_sample);
     winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, w.t_out, begin * per_sample);
   });
-  parallel_for(16, [&](int xi) { w.du[xi].noalias() = w.t_in[xi].transpose() * w.t_out[xi]; });
-  winograd_filter_adjoint(w.du, weight.grad.data());
+  parallel_for(points, [&](int xi) { w.du[xi].noalias() = w.t_in[xi].transpose() * w.t_out[xi]; });
+  winograd_filter_adjoint(w.du, m, weight.grad.data());
   if (has_bias_) {
     bias.grad.setZero();
     for (int smp = 0; smp < N; ++smp) bias.grad += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
   }
   if (!dx) return;
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-    winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w}, w.t_out, begin * per_sample);
+    winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w, m}, w.t_out, begin * per_sample);
   });
-  parallel_for(16, [&](int xi) { w.t_in[xi].noalias() = w.t_out[xi] * filter_[xi]; });
+  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = w.t_out[xi] * filter_[xi]; });
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-    winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w}, dx->sample(begin), begin * per_sample);
+    winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w, m}, dx->sample(begin), begin * per_sample);
   });
 }
 

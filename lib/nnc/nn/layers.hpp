@@ -40,7 +40,7 @@ class Conv2d : public Layer {
   int pad() const { return pad_; }
   bool has_bias() const { return has_bias_; }
   int rows() const { return in_.c * kernel_ * kernel_; }  // inputs of the unrolled matrix
-  // Whether forward and backward take the Winograd F(2x2,3x3) path (nn/winograd.hpp) rather
+  // Whether forward and backward take the Winograd path (nn/winograd.hpp) rather
   // than im2col: kernel 3, stride 1, padding 1, no readout (a readout reads the im2col product's
   // partial sums, so a chip with an ADC keeps im2col), and at least kWinogradMinChannels inputs.
   bool uses_winograd() const;
@@ -49,8 +49,13 @@ class Conv2d : public Layer {
   // at 32x32, 32 outputs, batch 64, one thread, Winograd took 1.8x im2col's time with 3 inputs,
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
+  // The Winograd path's output tile: F(4x4,3x3) (2.25 multiplications per output and input
+  // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side, where
+  // 4x4 tiles waste little at the edges; F(2x2,3x3) on smaller ones (VGG-16's 4x4 and 2x2).
+  static constexpr int kWinograd4MinSize = 8;
+  int winograd_tile() const;
   // Whether the Winograd path's forward (or backward) pass transforms the whole batch and
-  // runs its 16 GEMMs side by side, rather than a chunk per thread in cache-sized blocks: for
+  // runs its GEMMs (one per point) side by side, rather than a chunk per thread in cache-sized blocks: for
   // output maps too small for a chunk to give enough tiles (layers.cpp).
   bool winograd_whole_batch(bool backward) const;
   // For an inference copy only (Model::infer): folds the batch norm that follows, y*scale[o] +
@@ -58,7 +63,8 @@ class Conv2d : public Layer {
   // `relu`, and a 2x2 max pool after that when `pool` (can_fuse_pool()), so that none of them
   // makes a pass of its own; forward() then writes the pooled shape. Not with a readout.
   void fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool);
-  // Whether the output pass can pool 2x2 (the Winograd path, whose tiles are 2x2, on even maps).
+  // Whether the output pass can pool 2x2 (the Winograd path, whose tiles hold whole 2x2
+  // windows on even maps).
   bool can_fuse_pool() const { return uses_winograd() && out_.h % 2 == 0 && out_.w % 2 == 0; }
   Param weight{"weight"}, bias{"bias"};
   // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
