@@ -403,12 +403,12 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   if (winograd_whole_batch(false)) {
     ensure_size(batch_, 1);
     Work& w = batch_[0];
-    winograd_resize(w.t_in, m, N * per_sample, in_.c);
-    winograd_resize(w.t_out, m, N * per_sample, out_channels_);
+    winograd_resize(w.t_in, m, in_.c, N * per_sample);
+    winograd_resize(w.t_out, m, out_channels_, N * per_sample);
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w, m}, w.t_in, begin * per_sample);
     });
-    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = w.t_in[xi] * filter_[xi]; });
+    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = filter_[xi] * w.t_in[xi]; });
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_output(w.t_out, b, {end - begin, out_.h, out_.w, m}, y.sample(begin), begin * per_sample, relu_out_,
                       pool_out_);
@@ -420,10 +420,10 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     for (int b0 = begin; b0 < end; b0 += block) {
       const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w, m};
-      winograd_resize(s.t_in, m, tiles.count(), in_.c);
-      winograd_resize(s.t_out, m, tiles.count(), out_channels_);
+      winograd_resize(s.t_in, m, in_.c, tiles.count());
+      winograd_resize(s.t_out, m, out_channels_, tiles.count());
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
-      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = s.t_in[xi] * filter_[xi];
+      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = filter_[xi] * s.t_in[xi];
       winograd_output(s.t_out, b, tiles, y.sample(b0), 0, relu_out_, pool_out_);
     }
   });
@@ -454,21 +454,21 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     for (int b0 = begin; b0 < end; b0 += block) {
       const WinogradTiles tiles{std::min(block, end - b0), out_.h, out_.w, m};
-      winograd_resize(s.t_in, m, tiles.count(), in_.c);
-      winograd_resize(s.t_out, m, tiles.count(), out_channels_);
+      winograd_resize(s.t_in, m, in_.c, tiles.count());
+      winograd_resize(s.t_out, m, out_channels_, tiles.count());
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
       winograd_output_adjoint(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
       for (int xi = 0; xi < points; ++xi) {
         if (b0 == begin) {
-          s.du[xi].noalias() = s.t_in[xi].transpose() * s.t_out[xi];
+          s.du[xi].noalias() = s.t_out[xi] * s.t_in[xi].transpose();
         } else {
-          s.du[xi].noalias() += s.t_in[xi].transpose() * s.t_out[xi];
+          s.du[xi].noalias() += s.t_out[xi] * s.t_in[xi].transpose();
         }
       }
       if (dx) {
         // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
         winograd_input(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = s.t_out[xi] * filter_[xi];
+        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = filter_[xi] * s.t_out[xi];
         winograd_output(s.t_in, nullptr, tiles, dx->sample(b0), 0);
       }
     }
@@ -492,14 +492,14 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
   const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   ensure_size(batch_, 1);
   Work& w = batch_[0];
-  winograd_resize(w.t_in, m, N * per_sample, in_.c);
-  winograd_resize(w.t_out, m, N * per_sample, out_channels_);
+  winograd_resize(w.t_in, m, in_.c, N * per_sample);
+  winograd_resize(w.t_out, m, out_channels_, N * per_sample);
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     const WinogradTiles tiles{end - begin, out_.h, out_.w, m};
     winograd_input(x.sample(begin), in_.c, tiles, w.t_in, begin * per_sample);
     winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, w.t_out, begin * per_sample);
   });
-  parallel_for(points, [&](int xi) { w.du[xi].noalias() = w.t_in[xi].transpose() * w.t_out[xi]; });
+  parallel_for(points, [&](int xi) { w.du[xi].noalias() = w.t_out[xi] * w.t_in[xi].transpose(); });
   winograd_filter_adjoint(w.du, m, weight.grad.data());
   if (has_bias_) {
     bias.grad.setZero();
@@ -509,7 +509,7 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w, m}, w.t_out, begin * per_sample);
   });
-  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = w.t_out[xi] * filter_[xi]; });
+  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = filter_[xi] * w.t_out[xi]; });
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w, m}, dx->sample(begin), begin * per_sample);
   });

@@ -84,11 +84,11 @@ class Conv2d : public Layer {
   bool has_bias_;
   bool relu_out_ = false;  // fuse_inference: the output pass applies max(0, .)
   bool pool_out_ = false;  // fuse_inference: and pools 2x2
-  // The Winograd path's transformed matrices, each T x in_.c or T x out_channels_ (kept at one
+  // The Winograd path's transformed matrices, each in_.c x T or out_channels_ x T (kept at one
   // size each so that no pass reallocates them), and its filter gradient.
   struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; WinogradMatrices t_in, t_out, du; };
-  // The Winograd path's transformed filter of the current pass: forward's U (in x out), or in
-  // backward the rotated filter of the input gradient (out x in); made once per call.
+  // The Winograd path's transformed filter of the current pass: forward's U (out x in), or in
+  // backward the rotated filter of the input gradient (in x out); made once per call.
   WinogradMatrices filter_;
   // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
   // need not transform them again for every chunk (backward clears it).

@@ -110,27 +110,26 @@ struct Transform<4> {
   };
 };
 
+// Applies a 1-D transform f to `count` vectors at once: vector q is (in[0][q], ...,
+// in[kIn-1][q]) and its result goes to (out[0][q], ..., out[kOut-1][q]). The rows never
+// overlap; ivdep says so, without which GCC leaves these loops scalar.
+template <std::size_t kIn, std::size_t kOut, class F>
+[[gnu::always_inline]] inline void apply_1d(const std::array<const Real*, kIn> in, int count,
+                                            const std::array<Real*, kOut> out, F f) {
+#pragma GCC ivdep
+  for (int q = 0; q < count; ++q) {
+    Real a[kIn], b[kOut];
+    for (std::size_t i = 0; i < kIn; ++i) a[i] = in[i][q];
+    f(a, b);
+    for (std::size_t k = 0; k < kOut; ++k) out[k][q] = b[k];
+  }
+}
+
 template <int K, class P, class F>
 std::array<P, K> pointers(F at) {
   std::array<P, K> p;
   for (int k = 0; k < K; ++k) p[static_cast<std::size_t>(k)] = at(k);
   return p;
-}
-
-// Applies a 1-D transform f to `count` vectors at once: vector q is (in[0][kStride q], ...,
-// in[kIn-1][kStride q]) and its result goes to (out[0][q], ..., out[kOut-1][q]). Each step of a
-// 2-D transform is one such call over many kernels, columns or tiles, so that it vectorizes and
-// writes every transformed matrix in contiguous runs. The rows never overlap; `omp simd` says
-// so, without which GCC leaves these loops scalar.
-template <int kStride, std::size_t kIn, std::size_t kOut, class F>
-[[gnu::always_inline]] inline void apply_1d(const std::array<const Real*, kIn> in, int count, const std::array<Real*, kOut> out, F f) {
-#pragma GCC ivdep
-  for (int q = 0; q < count; ++q) {
-    Real a[kIn], b[kOut];
-    for (std::size_t i = 0; i < kIn; ++i) a[i] = in[i][kStride * q];
-    f(a, b);
-    for (std::size_t k = 0; k < kOut; ++k) out[k][q] = b[k];
-  }
 }
 
 // U = G g G^T of the kernels in `planes` (tap r = 3i + j of kernel q at planes[r * count + q]),
@@ -142,12 +141,12 @@ void filter_planes(const Real* planes, int count, Real* tmp, Real* const* u) {
   auto g = [&](int i, int j) { return planes + static_cast<std::size_t>(3 * i + j) * count; };
   auto t = [&](int i, int j) { return tmp + static_cast<std::size_t>(3 * i + j) * count; };
   for (int j = 0; j < 3; ++j) {
-    apply_1d<1>(pointers<3, const Real*>([&](int i) { return g(i, j); }), count,
-                pointers<kA, Real*>([&](int i) { return t(i, j); }), f);
+    apply_1d(pointers<3, const Real*>([&](int i) { return g(i, j); }), count,
+             pointers<kA, Real*>([&](int i) { return t(i, j); }), f);
   }
   for (int i = 0; i < kA; ++i) {
-    apply_1d<1>(pointers<3, const Real*>([&](int j) { return t(i, j); }), count,
-                pointers<kA, Real*>([&](int j) { return u[kA * i + j]; }), f);
+    apply_1d(pointers<3, const Real*>([&](int j) { return t(i, j); }), count,
+             pointers<kA, Real*>([&](int j) { return u[kA * i + j]; }), f);
   }
 }
 
@@ -160,17 +159,17 @@ void filter_adjoint_planes(const Real* const* du, int count, Real* tmp, Real* pl
   auto g = [&](int i, int j) { return planes + static_cast<std::size_t>(3 * i + j) * count; };
   auto t = [&](int i, int j) { return tmp + static_cast<std::size_t>(3 * i + j) * count; };
   for (int i = 0; i < kA; ++i) {
-    apply_1d<1>(pointers<kA, const Real*>([&](int j) { return du[kA * i + j]; }), count,
-                pointers<3, Real*>([&](int j) { return t(i, j); }), f);
+    apply_1d(pointers<kA, const Real*>([&](int j) { return du[kA * i + j]; }), count,
+             pointers<3, Real*>([&](int j) { return t(i, j); }), f);
   }
   for (int j = 0; j < 3; ++j) {
-    apply_1d<1>(pointers<kA, const Real*>([&](int i) { return t(i, j); }), count,
-                pointers<3, Real*>([&](int i) { return g(i, j); }), f);
+    apply_1d(pointers<kA, const Real*>([&](int i) { return t(i, j); }), count,
+             pointers<3, Real*>([&](int i) { return g(i, j); }), f);
   }
 }
 
-// The transforms of every kernel pair: g(ko, ci) gives the 9 taps of the kernel that lands in
-// column `col` and row `row` of the transformed matrices (rows x cols).
+// The filter transforms of every kernel: tap(r, c, k) is tap k of the kernel that lands in row
+// r and column c of the transformed matrices (rows x cols), one column of kernels at a time.
 template <int M, class Tap>
 void filter_matrices(int rows, int cols, Tap tap, WinogradMatrices& u) {
   constexpr int kP = (M + 2) * (M + 2);
@@ -187,162 +186,201 @@ void filter_matrices(int rows, int cols, Tap tap, WinogradMatrices& u) {
 }
 
 template <int M>
-void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0) {
-  constexpr int kA = M + 2;
-  const typename Transform<M>::Input f;
-  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index ld = v[0].rows();
-  eigen_assert(row0 + tiles.count() <= ld && v[0].cols() == channels);
-  // The patch of tile (ty, tx) is image rows M ty - 1 .. M ty + M and the same columns. Rows
-  // outside the image read `zeros`; column c of the image is column c + 1 of a row of `bt`,
-  // whose first and last columns stay 0. The vertical step runs over the whole plane before
-  // the horizontal one reads it back: read straight after it was written, a row of `bt` (one
-  // value off the vector alignment) stalls on store forwarding, which cost half this function.
-  const int pw = M * tw + 2;
-  const std::vector<Real> zeros(static_cast<std::size_t>(w), Real(0));
-  std::vector<Real> bt(static_cast<std::size_t>(kA) * th * pw, Real(0));  // B^T d of every tile row
-  auto row = [&](int ty, int i) { return bt.data() + static_cast<std::size_t>(kA * ty + i) * pw; };
-  for (int s = 0; s < tiles.n; ++s) {
-    for (int c = 0; c < channels; ++c) {
-      const Real* img = x + (static_cast<std::size_t>(s) * channels + c) * h * w;
-      for (int ty = 0; ty < th; ++ty) {
-        const auto d = pointers<kA, const Real*>([&](int r) {
-          const int iy = M * ty - 1 + r;
-          return iy >= 0 && iy < h ? img + static_cast<std::size_t>(iy) * w : zeros.data();
-        });
-        apply_1d<1>(d, w, pointers<kA, Real*>([&](int i) { return row(ty, i) + 1; }), f);
-      }
-      for (int ty = 0; ty < th; ++ty) {
-        const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
-        for (int i = 0; i < kA; ++i) {
-          apply_1d<M>(pointers<kA, const Real*>([&](int j) { return row(ty, i) + j; }), tw,
-                      pointers<kA, Real*>([&](int j) { return v[static_cast<std::size_t>(kA * i + j)].data() + at; }), f);
-        }
-      }
+void filter_adjoint(const WinogradMatrices& du, Real* dweight) {
+  constexpr int kP = (M + 2) * (M + 2);
+  const auto out = static_cast<int>(du[0].rows()), in = static_cast<int>(du[0].cols());
+  std::vector<Real> planes(static_cast<std::size_t>(9) * out), tmp(static_cast<std::size_t>(3 * (M + 2)) * out);
+  for (int ci = 0; ci < in; ++ci) {
+    const Real* col[kP];
+    for (int xi = 0; xi < kP; ++xi) col[xi] = du[static_cast<std::size_t>(xi)].col(ci).data();
+    filter_adjoint_planes<M>(col, out, tmp.data(), planes.data());
+    for (int ko = 0; ko < out; ++ko) {
+      for (int r = 0; r < 9; ++r) dweight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r] = planes[static_cast<std::size_t>(r) * out + ko];
     }
   }
 }
 
-// An output row of w values from the tiles' M columns, plus the bias, through max(0, .) when
-// kRelu.
-template <bool kRelu, int M>
-void interleave(const std::array<const Real*, M>& col, int w, Real bias, Real* row) {
-  const auto out = [bias](Real v) { return kRelu ? std::max(v + bias, Real(0)) : v + bias; };
-  const int full = w / M;
-  for (int t = 0; t < full; ++t) {
-    for (int j = 0; j < M; ++j) row[M * t + j] = out(col[static_cast<std::size_t>(j)][t]);
+// The data transforms work on images with the channels innermost (h x w x channels, "HWC"),
+// so that every step is vectorized over the channels, whatever the map size: a tile's 2-D
+// transform is kIn x kIn channel vectors in, kOut x kOut out, f applied down the columns
+// and then along the rows.
+template <int kIn, int kOut, class F>
+[[gnu::always_inline]] inline void transform_2d(const Real (&d)[kIn][kIn], Real (&o)[kOut][kOut], F f) {
+  Real t[kOut][kIn];
+#pragma GCC unroll 8
+  for (int k = 0; k < kIn; ++k) {
+    Real col[kIn], r[kOut];
+#pragma GCC unroll 8
+    for (int i = 0; i < kIn; ++i) col[i] = d[i][k];
+    f(col, r);
+#pragma GCC unroll 8
+    for (int i = 0; i < kOut; ++i) t[i][k] = r[i];
   }
-  for (int j = 0; j < w % M; ++j) row[M * full + j] = out(col[static_cast<std::size_t>(j)][full]);
+#pragma GCC unroll 8
+  for (int i = 0; i < kOut; ++i) f(t[i], o[i]);
+}
+
+// Sample s of x (channels x h x w) as rows x pitch pixels of `channels` values each, image
+// pixel (y, x) at (y + top, x + left), zero elsewhere.
+void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int rows, int pitch, Real* out) {
+  std::fill(out, out + static_cast<std::size_t>(rows) * pitch * channels, Real(0));
+  const Eigen::Index hw = Eigen::Index{h} * w;
+  for (int y = 0; y < h; ++y) {
+    MatrixMap(out + (static_cast<std::size_t>(y + top) * pitch + left) * channels, channels, w) =
+        Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>(img + static_cast<std::size_t>(y) * w, w, channels,
+                                                          Eigen::OuterStride<>(hw))
+            .transpose();
+  }
+}
+
+// The reverse of to_hwc for the rows x cols pixels from (0, 0) of an HWC buffer of `pitch`
+// pixels a row: img (channels x rows x cols) receives them.
+void from_hwc(const Real* in, int channels, int rows, int cols, int pitch, Real* img) {
+  const Eigen::Index plane = Eigen::Index{rows} * cols;
+  for (int y = 0; y < rows; ++y) {
+    Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(img + static_cast<std::size_t>(y) * cols, cols, channels,
+                                                Eigen::OuterStride<>(plane)) =
+        ConstMatrixMap(in + static_cast<std::size_t>(y) * pitch * channels, channels, cols).transpose();
+  }
 }
 
 template <int M>
-void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0,
-                      bool relu, bool pool) {
-  constexpr int kA = M + 2, kHalf = M / 2;
-  const typename Transform<M>::Output f;
-  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index ld = m[0].rows(), count = tiles.count();
-  eigen_assert(row0 + count <= ld);
-  eigen_assert(!pool || (h % 2 == 0 && w % 2 == 0));
-  const auto channels = static_cast<int>(m[0].cols());
-  // Both 1-D steps run over every tile of a channel at once (a column of the matrices is
-  // contiguous over the tiles): ma(i, j), column j of row i of M A (a x M planes of `count`
-  // values), then yv(r, j), output row r and column j of every tile (M x M planes). Only
-  // writing the rows out goes tile row by tile row.
-  const auto n = static_cast<std::size_t>(count);
-  std::vector<Real> buf(static_cast<std::size_t>(kA * M + M * M) * n);
-  auto ma = [&](int i, int j) { return buf.data() + static_cast<std::size_t>(i * M + j) * n; };
-  auto yv = [&](int r, int j) { return buf.data() + static_cast<std::size_t>(kA * M + r * M + j) * n; };
-  const int ph = h / 2, pw = w / 2;  // the pooled map
-  const auto plane = static_cast<std::size_t>(pool ? ph * pw : h * w);
-  for (int c = 0; c < channels; ++c) {
-    const Eigen::Index at = Eigen::Index{c} * ld + row0;
-    for (int i = 0; i < kA; ++i) {
-      apply_1d<1>(pointers<kA, const Real*>([&](int j) { return m[static_cast<std::size_t>(kA * i + j)].data() + at; }),
-                  static_cast<int>(count), pointers<M, Real*>([&](int j) { return ma(i, j); }), f);
-    }
-    for (int j = 0; j < M; ++j) {
-      apply_1d<1>(pointers<kA, const Real*>([&](int i) { return ma(i, j); }), static_cast<int>(count),
-                  pointers<M, Real*>([&](int r) { return yv(r, j); }), f);
-    }
-    const Real b = bias ? bias[c] : Real(0);
-    for (int s = 0; s < tiles.n; ++s) {
-      Real* img = y + (static_cast<std::size_t>(s) * channels + c) * plane;
-      for (int ty = 0; ty < th; ++ty) {
-        const std::size_t t0 = (static_cast<std::size_t>(s) * th + ty) * tw;  // the row's first tile
-        if (pool) {
-          // A tile holds (M/2)^2 whole 2x2 pooling windows, and adding the bias and max(0, .)
-          // commute with max.
-          for (int pr = 0; pr < std::min(kHalf, ph - kHalf * ty); ++pr) {
-            Real* prow = img + static_cast<std::size_t>(kHalf * ty + pr) * pw;
-            for (int pc = 0; pc < kHalf; ++pc) {
-              const Real *a0 = yv(2 * pr, 2 * pc) + t0, *a1 = yv(2 * pr, 2 * pc + 1) + t0;
-              const Real *b0 = yv(2 * pr + 1, 2 * pc) + t0, *b1 = yv(2 * pr + 1, 2 * pc + 1) + t0;
-              for (int t = 0; kHalf * t + pc < pw; ++t) {
-                const Real v = std::max(std::max(a0[t], a1[t]), std::max(b0[t], b1[t])) + b;
-                prow[kHalf * t + pc] = relu ? std::max(v, Real(0)) : v;
-              }
-            }
+void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0) {
+  constexpr int kA = M + 2;
+  const typename Transform<M>::Input f;
+  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw(), C = channels;
+  eigen_assert(v[0].rows() == channels && col0 + tiles.count() <= v[0].cols());
+  // The patch of tile (ty, tx) is image rows M ty - 1 .. M ty + M and the same columns: pixel
+  // (M ty + r, M tx + k) of the padded image.
+  const int rows = M * th + 2, pitch = M * tw + 2;
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  Real* out[kA * kA];
+  for (int s = 0; s < tiles.n; ++s) {
+    to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, 1, 1, rows, pitch, hwc.data());
+    for (int ty = 0; ty < th; ++ty) {
+      for (int tx = 0; tx < tw; ++tx) {
+        const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
+        const Eigen::Index t = col0 + (Eigen::Index{s} * th + ty) * tw + tx;
+        for (int xi = 0; xi < kA * kA; ++xi) out[xi] = v[static_cast<std::size_t>(xi)].data() + t * C;
+#pragma GCC ivdep
+        for (int c = 0; c < C; ++c) {
+          Real d[kA][kA], o[kA][kA];
+#pragma GCC unroll 8
+          for (int r = 0; r < kA; ++r) {
+#pragma GCC unroll 8
+            for (int k = 0; k < kA; ++k) d[r][k] = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
           }
-          continue;
-        }
-        for (int r = 0; r < std::min(M, h - M * ty); ++r) {
-          Real* row = img + static_cast<std::size_t>(M * ty + r) * w;
-          const auto col = pointers<M, const Real*>([&](int j) { return yv(r, j) + t0; });
-          relu ? interleave<true, M>(col, w, b, row) : interleave<false, M>(col, w, b, row);
+          transform_2d(d, o, f);
+#pragma GCC unroll 8
+          for (int i = 0; i < kA; ++i) {
+#pragma GCC unroll 8
+            for (int j = 0; j < kA; ++j) out[kA * i + j][c] = o[i][j];
+          }
         }
       }
     }
+  }
+}
+
+// One tile of output_transform: the channel vectors in[xi] to its outputs (kPool: its pooled
+// windows) from `base` in an HWC buffer of `pitch` pixels a row, plus bias, through max(0, .)
+// when kRelu.
+template <int M, bool kPool, bool kRelu>
+void output_tile(const std::array<const Real*, (M + 2) * (M + 2)> in, const Real* bias, int C, int pitch, Real* base) {
+  constexpr int kA = M + 2, kHalf = M / 2;
+  const typename Transform<M>::Output f;
+  const auto out = [](Real v) { return kRelu ? std::max(v, Real(0)) : v; };
+#pragma GCC ivdep
+  for (int c = 0; c < C; ++c) {
+    Real d[kA][kA], o[M][M];
+#pragma GCC unroll 8
+    for (int i = 0; i < kA; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kA; ++j) d[i][j] = in[static_cast<std::size_t>(kA * i + j)][c];
+    }
+    transform_2d(d, o, f);
+    if constexpr (kPool) {
+      // A tile holds (M/2)^2 whole 2x2 pooling windows, and adding the bias and max(0, .)
+      // commute with max.
+#pragma GCC unroll 4
+      for (int r = 0; r < kHalf; ++r) {
+#pragma GCC unroll 4
+        for (int k = 0; k < kHalf; ++k) {
+          const Real v = std::max(std::max(o[2 * r][2 * k], o[2 * r][2 * k + 1]), std::max(o[2 * r + 1][2 * k], o[2 * r + 1][2 * k + 1]));
+          base[(static_cast<std::size_t>(r) * pitch + k) * C + c] = out(v + bias[c]);
+        }
+      }
+    } else {
+#pragma GCC unroll 4
+      for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 4
+        for (int k = 0; k < M; ++k) base[(static_cast<std::size_t>(r) * pitch + k) * C + c] = out(o[r][k] + bias[c]);
+      }
+    }
+  }
+}
+
+template <int M, bool kPool, bool kRelu>
+void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0) {
+  constexpr int kA = M + 2, side = kPool ? M / 2 : M;
+  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
+  const auto C = static_cast<int>(m[0].rows());
+  eigen_assert(col0 + tiles.count() <= m[0].cols());
+  eigen_assert(!kPool || (h % 2 == 0 && w % 2 == 0));
+  // Each tile's outputs (or, pooled, its (M/2)^2 windows) go to an HWC buffer of whole tiles,
+  // whose part inside the image is then written out channel by channel.
+  const int rows = side * th, pitch = side * tw;
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  std::vector<Real> zero(static_cast<std::size_t>(C), Real(0));
+  const Real* b = bias ? bias : zero.data();
+  for (int s = 0; s < tiles.n; ++s) {
+    for (int ty = 0; ty < th; ++ty) {
+      for (int tx = 0; tx < tw; ++tx) {
+        const Eigen::Index t = col0 + (Eigen::Index{s} * th + ty) * tw + tx;
+        output_tile<M, kPool, kRelu>(
+            pointers<kA * kA, const Real*>([&](int xi) { return m[static_cast<std::size_t>(xi)].data() + t * C; }), b, C,
+            pitch, hwc.data() + (static_cast<std::size_t>(side * ty) * pitch + side * tx) * C);
+      }
+    }
+    const int oh = kPool ? h / 2 : h, ow = kPool ? w / 2 : w;
+    from_hwc(hwc.data(), C, oh, ow, pitch, y + static_cast<std::size_t>(s) * C * oh * ow);
   }
 }
 
 template <int M>
 void output_adjoint_transform(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
-                              Eigen::Index row0) {
+                              Eigen::Index col0) {
   constexpr int kA = M + 2;
   const typename Transform<M>::OutputAdjoint f;
-  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw();
-  const Eigen::Index ld = dm[0].rows();
-  eigen_assert(row0 + tiles.count() <= ld && dm[0].cols() == channels);
-  // A clipped tile reads zeros outside the image: rows of `zeros` below it, the last columns
-  // of `ad` (M tw wide, written up to w) to its right. As in input_transform, the vertical step
-  // covers the plane before the horizontal one reads it.
-  const int pw = M * tw;
-  const std::vector<Real> zeros(static_cast<std::size_t>(w), Real(0));
-  std::vector<Real> ad(static_cast<std::size_t>(kA) * th * pw, Real(0));  // A dY of every tile row
-  auto row = [&](int ty, int i) { return ad.data() + static_cast<std::size_t>(kA * ty + i) * pw; };
+  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw(), C = channels;
+  eigen_assert(dm[0].rows() == channels && col0 + tiles.count() <= dm[0].cols());
+  // A clipped tile reads zeros outside the image (the padded image's last rows and columns).
+  const int rows = M * th, pitch = M * tw;
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
-    for (int c = 0; c < channels; ++c) {
-      const Real* img = dy + (static_cast<std::size_t>(s) * channels + c) * h * w;
-      for (int ty = 0; ty < th; ++ty) {
-        const auto d = pointers<M, const Real*>([&](int r) {
-          const int iy = M * ty + r;
-          return iy < h ? img + static_cast<std::size_t>(iy) * w : zeros.data();
-        });
-        apply_1d<1>(d, w, pointers<kA, Real*>([&](int i) { return row(ty, i); }), f);
-      }
-      for (int ty = 0; ty < th; ++ty) {
-        const Eigen::Index at = Eigen::Index{c} * ld + row0 + (Eigen::Index{s} * th + ty) * tw;
-        for (int i = 0; i < kA; ++i) {
-          apply_1d<M>(pointers<M, const Real*>([&](int j) { return row(ty, i) + j; }), tw,
-                      pointers<kA, Real*>([&](int j) { return dm[static_cast<std::size_t>(kA * i + j)].data() + at; }), f);
+    to_hwc(dy + static_cast<std::size_t>(s) * C * h * w, C, h, w, 0, 0, rows, pitch, hwc.data());
+    for (int ty = 0; ty < th; ++ty) {
+      for (int tx = 0; tx < tw; ++tx) {
+        const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
+        const Eigen::Index t = col0 + (Eigen::Index{s} * th + ty) * tw + tx;
+        for (int xi = 0; xi < kA * kA; ++xi) out[xi] = dm[static_cast<std::size_t>(xi)].data() + t * C;
+#pragma GCC ivdep
+        for (int c = 0; c < C; ++c) {
+          Real d[M][M], o[kA][kA];
+#pragma GCC unroll 4
+          for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 4
+            for (int k = 0; k < M; ++k) d[r][k] = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
+          }
+          transform_2d(d, o, f);
+#pragma GCC unroll 8
+          for (int i = 0; i < kA; ++i) {
+#pragma GCC unroll 8
+            for (int j = 0; j < kA; ++j) out[kA * i + j][c] = o[i][j];
+          }
         }
       }
-    }
-  }
-}
-
-template <int M>
-void filter_adjoint(const WinogradMatrices& du, Real* dweight) {
-  constexpr int kP = (M + 2) * (M + 2);
-  const auto in = static_cast<int>(du[0].rows()), out = static_cast<int>(du[0].cols());
-  std::vector<Real> planes(static_cast<std::size_t>(9) * in), tmp(static_cast<std::size_t>(3 * (M + 2)) * in);
-  for (int ko = 0; ko < out; ++ko) {
-    const Real* col[kP];
-    for (int xi = 0; xi < kP; ++xi) col[xi] = du[static_cast<std::size_t>(xi)].col(ko).data();
-    filter_adjoint_planes<M>(col, in, tmp.data(), planes.data());
-    for (int ci = 0; ci < in; ++ci) {
-      for (int r = 0; r < 9; ++r) dweight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r] = planes[static_cast<std::size_t>(r) * in + ci];
     }
   }
 }
@@ -383,29 +421,35 @@ int winograd_block_samples(int h, int w, int in, int out, int chunk, int m) {
 
 void winograd_filter(const Real* weight, int out, int in, int m, WinogradMatrices& u) {
   with_tile(m, [&]<int M>() {
-    filter_matrices<M>(in, out, [&](int ci, int ko, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r]; }, u);
+    filter_matrices<M>(out, in, [&](int ko, int ci, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r]; }, u);
   });
 }
 
 void winograd_filter_rotated(const Real* weight, int out, int in, int m, WinogradMatrices& u) {
   // rot180 of a row-major 3x3 reverses its 9 values
   with_tile(m, [&]<int M>() {
-    filter_matrices<M>(out, in, [&](int ko, int ci, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + 8 - r]; }, u);
+    filter_matrices<M>(in, out, [&](int ci, int ko, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + 8 - r]; }, u);
   });
 }
 
-void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0) {
-  with_tile(tiles.m, [&]<int M>() { input_transform<M>(x, channels, tiles, v, row0); });
+void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0) {
+  with_tile(tiles.m, [&]<int M>() { input_transform<M>(x, channels, tiles, v, col0); });
 }
 
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0,
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0,
                      bool relu, bool pool) {
-  with_tile(tiles.m, [&]<int M>() { output_transform<M>(m, bias, tiles, y, row0, relu, pool); });
+  with_tile(tiles.m, [&]<int M>() {
+    if (pool) {
+      relu ? output_transform<M, true, true>(m, bias, tiles, y, col0) : output_transform<M, true, false>(m, bias, tiles, y, col0);
+    } else {
+      relu ? output_transform<M, false, true>(m, bias, tiles, y, col0) : output_transform<M, false, false>(m, bias, tiles, y, col0);
+    }
+  });
 }
 
 void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
-                             Eigen::Index row0) {
-  with_tile(tiles.m, [&]<int M>() { output_adjoint_transform<M>(dy, channels, tiles, dm, row0); });
+                             Eigen::Index col0) {
+  with_tile(tiles.m, [&]<int M>() { output_adjoint_transform<M>(dy, channels, tiles, dm, col0); });
 }
 
 void winograd_filter_adjoint(const WinogradMatrices& du, int m, Real* dweight) {

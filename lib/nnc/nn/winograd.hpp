@@ -5,7 +5,9 @@
 //
 // Tiles: each sample of h x w is cut into th x tw tiles of m x m outputs, th = ceil(h / m),
 // tw = ceil(w / m) (a tile over the edge is clipped); tile (s, ty, tx) of a chunk of n samples
-// is row t = (s * th + ty) * tw + tx of every transformed matrix, T = n * th * tw rows in all.
+// is column t = (s * th + ty) * tw + tx of every transformed data matrix, T = n * th * tw
+// columns in all, each holding the tile's channels (contiguous, so that the transforms
+// vectorize over channels whatever the map size).
 // A WinogradMatrices holds one matrix per point xi = a * i + j of the a x a transform domain,
 // a = m + 2 (the first a * a of its matrices; the others stay empty).
 //
@@ -48,40 +50,41 @@ inline constexpr std::size_t kWinogradBlockBytes = std::size_t{1} << 20;
 inline constexpr int kWinogradMinTiles = 128;
 int winograd_block_samples(int h, int w, int in, int out, int chunk, int m);
 
-// Filter transform U = G g G^T of a conv weight [out][in][3][3]: u[xi] is in x out, element
-// (ci, ko) from g = weight[ko][ci]. Overwrites u.
+// Filter transform U = G g G^T of a conv weight [out][in][3][3]: u[xi] is out x in, element
+// (ko, ci) from g = weight[ko][ci], so that forward's GEMMs are M = U V. Overwrites u.
 void winograd_filter(const Real* weight, int out, int in, int m, WinogradMatrices& u);
 
 // The filter of the input gradient: dx = conv(dy, rot180(weight)) with in and out swapped, so
-// u[xi] is out x in, element (ko, ci) from g = weight[ko][ci] rotated by 180 degrees.
+// u[xi] is in x out, element (ci, ko) from g = weight[ko][ci] rotated by 180 degrees.
 // Overwrites u.
 void winograd_filter_rotated(const Real* weight, int out, int in, int m, WinogradMatrices& u);
 
 // Sizes the first (m + 2)^2 matrices of `a` to rows x cols and frees the others.
 void winograd_resize(WinogradMatrices& a, int m, Eigen::Index rows, Eigen::Index cols);
 
-// The data transforms below read or write rows row0 .. row0 + tiles.count() - 1 of their
-// matrices (tile row t at row0 + t), which the caller sizes (winograd_resize) to at least that
-// many rows, one column per channel: so chunks of a batch can fill one matrix side by side.
+// The data transforms below read or write columns col0 .. col0 + tiles.count() - 1 of their
+// matrices (tile t at column col0 + t), which the caller sizes (winograd_resize) to one row
+// per channel and at least that many columns: so chunks of a batch can fill one matrix side by
+// side.
 
 // Input transform V = B^T d B of every tile: x holds tiles.n samples of channels x h x w;
-// v[xi] receives T x channels (a column is contiguous over tiles).
-void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index row0);
+// v[xi] receives channels x T.
+void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0);
 
 // Output transform Y = A^T M A of every tile, plus bias[ko] (bias may be null), through
-// max(0, .) when relu: m[xi] holds T x channels; y receives tiles.n samples of channels x h x w,
+// max(0, .) when relu: m[xi] holds channels x T; y receives tiles.n samples of channels x h x w,
 // clipped at the edges. With pool (h and w even), the outputs are max-pooled 2x2 (a tile holds
 // (m/2)^2 whole windows): y receives channels x h/2 x w/2 a sample. Overwrites y.
-void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index row0,
+void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0,
                      bool relu = false, bool pool = false);
 
 // Adjoint of winograd_output: dM = A dY A^T of every tile (dY the tile's m x m of dy, zero
 // outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] receives
-// T x channels.
+// channels x T.
 void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
-                             Eigen::Index row0);
+                             Eigen::Index col0);
 
-// Adjoint of winograd_filter: dweight[ko][ci] = G^T dU G, du[xi] in x out as winograd_filter's
+// Adjoint of winograd_filter: dweight[ko][ci] = G^T dU G, du[xi] out x in as winograd_filter's
 // u (its first (m + 2)^2 matrices). Overwrites dweight ([out][in][3][3]).
 void winograd_filter_adjoint(const WinogradMatrices& du, int m, Real* dweight);
 
