@@ -220,28 +220,56 @@ template <int kIn, int kOut, class F>
   for (int i = 0; i < kOut; ++i) f(t[i], o[i]);
 }
 
-// Sample s of x (channels x h x w) as rows x pitch pixels of `channels` values each, image
-// pixel (y, x) at (y + top, x + left), zero elsewhere.
-void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int rows, int pitch, Real* out) {
-  std::fill(out, out + static_cast<std::size_t>(rows) * pitch * channels, Real(0));
-  const Eigen::Index hw = Eigen::Index{h} * w;
-  for (int y = 0; y < h; ++y) {
-    MatrixMap(out + (static_cast<std::size_t>(y + top) * pitch + left) * channels, channels, w) =
-        Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>(img + static_cast<std::size_t>(y) * w, w, channels,
-                                                          Eigen::OuterStride<>(hw))
-            .transpose();
+// out = in^T: in is r x c and out c x r, both column-major; in blocks of P x P through SIMD
+// registers (Eigen's packet transpose), the edges one value at a time.
+void transpose(const Real* in, int r, int c, Real* out) {
+  using Packet = Eigen::internal::packet_traits<Real>::type;
+  constexpr int P = Eigen::internal::unpacket_traits<Packet>::size;
+  const int rb = r - r % P, cb = c - c % P;
+  const auto at = [](int i, int j, int ld) { return static_cast<std::size_t>(j) * ld + i; };
+  for (int j0 = 0; j0 < cb; j0 += P) {
+    for (int i0 = 0; i0 < rb; i0 += P) {
+      Eigen::internal::PacketBlock<Packet, P> block;
+      for (int k = 0; k < P; ++k) block.packet[k] = Eigen::internal::ploadu<Packet>(in + at(i0, j0 + k, r));
+      Eigen::internal::ptranspose(block);
+      for (int k = 0; k < P; ++k) Eigen::internal::pstoreu(out + at(j0, i0 + k, c), block.packet[k]);
+    }
+  }
+  for (int j = 0; j < c; ++j) {
+    for (int i = j < cb ? rb : 0; i < r; ++i) out[at(j, i, c)] = in[at(i, j, r)];
   }
 }
 
-// The reverse of to_hwc for the rows x cols pixels from (0, 0) of an HWC buffer of `pitch`
-// pixels a row: img (channels x rows x cols) receives them.
-void from_hwc(const Real* in, int channels, int rows, int cols, int pitch, Real* img) {
-  const Eigen::Index plane = Eigen::Index{rows} * cols;
-  for (int y = 0; y < rows; ++y) {
-    Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(img + static_cast<std::size_t>(y) * cols, cols, channels,
-                                                Eigen::OuterStride<>(plane)) =
-        ConstMatrixMap(in + static_cast<std::size_t>(y) * pitch * channels, channels, cols).transpose();
+// Image img (channels x h x w) as rows x pitch pixels of `channels` values each (channels
+// innermost), pixel (y, x) at (y + top, x + left), zero elsewhere; `scratch` holds h w channels.
+void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int rows, int pitch, Real* out,
+            Real* scratch) {
+  const auto C = static_cast<std::size_t>(channels);
+  if (top == 0 && left == 0 && rows == h && pitch == w) {
+    transpose(img, h * w, channels, out);
+    return;
   }
+  transpose(img, h * w, channels, scratch);
+  std::fill(out, out + static_cast<std::size_t>(top) * pitch * C, Real(0));
+  for (int y = 0; y < h; ++y) {
+    Real* row = out + static_cast<std::size_t>(y + top) * pitch * C;
+    std::fill(row, row + left * C, Real(0));
+    std::copy_n(scratch + static_cast<std::size_t>(y) * w * C, w * C, row + left * C);
+    std::fill(row + (left + w) * C, row + pitch * C, Real(0));
+  }
+  std::fill(out + static_cast<std::size_t>(h + top) * pitch * C, out + static_cast<std::size_t>(rows) * pitch * C, Real(0));
+}
+
+// The reverse of to_hwc for the rows x cols pixels from (0, 0) of a channels-innermost buffer
+// of `pitch` pixels a row: img (channels x rows x cols) receives them; `scratch` holds
+// rows cols channels.
+void from_hwc(const Real* in, int channels, int rows, int cols, int pitch, Real* img, Real* scratch) {
+  const auto C = static_cast<std::size_t>(channels);
+  if (pitch != cols) {
+    for (int y = 0; y < rows; ++y) std::copy_n(in + static_cast<std::size_t>(y) * pitch * C, cols * C, scratch + static_cast<std::size_t>(y) * cols * C);
+    in = scratch;
+  }
+  transpose(in, channels, rows * cols, img);
 }
 
 template <int M>
@@ -253,10 +281,10 @@ void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradM
   // The patch of tile (ty, tx) is image rows M ty - 1 .. M ty + M and the same columns: pixel
   // (M ty + r, M tx + k) of the padded image.
   const int rows = M * th + 2, pitch = M * tw + 2;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(h) * w * C);
   Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
-    to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, 1, 1, rows, pitch, hwc.data());
+    to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, 1, 1, rows, pitch, hwc.data(), scratch.data());
     for (int ty = 0; ty < th; ++ty) {
       for (int tx = 0; tx < tw; ++tx) {
         const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
@@ -330,7 +358,8 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
   // Each tile's outputs (or, pooled, its (M/2)^2 windows) go to an HWC buffer of whole tiles,
   // whose part inside the image is then written out channel by channel.
   const int rows = side * th, pitch = side * tw;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  const int oh = kPool ? h / 2 : h, ow = kPool ? w / 2 : w;
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(oh) * ow * C);
   std::vector<Real> zero(static_cast<std::size_t>(C), Real(0));
   const Real* b = bias ? bias : zero.data();
   for (int s = 0; s < tiles.n; ++s) {
@@ -342,8 +371,7 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
             pitch, hwc.data() + (static_cast<std::size_t>(side * ty) * pitch + side * tx) * C);
       }
     }
-    const int oh = kPool ? h / 2 : h, ow = kPool ? w / 2 : w;
-    from_hwc(hwc.data(), C, oh, ow, pitch, y + static_cast<std::size_t>(s) * C * oh * ow);
+    from_hwc(hwc.data(), C, oh, ow, pitch, y + static_cast<std::size_t>(s) * C * oh * ow, scratch.data());
   }
 }
 
@@ -356,10 +384,10 @@ void output_adjoint_transform(const Real* dy, int channels, WinogradTiles tiles,
   eigen_assert(dm[0].rows() == channels && col0 + tiles.count() <= dm[0].cols());
   // A clipped tile reads zeros outside the image (the padded image's last rows and columns).
   const int rows = M * th, pitch = M * tw;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C);
+  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(h) * w * C);
   Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
-    to_hwc(dy + static_cast<std::size_t>(s) * C * h * w, C, h, w, 0, 0, rows, pitch, hwc.data());
+    to_hwc(dy + static_cast<std::size_t>(s) * C * h * w, C, h, w, 0, 0, rows, pitch, hwc.data(), scratch.data());
     for (int ty = 0; ty < th; ++ty) {
       for (int tx = 0; tx < tw; ++tx) {
         const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
