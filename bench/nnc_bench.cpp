@@ -210,6 +210,7 @@ int main(int argc, char** argv) {
 
   try {
     set_threads(threads);
+    keep_freed_memory();
     const int nthreads = max_threads();
     auto line = [&](Json j) {
       j.set("threads", nthreads).set("max_rss_kb", static_cast<double>(max_rss_kb()));

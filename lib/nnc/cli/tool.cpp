@@ -231,6 +231,7 @@ int Tool::parse_and_run(int argc, char** argv, const std::function<void()>& body
     info("rank 0 of " + std::to_string(dist::size()) + " (MPI): outputs and logs are rank 0's");
   }
   set_threads(threads);
+  keep_freed_memory();
   // Set either way, so a tool started in the background of a script (where the shell ignores
   // SIGINT) still stops on it.
   std::signal(SIGINT, graceful_stop ? on_signal : SIG_DFL);

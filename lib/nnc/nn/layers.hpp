@@ -80,6 +80,7 @@ class Conv2d : public Layer {
   void backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx);
   void backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* dx);
   void sum_chunk_gradients(int chunks);
+  void release_winograd();
   int out_channels_, kernel_, stride_, pad_;
   bool has_bias_;
   bool relu_out_ = false;  // fuse_inference: the output pass applies max(0, .)

@@ -3,6 +3,10 @@
 #include <omp.h>
 #include <xmmintrin.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace nnc {
 
 void set_threads(int threads) {
@@ -15,5 +19,12 @@ void set_threads(int threads) {
 }
 
 int max_threads() { return omp_get_max_threads(); }
+
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
 
 }  // namespace nnc

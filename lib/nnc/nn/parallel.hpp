@@ -32,4 +32,12 @@ void parallel_for(int n, Fn&& fn) {
 void set_threads(int threads);  // 0: the machine's cores
 int max_threads();
 
+// Has malloc keep freed memory for the next allocation: the conv layers free their Winograd
+// buffers after every pass so that the next layer reuses the memory (nn/layers.cpp), and
+// glibc's default returns such blocks to the system and faults fresh pages in each time
+// (VGG-16's training ran at 107 images/s instead of 154, two threads). Allocations below 32
+// MB then come from the heap, which is never trimmed. Called once by every tool (cli/tool.cpp)
+// and nnc-bench; nothing with another C library.
+void keep_freed_memory();
+
 }  // namespace nnc
