@@ -239,6 +239,17 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
 
 }  // namespace
 
+namespace {
+
+// winograd_filter (rotated: winograd_filter_rotated) into a new object, to be shared.
+std::shared_ptr<const WinogradMatrices> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
+  auto u = std::make_shared<WinogradMatrices>();
+  rotated ? winograd_filter_rotated(weight, out, in, m, *u) : winograd_filter(weight, out, in, m, *u);
+  return u;
+}
+
+}  // namespace
+
 void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool) {
   if (readout) throw Error("conv " + spec() + ": a layer read through a readout cannot fuse the layers after it");
   if (pool && !can_fuse_pool()) throw Error("conv " + spec() + ": cannot pool in its output pass");
@@ -260,7 +271,7 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
 
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
-  winograd_filter(weight.value.data(), out_channels_, in_.c, winograd_tile(), filter_);
+  filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
   filter_ready_ = true;
 }
 
@@ -397,7 +408,8 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   y.resize(N, pool_out_ ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
-  if (!filter_ready_) winograd_filter(weight.value.data(), out_channels_, in_.c, m, filter_);
+  if (!filter_ready_) filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, false);
+  const WinogradMatrices& u = *filter_;
   const Real* b = has_bias_ ? bias.value.data() : nullptr;
   const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   if (winograd_whole_batch(false)) {
@@ -408,7 +420,7 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w, m}, w.t_in, begin * per_sample);
     });
-    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = filter_[xi] * w.t_in[xi]; });
+    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = u[xi] * w.t_in[xi]; });
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_output(w.t_out, b, {end - begin, out_.h, out_.w, m}, y.sample(begin), begin * per_sample, relu_out_,
                       pool_out_);
@@ -424,7 +436,7 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
       winograd_resize(s.t_in, m, in_.c, tiles.count());
       winograd_resize(s.t_out, m, out_channels_, tiles.count());
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
-      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = filter_[xi] * s.t_in[xi];
+      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = u[xi] * s.t_in[xi];
       winograd_output(s.t_out, b, tiles, y.sample(b0), 0, relu_out_, pool_out_);
     }
   });
@@ -440,7 +452,7 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   filter_ready_ = false;
   if (dx) {
     dx->resize(N, in_);
-    winograd_filter_rotated(weight.value.data(), out_channels_, in_.c, m, filter_);
+    filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, true);
   }
   if (winograd_whole_batch(true)) {
     backward_winograd_batch(x, dy, dx);
@@ -470,7 +482,7 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
       if (dx) {
         // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
         winograd_input(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = filter_[xi] * s.t_out[xi];
+        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = (*filter_)[xi] * s.t_out[xi];
         winograd_output(s.t_in, nullptr, tiles, dx->sample(b0), 0);
       }
     }
@@ -515,7 +527,7 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w, m}, w.t_out, begin * per_sample);
   });
-  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = filter_[xi] * w.t_out[xi]; });
+  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = (*filter_)[xi] * w.t_out[xi]; });
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w, m}, dx->sample(begin), begin * per_sample);
   });
@@ -528,7 +540,7 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
 // took VGG-16's training from 863 to 1,228 MB (nnc-bench, batch 64).
 void Conv2d::release_winograd() {
   if (filter_ready_) return;
-  filter_ = {};
+  filter_.reset();
   batch_.clear();
   for (Work& s : scratch_) s.t_in = s.t_out = s.du = {};
 }

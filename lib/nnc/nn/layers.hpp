@@ -1,6 +1,7 @@
 // The layers of the spec grammar (docs/design.md section 5). Each is state plus the interface;
 // the arithmetic lives in layers.cpp.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "nnc/nn/layer.hpp"
@@ -85,12 +86,14 @@ class Conv2d : public Layer {
   bool has_bias_;
   bool relu_out_ = false;  // fuse_inference: the output pass applies max(0, .)
   bool pool_out_ = false;  // fuse_inference: and pools 2x2
-  // The Winograd path's transformed matrices, each in_.c x T or out_channels_ x T (kept at one
-  // size each so that no pass reallocates them), and its filter gradient.
+  // The Winograd path's transformed matrices, each in_.c x T or out_channels_ x T, and its
+  // filter gradient; outside a prepared inference copy, freed after each pass
+  // (release_winograd).
   struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; WinogradMatrices t_in, t_out, du; };
   // The Winograd path's transformed filter of the current pass: forward's U (out x in), or in
   // backward the rotated filter of the input gradient (in x out); made once per call.
-  WinogradMatrices filter_;
+  // Shared, never written once made: the per-thread copies of Model::infer share one.
+  std::shared_ptr<const WinogradMatrices> filter_;
   // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
   // need not transform them again for every chunk (backward clears it).
   bool filter_ready_ = false;

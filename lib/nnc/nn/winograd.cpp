@@ -281,7 +281,7 @@ void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradM
   // The patch of tile (ty, tx) is image rows M ty - 1 .. M ty + M and the same columns: pixel
   // (M ty + r, M tx + k) of the padded image.
   const int rows = M * th + 2, pitch = M * tw + 2;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(h) * w * C);
+  Vector hwc(Eigen::Index{rows} * pitch * C), scratch(Eigen::Index{h} * w * C);  // uninitialized: to_hwc writes all
   Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
     to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, 1, 1, rows, pitch, hwc.data(), scratch.data());
@@ -359,8 +359,8 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
   // whose part inside the image is then written out channel by channel.
   const int rows = side * th, pitch = side * tw;
   const int oh = kPool ? h / 2 : h, ow = kPool ? w / 2 : w;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(oh) * ow * C);
-  std::vector<Real> zero(static_cast<std::size_t>(C), Real(0));
+  Vector hwc(Eigen::Index{rows} * pitch * C), scratch(Eigen::Index{oh} * ow * C);  // uninitialized: every tile writes
+  const Vector zero = Vector::Zero(C);
   const Real* b = bias ? bias : zero.data();
   for (int s = 0; s < tiles.n; ++s) {
     for (int ty = 0; ty < th; ++ty) {
@@ -384,7 +384,7 @@ void output_adjoint_transform(const Real* dy, int channels, WinogradTiles tiles,
   eigen_assert(dm[0].rows() == channels && col0 + tiles.count() <= dm[0].cols());
   // A clipped tile reads zeros outside the image (the padded image's last rows and columns).
   const int rows = M * th, pitch = M * tw;
-  std::vector<Real> hwc(static_cast<std::size_t>(rows) * pitch * C), scratch(static_cast<std::size_t>(h) * w * C);
+  Vector hwc(Eigen::Index{rows} * pitch * C), scratch(Eigen::Index{h} * w * C);  // uninitialized: to_hwc writes all
   Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
     to_hwc(dy + static_cast<std::size_t>(s) * C * h * w, C, h, w, 0, 0, rows, pitch, hwc.data(), scratch.data());
