@@ -1,4 +1,4 @@
-// Conv2d's Winograd path (nn/winograd.hpp), F(2x2,3x3) below 8x8 and F(4x4,3x3) from 8x8 up,
+// Conv2d's Winograd path (nn/winograd.hpp), F(2x2,3x3) below 4x4 and F(4x4,3x3) from 4x4 up,
 // against a direct convolution in double: forward, input, weight and bias gradients on sizes
 // whose last tiles are whole or clipped; equality across thread counts; and the layers that
 // keep im2col (few input channels, a readout).
@@ -181,6 +181,7 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
       {5, 64, 64, 16, 16},  // 4x4 tiles, one block of 5 samples
       {3, 16, 7, 9, 11},  {2, 20, 6, 10, 14}, {3, 17, 5, 8, 13}, {2, 16, 8, 12, 8},  // 4x4 tiles, clipped
       {20, 16, 32, 32, 32},  // 4x4 tiles, blocks of 3 samples, the last of 1
+      {18, 32, 16, 4, 4},    // one 4x4 tile a sample, the whole batch
   };
   std::uint64_t seed = 100;
   int tiles_seen[5] = {};
@@ -207,10 +208,11 @@ TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch
     CHECK(whole_batch({3, 17, 7, 2, 2}, backward));     // 1 tile a sample: 16 in a chunk
     CHECK(!whole_batch({3, 16, 8, 16, 16}, backward));  // 16 tiles (4x4) a sample: 256 in a chunk
   }
-  for (int side : {4, 8}) {  // 4 tiles a sample (2x2 at 4x4, 4x4 at 8x8): 64 in a chunk
-    CHECK(!whole_batch({3, 16, 8, side, side}, false));
-    CHECK(whole_batch({3, 16, 8, side, side}, true));
-  }
+  CHECK(!whole_batch({3, 16, 8, 8, 8}, false));  // 4 tiles (4x4) a sample: 64 in a chunk
+  CHECK(whole_batch({3, 16, 8, 8, 8}, true));
+  CHECK(whole_batch({3, 16, 8, 4, 4}, false));   // 1 tile (4x4) a sample: 16 in a chunk
+  CHECK(!whole_batch({3, 16, 8, 3, 3}, false));  // 4 tiles (2x2) a sample: 64 in a chunk
+  CHECK(whole_batch({3, 16, 8, 3, 3}, true));
   CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk, 2) == 2);   // 512 KB a sample
   CHECK(winograd_block_samples(32, 32, 16, 16, kSampleChunk, 2) == 2);   // 256 KB a sample
   CHECK(winograd_block_samples(8, 8, 16, 16, kSampleChunk, 2) == kSampleChunk);

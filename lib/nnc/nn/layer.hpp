@@ -73,7 +73,8 @@ class Layer {
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
   virtual std::vector<Param*> params() { return {}; }
   // Called on a copy that will only run inference with its weights as they are now (the
-  // per-thread copies of Model::infer): a layer may precompute what its weights give.
+  // per-thread copies of Model::infer): a layer may precompute what its weights give, and drop
+  // the weights if its forward pass no longer reads them.
   virtual void prepare_inference() {}
   // How many samples this layer would like per call in Model::infer's pipeline (a multiple of
   // kSampleChunk, the layers' parallel unit).

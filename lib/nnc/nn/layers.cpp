@@ -269,10 +269,14 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
   filter_ready_ = false;
 }
 
+// The transformed filter replaces the weights, which the Winograd forward pass then never
+// reads: the per-thread copies keep none (VGG-16: 59 MB a copy).
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
   filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
   filter_ready_ = true;
+  weight.value = Vector();
+  weight.mask.clear();
 }
 
 // A whole-batch Winograd layer's GEMMs have one row per tile of the call: 4 chunks give

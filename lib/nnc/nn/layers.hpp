@@ -51,9 +51,9 @@ class Conv2d : public Layer {
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
   // The Winograd path's output tile: F(4x4,3x3) (2.25 multiplications per output and input
-  // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side, where
-  // 4x4 tiles waste little at the edges; F(2x2,3x3) on smaller ones (VGG-16's 4x4 and 2x2).
-  static constexpr int kWinograd4MinSize = 8;
+  // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side;
+  // F(2x2,3x3) on smaller ones (VGG-16's 2x2), which a 4x4 tile would mostly pad.
+  static constexpr int kWinograd4MinSize = 4;
   int winograd_tile() const;
   // Whether the Winograd path's forward (or backward) pass transforms the whole batch and
   // runs its GEMMs (one per point) side by side, rather than a chunk per thread in cache-sized blocks: for
