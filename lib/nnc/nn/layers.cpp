@@ -237,10 +237,6 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
   }
 }
 
-}  // namespace
-
-namespace {
-
 // winograd_filter (rotated: winograd_filter_rotated) into a new object, to be shared.
 std::shared_ptr<const WinogradMatrices> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
   auto u = std::make_shared<WinogradMatrices>();
@@ -447,8 +443,8 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   release_winograd();
 }
 
-// Backward transforms the input again rather than keep forward's V (4/9 the size of im2col's
-// columns): the transform is a few adds per value, small beside the GEMMs, and so forward keeps
+// Backward transforms the input again rather than keep forward's V (2.25 or 4 times the
+// input): the transform is a few adds per value, small beside the GEMMs, and so forward keeps
 // no state for backward on this path.
 void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
