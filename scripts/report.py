@@ -711,13 +711,12 @@ else:
     out("Skipped: CIFAR-10 was not found.")
     out()
 
-v, info = load(os.path.join(C, "vgg16.eval.json")), load(os.path.join(C, "vgg16.info.json"))
-if v or info:
-    out("## VGG-16 on CIFAR-10")
-    out()
-    out("Paper: 92.93% (on the original images; these are a JPEG re-encoding).")
-    out()
-    out(f"Test accuracy {pct((v or {}).get('accuracy'))} ({cmd(os.path.join(C, 'vgg16.h5'))}).")
+def vgg16_curve(name):
+    """Test accuracy and training curve of exp/all/cifar10/<name>.h5, if it ran."""
+    v, info = load(os.path.join(C, name + ".eval.json")), load(os.path.join(C, name + ".info.json"))
+    if not (v or info):
+        return False
+    out(f"Test accuracy {pct((v or {}).get('accuracy'))} ({cmd(os.path.join(C, name + '.h5'))}).")
     out()
     hist = (info or {}).get("history") or []
     if hist:
@@ -726,6 +725,33 @@ if v or info:
         for e in hist:
             out(f"| {e['epoch']} | {e['lr']:.4f} | {e['train_loss']:.4f} | {pct(e['train_accuracy'])} | "
                 f"{e['val_loss']:.4f} | {pct(e['val_accuracy'])} |")
+        out()
+    return True
+
+
+if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.join(C, "vgg16.info.json")):
+    out("## VGG-16 on CIFAR-10")
+    out()
+    out("Paper: 92.93% (on the original images; these are a JPEG re-encoding).")
+    out()
+    vgg16_curve("vgg16")
+    out("### A warm restart: a second cosine cycle from the network above")
+    out()
+    if not vgg16_curve("vgg16-r2"):
+        out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
+        out()
+    rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
+            for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
+    rows = [r for r in rows if r[2]]
+    if rows:
+        out("### Its chips (max scale, 3 chips, all 10,000 test images)")
+        out()
+        out("| sigma | faults | accuracy (mean ± sd of the chips, %) |")
+        out("|---|---|---|")
+        for s, f, j in rows:
+            out(f"| {s} | {'default' if f == 'faults' else 'none'} | {acc_cell(j)} |")
+        out()
+        out("Command: " + cmd(os.path.join(C, "vgg16-degradation", "max", f"s{rows[0][0]}-{rows[0][1]}.json")))
         out()
 elif PROFILE == "all":
     out("## VGG-16 on CIFAR-10")
