@@ -56,8 +56,8 @@ class Conv2d : public Layer {
   static constexpr int kWinograd4MinSize = 4;
   int winograd_tile() const;
   // Whether the Winograd path's forward (or backward) pass transforms the whole batch and
-  // runs its GEMMs (one per point) side by side, rather than a chunk per thread in cache-sized blocks: for
-  // output maps too small for a chunk to give enough tiles (layers.cpp).
+  // runs its GEMMs (one per point) side by side, rather than a chunk per thread in cache-sized
+  // blocks: for output maps too small for a chunk to give enough tiles (layers.cpp).
   bool winograd_whole_batch(bool backward) const;
   // For an inference copy only (Model::infer): folds the batch norm that follows, y*scale[o] +
   // shift[o], into the weights and bias, applies the ReLU after it in the output pass when

@@ -195,7 +195,8 @@ void filter_adjoint(const WinogradMatrices& du, Real* dweight) {
     for (int xi = 0; xi < kP; ++xi) col[xi] = du[static_cast<std::size_t>(xi)].col(ci).data();
     filter_adjoint_planes<M>(col, out, tmp.data(), planes.data());
     for (int ko = 0; ko < out; ++ko) {
-      for (int r = 0; r < 9; ++r) dweight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r] = planes[static_cast<std::size_t>(r) * out + ko];
+      Real* g = dweight + (static_cast<std::size_t>(ko) * in + ci) * 9;
+      for (int r = 0; r < 9; ++r) g[r] = planes[static_cast<std::size_t>(r) * out + ko];
     }
   }
 }
@@ -257,7 +258,8 @@ void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int 
     std::copy_n(scratch + static_cast<std::size_t>(y) * w * C, w * C, row + left * C);
     std::fill(row + (left + w) * C, row + pitch * C, Real(0));
   }
-  std::fill(out + static_cast<std::size_t>(h + top) * pitch * C, out + static_cast<std::size_t>(rows) * pitch * C, Real(0));
+  const auto row = [&](int y) { return out + static_cast<std::size_t>(y) * pitch * C; };
+  std::fill(row(h + top), row(rows), Real(0));
 }
 
 // The reverse of to_hwc for the rows x cols pixels from (0, 0) of a channels-innermost buffer
@@ -266,7 +268,9 @@ void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int 
 void from_hwc(const Real* in, int channels, int rows, int cols, int pitch, Real* img, Real* scratch) {
   const auto C = static_cast<std::size_t>(channels);
   if (pitch != cols) {
-    for (int y = 0; y < rows; ++y) std::copy_n(in + static_cast<std::size_t>(y) * pitch * C, cols * C, scratch + static_cast<std::size_t>(y) * cols * C);
+    for (int y = 0; y < rows; ++y) {
+      std::copy_n(in + static_cast<std::size_t>(y) * pitch * C, cols * C, scratch + static_cast<std::size_t>(y) * cols * C);
+    }
     in = scratch;
   }
   transpose(in, channels, rows * cols, img);
@@ -334,7 +338,8 @@ void output_tile(const std::array<const Real*, (M + 2) * (M + 2)> in, const Real
       for (int r = 0; r < kHalf; ++r) {
 #pragma GCC unroll 4
         for (int k = 0; k < kHalf; ++k) {
-          const Real v = std::max(std::max(o[2 * r][2 * k], o[2 * r][2 * k + 1]), std::max(o[2 * r + 1][2 * k], o[2 * r + 1][2 * k + 1]));
+          const Real v = std::max(std::max(o[2 * r][2 * k], o[2 * r][2 * k + 1]),
+                                  std::max(o[2 * r + 1][2 * k], o[2 * r + 1][2 * k + 1]));
           base[(static_cast<std::size_t>(r) * pitch + k) * C + c] = out(v + bias[c]);
         }
       }
@@ -366,9 +371,8 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
     for (int ty = 0; ty < th; ++ty) {
       for (int tx = 0; tx < tw; ++tx) {
         const Eigen::Index t = col0 + (Eigen::Index{s} * th + ty) * tw + tx;
-        output_tile<M, kPool, kRelu>(
-            pointers<kA * kA, const Real*>([&](int xi) { return m[static_cast<std::size_t>(xi)].data() + t * C; }), b, C,
-            pitch, hwc.data() + (static_cast<std::size_t>(side * ty) * pitch + side * tx) * C);
+        const auto in = pointers<kA * kA, const Real*>([&](int xi) { return m[static_cast<std::size_t>(xi)].data() + t * C; });
+        output_tile<M, kPool, kRelu>(in, b, C, pitch, hwc.data() + (static_cast<std::size_t>(side * ty) * pitch + side * tx) * C);
       }
     }
     from_hwc(hwc.data(), C, oh, ow, pitch, y + static_cast<std::size_t>(s) * C * oh * ow, scratch.data());
@@ -449,14 +453,16 @@ int winograd_block_samples(int h, int w, int in, int out, int chunk, int m) {
 
 void winograd_filter(const Real* weight, int out, int in, int m, WinogradMatrices& u) {
   with_tile(m, [&]<int M>() {
-    filter_matrices<M>(out, in, [&](int ko, int ci, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r]; }, u);
+    const auto tap = [&](int ko, int ci, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + r]; };
+    filter_matrices<M>(out, in, tap, u);
   });
 }
 
 void winograd_filter_rotated(const Real* weight, int out, int in, int m, WinogradMatrices& u) {
   // rot180 of a row-major 3x3 reverses its 9 values
   with_tile(m, [&]<int M>() {
-    filter_matrices<M>(in, out, [&](int ci, int ko, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + 8 - r]; }, u);
+    const auto tap = [&](int ci, int ko, int r) { return weight[(static_cast<std::size_t>(ko) * in + ci) * 9 + 8 - r]; };
+    filter_matrices<M>(in, out, tap, u);
   });
 }
 
@@ -467,10 +473,14 @@ void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMa
 void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0,
                      bool relu, bool pool) {
   with_tile(tiles.m, [&]<int M>() {
-    if (pool) {
-      relu ? output_transform<M, true, true>(m, bias, tiles, y, col0) : output_transform<M, true, false>(m, bias, tiles, y, col0);
+    if (pool && relu) {
+      output_transform<M, true, true>(m, bias, tiles, y, col0);
+    } else if (pool) {
+      output_transform<M, true, false>(m, bias, tiles, y, col0);
+    } else if (relu) {
+      output_transform<M, false, true>(m, bias, tiles, y, col0);
     } else {
-      relu ? output_transform<M, false, true>(m, bias, tiles, y, col0) : output_transform<M, false, false>(m, bias, tiles, y, col0);
+      output_transform<M, false, false>(m, bias, tiles, y, col0);
     }
   });
 }

@@ -44,7 +44,7 @@ struct WinogradTiles {
 // How many of a chunk's samples one pass of the transforms and GEMMs takes at a time: as many
 // as keep the block's transformed input and output ((m + 2)^2 values per tile and channel
 // each) within kWinogradBlockBytes, so that the output transform reads the GEMMs' results from
-// cache rather than memory, but at least enough for kWinogradMinTiles GEMM rows; between 1 and
+// cache rather than memory, but at least kWinogradMinTiles tiles (GEMM columns); between 1 and
 // `chunk`. A function of the layer's shape only, never of the thread count.
 inline constexpr std::size_t kWinogradBlockBytes = std::size_t{1} << 20;
 inline constexpr int kWinogradMinTiles = 128;
