@@ -276,19 +276,22 @@ void from_hwc(const Real* in, int channels, int rows, int cols, int pitch, Real*
   transpose(in, channels, rows * cols, img);
 }
 
-template <int M>
-void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0) {
+// The transforms that read images, into channels x tiles matrices: V = B^T d B of the input
+// (kIn = M + 2, each patch starting one pixel above and left of its tile, `pad` 1) and
+// dM = A dY A^T of the output gradient (kIn = M, the tile's own pixels, `pad` 0). Pixels outside
+// the image, and those of tiles clipped at its edges, read the zeros of the padded copy.
+template <int M, int kIn, class F>
+void image_transform(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0, int pad,
+                     F f) {
   constexpr int kA = M + 2;
-  const typename Transform<M>::Input f;
   const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw(), C = channels;
   eigen_assert(v[0].rows() == channels && col0 + tiles.count() <= v[0].cols());
-  // The patch of tile (ty, tx) is image rows M ty - 1 .. M ty + M and the same columns: pixel
-  // (M ty + r, M tx + k) of the padded image.
-  const int rows = M * th + 2, pitch = M * tw + 2;
+  // The patch of tile (ty, tx) is pixel (M ty + r, M tx + k) of the padded image, r, k < kIn.
+  const int rows = M * th + 2 * pad, pitch = M * tw + 2 * pad;
   Vector hwc(Eigen::Index{rows} * pitch * C), scratch(Eigen::Index{h} * w * C);  // uninitialized: to_hwc writes all
   Real* out[kA * kA];
   for (int s = 0; s < tiles.n; ++s) {
-    to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, 1, 1, rows, pitch, hwc.data(), scratch.data());
+    to_hwc(x + static_cast<std::size_t>(s) * C * h * w, C, h, w, pad, pad, rows, pitch, hwc.data(), scratch.data());
     for (int ty = 0; ty < th; ++ty) {
       for (int tx = 0; tx < tw; ++tx) {
         const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
@@ -296,11 +299,11 @@ void input_transform(const Real* x, int channels, WinogradTiles tiles, WinogradM
         for (int xi = 0; xi < kA * kA; ++xi) out[xi] = v[static_cast<std::size_t>(xi)].data() + t * C;
 #pragma GCC ivdep
         for (int c = 0; c < C; ++c) {
-          Real d[kA][kA], o[kA][kA];
+          Real d[kIn][kIn], o[kA][kA];
 #pragma GCC unroll 8
-          for (int r = 0; r < kA; ++r) {
+          for (int r = 0; r < kIn; ++r) {
 #pragma GCC unroll 8
-            for (int k = 0; k < kA; ++k) d[r][k] = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
+            for (int k = 0; k < kIn; ++k) d[r][k] = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
           }
           transform_2d(d, o, f);
 #pragma GCC unroll 8
@@ -379,44 +382,6 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
   }
 }
 
-template <int M>
-void output_adjoint_transform(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
-                              Eigen::Index col0) {
-  constexpr int kA = M + 2;
-  const typename Transform<M>::OutputAdjoint f;
-  const int h = tiles.h, w = tiles.w, th = tiles.th(), tw = tiles.tw(), C = channels;
-  eigen_assert(dm[0].rows() == channels && col0 + tiles.count() <= dm[0].cols());
-  // A clipped tile reads zeros outside the image (the padded image's last rows and columns).
-  const int rows = M * th, pitch = M * tw;
-  Vector hwc(Eigen::Index{rows} * pitch * C), scratch(Eigen::Index{h} * w * C);  // uninitialized: to_hwc writes all
-  Real* out[kA * kA];
-  for (int s = 0; s < tiles.n; ++s) {
-    to_hwc(dy + static_cast<std::size_t>(s) * C * h * w, C, h, w, 0, 0, rows, pitch, hwc.data(), scratch.data());
-    for (int ty = 0; ty < th; ++ty) {
-      for (int tx = 0; tx < tw; ++tx) {
-        const Real* base = hwc.data() + (static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
-        const Eigen::Index t = col0 + (Eigen::Index{s} * th + ty) * tw + tx;
-        for (int xi = 0; xi < kA * kA; ++xi) out[xi] = dm[static_cast<std::size_t>(xi)].data() + t * C;
-#pragma GCC ivdep
-        for (int c = 0; c < C; ++c) {
-          Real d[M][M], o[kA][kA];
-#pragma GCC unroll 4
-          for (int r = 0; r < M; ++r) {
-#pragma GCC unroll 4
-            for (int k = 0; k < M; ++k) d[r][k] = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
-          }
-          transform_2d(d, o, f);
-#pragma GCC unroll 8
-          for (int i = 0; i < kA; ++i) {
-#pragma GCC unroll 8
-            for (int j = 0; j < kA; ++j) out[kA * i + j][c] = o[i][j];
-          }
-        }
-      }
-    }
-  }
-}
-
 // Calls body.template operator()<M>() with the tile size m as a constant.
 template <class Body>
 void with_tile(int m, Body body) {
@@ -467,7 +432,9 @@ void winograd_filter_rotated(const Real* weight, int out, int in, int m, Winogra
 }
 
 void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMatrices& v, Eigen::Index col0) {
-  with_tile(tiles.m, [&]<int M>() { input_transform<M>(x, channels, tiles, v, col0); });
+  with_tile(tiles.m, [&]<int M>() {
+    image_transform<M, M + 2>(x, channels, tiles, v, col0, 1, typename Transform<M>::Input{});
+  });
 }
 
 void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0,
@@ -487,7 +454,9 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
 
 void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,
                              Eigen::Index col0) {
-  with_tile(tiles.m, [&]<int M>() { output_adjoint_transform<M>(dy, channels, tiles, dm, col0); });
+  with_tile(tiles.m, [&]<int M>() {
+    image_transform<M, M>(dy, channels, tiles, dm, col0, 0, typename Transform<M>::OutputAdjoint{});
+  });
 }
 
 void winograd_filter_adjoint(const WinogradMatrices& du, int m, Real* dweight) {
