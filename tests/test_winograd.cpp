@@ -1,7 +1,7 @@
 // Conv2d's Winograd path (nn/winograd.hpp), F(2x2,3x3) below 4x4 and F(4x4,3x3) from 4x4 up,
 // against a direct convolution in double: forward, input, weight and bias gradients on sizes
 // whose last tiles are whole or clipped; equality across thread counts; and the layers that
-// keep im2col (few input channels, a readout).
+// do not take it (few input channels: a direct forward; a readout: im2col).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -252,13 +252,35 @@ TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads") {
   }
 }
 
-TEST_CASE("convolutions unfit for winograd (few input channels, a readout) keep im2col and match direct") {
-  SUBCASE("fewer input channels than kWinogradMinChannels") {
-    const ConvShape s{3, Conv2d::kWinogradMinChannels - 1, 6, 5, 4};
-    Conv2d conv(s.k, 3, 1, 1, true);
-    conv.setup({s.c, s.h, s.w});
-    CHECK(!conv.uses_winograd());
-    check_against_direct(conv, s, 7);
+TEST_CASE("convolutions unfit for winograd: few input channels go direct and a readout keeps im2col, both match") {
+  SUBCASE("fewer input channels than kWinogradMinChannels: the direct forward") {
+    // Rows of two vectors, one and a scalar tail (widths 35, 20, 5 with 16 lanes), and output
+    // channels in blocks of 8 and singly (11).
+    for (const ConvShape s : {ConvShape{3, Conv2d::kWinogradMinChannels - 1, 6, 5, 4}, ConvShape{2, 3, 11, 4, 35},
+                              ConvShape{3, 1, 8, 3, 20}, ConvShape{2, 3, 16, 6, 5}}) {
+      for (bool bias : {true, false}) {
+        Conv2d conv(s.k, 3, 1, 1, bias);
+        conv.setup({s.c, s.h, s.w});
+        CHECK(!conv.uses_winograd());
+        CHECK(conv.uses_direct());
+        check_against_direct(conv, s, 7);
+      }
+    }
+  }
+  SUBCASE("the direct forward gives the same bits with 1 and 2 threads") {
+    const ConvShape s{40, 3, 12, 9, 37};
+    const Tensor x = random_tensor(s.n, {s.c, s.h, s.w}, 9);
+    Tensor y[2];
+    for (int threads : {1, 2}) {
+      set_threads(threads);
+      Conv2d conv(s.k, 3, 1, 1, true);
+      conv.setup({s.c, s.h, s.w});
+      Rng rng(4);
+      conv.init(rng);
+      conv.forward(x, y[threads - 1], ForwardContext{});
+    }
+    set_threads(0);
+    CHECK(y[0].mat() == y[1].mat());
   }
   SUBCASE("a readout") {
     const ConvShape s{3, Conv2d::kWinogradMinChannels + 4, 6, 5, 4};

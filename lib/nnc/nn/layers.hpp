@@ -50,6 +50,9 @@ class Conv2d : public Layer {
   // at 32x32, 32 outputs, batch 64, one thread, Winograd took 1.8x im2col's time with 3 inputs,
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
+  // Whether forward takes the direct path instead (3x3, stride 1, padding 1, no readout, fewer
+  // than kWinogradMinChannels inputs); backward keeps im2col.
+  bool uses_direct() const;
   // The Winograd path's output tile: F(4x4,3x3) (2.25 multiplications per output and input
   // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side;
   // F(2x2,3x3) on smaller ones (VGG-16's 2x2), which a 4x4 tile would mostly pad.
@@ -77,6 +80,7 @@ class Conv2d : public Layer {
   void col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const;
   void forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
+  void forward_direct(const Tensor& x, Tensor& y);
   void forward_winograd(const Tensor& x, Tensor& y);
   void backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx);
   void backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* dx);
