@@ -143,7 +143,8 @@ double bench_gemm(int n, int reps) {
 }
 
 // Seconds per call of each layer's forward and backward at a batch size (for finding where
-// the time goes; printed as one JSON line per layer).
+// the time goes; printed as one JSON line per layer). A ReLU folded into its batch norm
+// (Model::relu_folded) is timed with the batch norm and shows 0.
 void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool training) {
   std::vector<int> labels(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
@@ -157,19 +158,23 @@ void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool
   auto& layers = model.layers();
   std::vector<Tensor> dx(layers.size());
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    ForwardContext c = ctx;
-    c.layer_index = static_cast<int>(i);
-    Tensor y;
-    auto t0 = Clock::now();
-    for (int r = 0; r < reps; ++r) layers[i]->forward(model.activation(i), y, c);
-    const double fwd = seconds_since(t0) / reps;
-    double bwd = 0;
-    if (training) {
-      layers[i]->forward(model.activation(i), y, c);  // restore state the backward pass reads
-      const Tensor& dy = i + 1 < layers.size() ? model.activation_grad(i + 1) : dlogits;
-      t0 = Clock::now();
-      for (int r = 0; r < reps; ++r) layers[i]->backward(model.activation(i), y, dy, i > 0 ? &dx[i] : nullptr);
-      bwd = seconds_since(t0) / reps;
+    double fwd = 0, bwd = 0;
+    if (!model.relu_folded(i)) {
+      ForwardContext c = ctx;
+      c.layer_index = static_cast<int>(i);
+      c.relu_after = model.relu_folded(i + 1);
+      Tensor y;
+      auto t0 = Clock::now();
+      for (int r = 0; r < reps; ++r) layers[i]->forward(model.activation(i), y, c);
+      fwd = seconds_since(t0) / reps;
+      if (training) {
+        layers[i]->forward(model.activation(i), y, c);  // restore state the backward pass reads
+        const std::size_t next = c.relu_after ? i + 2 : i + 1;  // the first layer after this one's output
+        const Tensor& dy = next < layers.size() ? model.activation_grad(next) : dlogits;
+        t0 = Clock::now();
+        for (int r = 0; r < reps; ++r) layers[i]->backward(model.activation(i), y, dy, i > 0 ? &dx[i] : nullptr);
+        bwd = seconds_since(t0) / reps;
+      }
     }
     Json j = Json::object();
     j.set("bench", "profile").set("layer", static_cast<double>(i)).set("spec", layers[i]->spec())

@@ -373,6 +373,35 @@ TEST_CASE("inference past the pipeline size folds conv, batch norm, ReLU and poo
   CHECK(worst <= 1e-5 * largest);
 }
 
+TEST_CASE("a ReLU after a batch norm runs inside it: the same bits as the two layers, forward and backward") {
+  const Shape in{16, 6, 6};
+  Model m("c8p1,bn,relu,mp2,flat,fc10", in, 10);
+  m.init(4);
+  randomize_batch_norms(m);
+  const Tensor x = random_tensor(5, in, 5);
+  const ForwardContext ctx{true, 1, 0, 0};
+  const Tensor logits = m.forward(x, ctx);
+  CHECK(!m.relu_folded(1));
+  CHECK(m.relu_folded(2));
+  Tensor dlogits = random_tensor(5, logits.shape(), 6);
+  m.backward(dlogits, true);
+  std::vector<Vector> grads;
+  for (Param* p : m.params()) grads.push_back(p->grad);
+  const Tensor dx = m.input_grad();
+  // The reference: each layer's own forward and backward, the ReLU a layer of its own.
+  auto& layers = m.layers();
+  std::vector<Tensor> acts(layers.size() + 1), dacts(layers.size() + 1);
+  acts[0] = x;
+  for (std::size_t i = 0; i < layers.size(); ++i) layers[i]->forward(acts[i], acts[i + 1], ctx);
+  CHECK(m.activation(3).mat() == acts[3].mat());  // the folded ReLU's output
+  CHECK(logits.mat() == acts.back().mat());
+  dacts.back() = dlogits;
+  for (std::size_t i = layers.size(); i-- > 0;) layers[i]->backward(acts[i], acts[i + 1], dacts[i + 1], &dacts[i]);
+  CHECK(dx.mat() == dacts[0].mat());
+  std::size_t k = 0;
+  for (Param* p : m.params()) CHECK(p->grad == grads[k++]);
+}
+
 TEST_CASE("SGD keeps masked weights at exactly zero") {
   Param p;
   p.resize({4});

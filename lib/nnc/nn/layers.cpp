@@ -911,6 +911,29 @@ double lane_sum(int n, Term term) {
   return sum;
 }
 
+// Two lane sums in one pass over the values, each the same as lane_sum's.
+template <class Term1, class Term2>
+std::pair<double, double> lane_sums(int n, Term1 term1, Term2 term2) {
+  Real acc1[kLanes] = {}, acc2[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      acc1[j] += term1(i + j);
+      acc2[j] += term2(i + j);
+    }
+  }
+  double sum1 = 0, sum2 = 0;
+  for (int j = 0; j < kLanes; ++j) {
+    sum1 += acc1[j];
+    sum2 += acc2[j];
+  }
+  for (; i < n; ++i) {
+    sum1 += term1(i);
+    sum2 += term2(i);
+  }
+  return {sum1, sum2};
+}
+
 // Batch norm as y = x*scale + shift for a channel of mean `mean` and 1/std `inv`.
 std::pair<Real, Real> affine(Real gamma, Real beta, double mean, double inv) {
   return {static_cast<Real>(gamma * inv), static_cast<Real>(beta - gamma * mean * inv)};
@@ -966,13 +989,20 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
     for (int s = 0; s < N; ++s) {
       const Real* p = plane(s, c);
       Real* q = y.sample(s) + static_cast<std::size_t>(c) * HW;
-      for (int i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+      if (ctx.relu_after) {
+        for (int i = 0; i < HW; ++i) q[i] = std::max(p[i] * scale + shift, Real(0));
+      } else {
+        for (int i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+      }
     }
   });
   last_batch_stats_ = batch_stats;
+  last_relu_ = ctx.relu_after;
 }
 
-void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+// After a forward pass with relu_after, dy is the gradient of the ReLU's output y, and the
+// gradient of batch norm's own output is g = dy where y > 0, else 0.
+void BatchNorm::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
   const int N = x.n(), C = in_.c, HW = in_.h * in_.w;
   if (dx) dx->resize(N, in_);
   const double count = static_cast<double>(N) * HW;
@@ -980,11 +1010,20 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
     const double mean = mean_[static_cast<std::size_t>(c)], inv = inv_std_[static_cast<std::size_t>(c)];
     const auto m = static_cast<Real>(mean);
     double dgamma = 0, dbeta = 0;  // dgamma = sum g (x - mean) * inv, dbeta = sum g
+    auto add_sums = [&](const Real* p, const auto& g) {
+      const auto [dg, db] = lane_sums(HW, [p, &g, m](int i) { return g(i) * (p[i] - m); }, g);
+      dgamma += dg;
+      dbeta += db;
+    };
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
-      dgamma += lane_sum(HW, [p, g, m](int i) { return g[i] * (p[i] - m); });
-      dbeta += lane_sum(HW, [g](int i) { return g[i]; });
+      const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
+      if (last_relu_) {
+        add_sums(p, [g, out](int i) { return out[i] > 0 ? g[i] : Real(0); });
+      } else {
+        add_sums(p, [g](int i) { return g[i]; });
+      }
     }
     dgamma *= inv;
     gamma.grad[c] = static_cast<Real>(dgamma);
@@ -999,8 +1038,13 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
+      const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
       Real* d = dx->sample(s) + static_cast<std::size_t>(c) * HW;
-      for (int i = 0; i < HW; ++i) d[i] = a * g[i] + b * p[i] + c0;
+      if (last_relu_) {
+        for (int i = 0; i < HW; ++i) d[i] = a * (out[i] > 0 ? g[i] : Real(0)) + b * p[i] + c0;
+      } else {
+        for (int i = 0; i < HW; ++i) d[i] = a * g[i] + b * p[i] + c0;
+      }
     }
   });
 }

@@ -203,6 +203,7 @@ class BatchNorm : public Layer {
  private:
   std::vector<double> mean_, inv_std_;  // used by the last forward pass
   bool last_batch_stats_ = false;
+  bool last_relu_ = false;  // the last forward pass applied the ReLU after it (relu_after)
 };
 
 // Inverted dropout: at training, each activation is zeroed with probability p and the rest

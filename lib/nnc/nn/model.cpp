@@ -160,15 +160,29 @@ const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
     throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
   }
   acts_.resize(layers_.size());
+  relu_folded_.assign(layers_.size(), 0);
   last_input_ = &x;
   const Tensor* cur = &x;
   ForwardContext c = ctx;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (relu_folded_[i]) {
+      acts_[i] = Tensor();
+      continue;
+    }
     c.layer_index = static_cast<int>(i);
+    c.relu_after = i + 1 < layers_.size() && dynamic_cast<const BatchNorm*>(layers_[i].get()) &&
+                   dynamic_cast<const Relu*>(layers_[i + 1].get());
+    if (c.relu_after) relu_folded_[i + 1] = 1;
     layers_[i]->forward(*cur, acts_[i], c);
     cur = &acts_[i];
   }
   return *cur;
+}
+
+const Tensor& Model::activation(std::size_t i) const {
+  if (i == 0) return *last_input_;
+  // A folded ReLU's output is its batch norm's.
+  return acts_[relu_folded(i - 1) ? i - 2 : i - 1];
 }
 
 namespace {
@@ -263,6 +277,7 @@ void Model::backward(const Tensor& dlogits, bool keep_input_grad) {
   grads_.resize(layers_.size() + 1);
   const Tensor* dy = &dlogits;
   for (std::size_t i = layers_.size(); i-- > 0;) {
+    if (relu_folded(i)) continue;  // its batch norm takes dy as it is
     const bool need_dx = i > 0 || keep_input_grad;
     layers_[i]->backward(activation(i), acts_[i], *dy, need_dx ? &grads_[i] : nullptr);
     dy = &grads_[i];

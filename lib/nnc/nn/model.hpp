@@ -29,6 +29,8 @@ class Model {
   void init(std::uint64_t seed);  // random initial weights, layer l from Rng(seed, {stream::kModelInit, l})
 
   // Forward pass of a batch; returns the logits (classes x n). Keeps activations for backward.
+  // A ReLU right after a batch norm runs inside the batch norm's pass (relu_after), in forward
+  // and backward: the same numbers without two passes over the activations.
   const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
   // Inference on a batch (no dropout, batch norm's running statistics) into `logits`. When the
   // batch's largest activation passes kPipelineBytes, with memory that does not grow with the
@@ -45,8 +47,12 @@ class Model {
   void backward(const Tensor& dlogits, bool keep_input_grad = false);
   const Tensor& input_grad() const { return grads_.front(); }
   // The input (i = 0) or the output of layer i-1, as of the last forward pass.
-  const Tensor& activation(std::size_t i) const { return i == 0 ? *last_input_ : acts_[i - 1]; }
+  const Tensor& activation(std::size_t i) const;
+  // The gradient of the loss by activation(i), as of the last backward pass; not kept for
+  // the output of a batch norm whose ReLU was folded in (relu_folded(i)).
   const Tensor& activation_grad(std::size_t i) const { return grads_[i]; }
+  // Whether layer i is a ReLU that the last forward pass ran inside the batch norm before it.
+  bool relu_folded(std::size_t i) const { return i < relu_folded_.size() && relu_folded_[i]; }
 
   std::vector<Param*> params();
   std::vector<const Param*> params() const;
@@ -75,6 +81,7 @@ class Model {
   std::vector<LayerPtr> layers_;
   const Tensor* last_input_ = nullptr;
   std::vector<Tensor> acts_, grads_;
+  std::vector<char> relu_folded_;
 };
 
 }  // namespace nnc
