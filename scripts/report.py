@@ -334,7 +334,7 @@ def rsa_runs(d):
         if not j:
             continue
         p = os.path.basename(f)[1:-5].split("-")
-        key = (p[0], p[3] if len(p) > 3 else "additive", float(p[2]))
+        key = (p[0], "-".join(p[3:]) if len(p) > 3 else "additive", float(p[2]))
         groups.setdefault(key, []).append(j)
         files[os.path.basename(f)[:-5]] = j
     return groups, files
@@ -346,7 +346,7 @@ def rsa_tables(d, ideal_acc):
         return groups, files
     out("Test accuracy in % (mean ± std over chips) after adapting RSA cells; the ideal model: " + pct(ideal_acc) + ".")
     out("Variant: additive (default), replace (--mode replace), random (--selection random), "
-        "bnr (batch-norm statistics recalibrated on the chip).")
+        "bnr (batch-norm statistics recalibrated on the chip), e5 (5 epochs instead of 1).")
     out()
     out("| sigma | variant | density | chips | before | after | ideal - after (points) | cells (% of placed weights) | SRAM bytes | modeled time (RSA + BN recalibration) |")
     out("|---|---|---|---|---|---|---|---|---|---|")
@@ -386,9 +386,29 @@ def rsa_tables(d, ideal_acc):
                 "(see the degradation section, where R-V-W with faults off does help); RSA, whose cells sit beside "
                 "the stuck ones, is what recovers the accuracy.")
         out()
+    epochs_table(files, ideal_acc)
     out("Command (one of them): " + cmd(os.path.join(d, "rsa", sorted(files)[0] + ".json")))
     out()
     return groups, files
+
+
+def epochs_table(files, ideal_acc):
+    """The runs that recorded test accuracy after some epochs (--test-epochs): one row each."""
+    runs = [(n, j) for n, j in sorted(files.items()) if j.get("test_after_epoch")]
+    if not runs:
+        return
+    epochs = sorted({e["epoch"] for _, j in runs for e in j["test_after_epoch"]})
+    out("Test accuracy after each recorded epoch (the runs of more than one epoch; bnr: after batch-norm "
+        "recalibration, whose accuracy is the \"after BN\" column):")
+    out()
+    out("| run | before | after BN | " + " | ".join(f"epoch {e}" for e in epochs) + " | ideal - last (points) |")
+    out("|---|---|---|" + "---|" * len(epochs) + "---|")
+    for n, j in runs:
+        at = {e["epoch"]: e["accuracy"] for e in j["test_after_epoch"]}
+        gap = f"{100 * (ideal_acc - j['accuracy_after']):+.2f}" if ideal_acc else "n/a"
+        out(f"| {n} | {pct(j.get('accuracy_before'))} | {pct(j.get('bn_recalibrated_accuracy'))} | "
+            + " | ".join(pct(at.get(e)) for e in epochs) + f" | {gap} |")
+    out()
 
 
 out("## Random Sparse Adaptation: LeNet-5 on MNIST (the paper's Figure 4)")
@@ -753,6 +773,13 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
         out()
         out("Command: " + cmd(os.path.join(C, "vgg16-degradation", "max", f"s{rows[0][0]}-{rows[0][1]}.json")))
         out()
+    r2 = load(os.path.join(C, "vgg16-r2.eval.json"))
+    if glob.glob(os.path.join(C, "vgg16", "rsa", "*.json")):
+        out("### RSA on a VGG-16 chip (sigma 0.1, default faults, max scale)")
+        out()
+        out("Goal: at 5% cells and at most 5 epochs, within 3 points of the ideal model.")
+        out()
+        rsa_tables(os.path.join(C, "vgg16"), (r2 or {}).get("accuracy"))
 elif PROFILE == "all":
     out("## VGG-16 on CIFAR-10")
     out()
