@@ -696,6 +696,28 @@ out()
 out("Command: " + cmd(os.path.join(D, "combined", "sw-rsa.json")))
 out()
 
+def cifar_small_world(dense_eval):
+    """Small-World cnn9 against the dense cnn9: accuracy, parameters, crossbar tiles used."""
+    out("## Small-World cnn9 on CIFAR-10")
+    out()
+    sw = load(os.path.join(C, "sw", "cnn9-sw.eval.json"))
+    if not sw:
+        out("Queued, not run yet (`make -f Makefile.pipeline PROFILE=all exp/all/cifar10/sw/cnn9-sw.eval.json`).")
+        out()
+        return
+    summary = next((r for r in jsonl(os.path.join(C, "sw", "cnn9-sw.h5.jsonl")) if r.get("record") == "summary"), {})
+    tiles = lambda e: sum(l.get("tiles", 0) for l in e.get("layers", []))
+    out("| model | test accuracy | parameters (nonzero) | crossbar tiles (128 x 128 with a nonzero weight) |")
+    out("|---|---|---|---|")
+    out(f"| dense cnn9 | {pct(dense_eval.get('accuracy'))} | 962,282 | {tiles(dense_eval)} |")
+    out(f"| Small-World cnn9 | {pct(sw.get('accuracy'))} | {summary.get('params', 0):,} | {tiles(sw)} |")
+    out()
+    out("Paper: Small-World VGG-16 at 93.10% with 5.3M parameters (the dense one: 15M).")
+    out()
+    out("Command: " + cmd(os.path.join(C, "sw", "cnn9-sw.h5")))
+    out()
+
+
 # ---- cifar --------------------------------------------------------------------------------
 C = os.path.join(OUT, "cifar10")
 c = load(os.path.join(C, "cnn9.eval.json"))
@@ -727,9 +749,12 @@ if c:
         out()
         out("Command: " + cmd(os.path.join(C, "rsa-fa", fa[0][0] + ".json")))
         out()
+    if PROFILE == "all":
+        cifar_small_world(c)
 else:
     out("Skipped: CIFAR-10 was not found.")
     out()
+
 
 def vgg16_curve(name):
     """Test accuracy and training curve of exp/all/cifar10/<name>.h5, if it ran."""
