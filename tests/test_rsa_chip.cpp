@@ -99,6 +99,26 @@ TEST_CASE("chip RSA flow: the same cells, accuracies and training as its parts c
   CHECK(b.accuracy_before == a.accuracy_before);
 }
 
+TEST_CASE("chip RSA flow: a cosine schedule trains differently from a constant one and is recorded") {
+  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 13);
+  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
+  const Model m = test::trained_model(kSpec, tr, val, 3, 2);
+  ChipState chip = program_chip(m, noisy_device(), 5);
+  ChipRsa constant = select_chip_rsa(chip, m, tr, val, rsa_options(0.1));
+  ChipRsaOptions o = rsa_options(0.1);
+  o.train.schedule = "cosine";
+  ChipRsa cosine = select_chip_rsa(chip, m, tr, val, o);
+  adapt_chip_rsa(constant, tr, val, val);
+  adapt_chip_rsa(cosine, tr, val, val);
+  CHECK(cosine.record.options.schedule == "cosine");
+  CHECK(cosine.record.report.steps == constant.record.report.steps);
+  CHECK(cosine.record.report.points.front().val_accuracy == constant.record.report.points.front().val_accuracy);
+  CHECK(cosine.record.state.values[0].value != constant.record.state.values[0].value);
+  o.train.schedule = "linear";
+  ChipRsa unknown = select_chip_rsa(chip, m, tr, val, o);
+  CHECK_THROWS_AS(adapt_chip_rsa(unknown, tr, val, val), Error);
+}
+
 TEST_CASE("chip RSA flow: density 0 trains nothing and changes nothing") {
   const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 17);
   const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);

@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 24));
   app.add_option("--epochs", o.epochs, "training epochs (--density 0: no cells, nothing trained)")->check(CLI::Range(1, 1000));
   app.add_option("--lr", o.lr, "learning rate")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--schedule", o.schedule, "learning rate over the run: constant, or cosine (from --lr down to 0)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
   app.add_option("--momentum", o.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--eval-points", o.eval_points, "validation accuracy at this many points of the run (plus the start)")

@@ -8,6 +8,7 @@
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/loss.hpp"
+#include "nnc/nn/optimizer.hpp"
 #include "nnc/nn/stats.hpp"
 #include "nnc/train/stepper.hpp"
 #include "nnc/train/train.hpp"
@@ -413,9 +414,12 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   maybe_eval(0);
 
   const double mu = o.momentum;
+  const Schedule schedule{.kind = o.schedule, .lr = o.lr};
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     double loss_sum = 0, correct = 0;
     for (int step = 0; step < steps; ++step) {
+      const double done_before = static_cast<double>(static_cast<long>(epoch) * steps + step);
+      const double lr = schedule.at(epoch, o.epochs, done_before / static_cast<double>(rep.steps));
       write_effective(m, base, state);
       const StepResult r = stepper.step([&] {
         for (std::size_t i = 0; i < base.size(); ++i) {
@@ -425,7 +429,7 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
           auto& vel = velocity[i];
           for (std::size_t k = 0; k < cells.index.size(); ++k) {
             vel[k] = mu * vel[k] + static_cast<double>(w.grad[cells.index[k]]);
-            vals.value[k] = quantize(static_cast<double>(vals.value[k]) - o.lr * vel[k], vals.step, state.bits);
+            vals.value[k] = quantize(static_cast<double>(vals.value[k]) - lr * vel[k], vals.step, state.bits);
           }
         }
       });

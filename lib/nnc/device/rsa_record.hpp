@@ -73,6 +73,7 @@ struct RsaTrainOptions {
   int epochs = 1;
   int batch = 64;
   double lr = 0.01;
+  std::string schedule = "constant";  // constant, or cosine: from lr down to 0 over the run
   double momentum = 0.9;
   int eval_points = 5;        // validation accuracy at this many evenly spaced steps (plus step 0)
   std::size_t val_limit = 0;  // validate on the first N images (0: all)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "nnc/io/model_io.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc::io {
@@ -23,6 +24,7 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
   h5::write_attr(g, "epochs", static_cast<std::int64_t>(rec.options.epochs));
   h5::write_attr(g, "batch", static_cast<std::int64_t>(rec.options.batch));
   h5::write_attr(g, "lr", rec.options.lr);
+  h5::write_attr(g, "schedule", rec.options.schedule);
   h5::write_attr(g, "momentum", rec.options.momentum);
   h5::write_attr(g, "t_mvm_s", rec.time.t_mvm_s);
   h5::write_attr(g, "t_sram_s", rec.time.t_sram_s);
@@ -99,6 +101,13 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
   rec.options.epochs = static_cast<int>(h5::read_attr_int(r, g, "epochs"));
   rec.options.batch = static_cast<int>(h5::read_attr_int(r, g, "batch"));
   rec.options.lr = h5::read_attr_double(r, g, "lr");
+  // Added in 1.5.0: before, every adaptation ran at a constant learning rate.
+  if (h5::has_attr(g, "schedule") || !schema_before(r, "1.5.0")) {
+    rec.options.schedule = h5::read_attr_string(r, g, "schedule");
+    if (rec.options.schedule != "constant" && rec.options.schedule != "cosine") {
+      throw r.error("/rsa", "schedule '" + rec.options.schedule + "' is not constant or cosine");
+    }
+  }
   rec.options.momentum = h5::read_attr_double(r, g, "momentum");
   rec.time.t_mvm_s = h5::read_attr_double(r, g, "t_mvm_s");
   rec.time.t_sram_s = h5::read_attr_double(r, g, "t_sram_s");
