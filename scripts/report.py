@@ -785,6 +785,12 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
     if not vgg16_curve("vgg16-r2"):
         out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
         out()
+    out("### The paper's schedule in one run: 40 epochs from lr 0.05")
+    out()
+    if not vgg16_curve("vgg16-40"):
+        out("Queued, not run yet (`make -f Makefile.pipeline PROFILE=all exp/all/cifar10/vgg16-40.eval.json`: "
+            "about 3.5 hours on two cores, resumable from its checkpoints).")
+        out()
     rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
             for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
     rows = [r for r in rows if r[2]]
