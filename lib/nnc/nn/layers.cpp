@@ -1018,8 +1018,8 @@ void BatchNorm::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
-      const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
       if (last_relu_) {
+        const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
         add_sums(p, [g, out](int i) { return out[i] > 0 ? g[i] : Real(0); });
       } else {
         add_sums(p, [g](int i) { return g[i]; });
@@ -1038,9 +1038,9 @@ void BatchNorm::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
     for (int s = 0; s < N; ++s) {
       const Real* p = x.sample(s) + static_cast<std::size_t>(c) * HW;
       const Real* g = dy.sample(s) + static_cast<std::size_t>(c) * HW;
-      const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
       Real* d = dx->sample(s) + static_cast<std::size_t>(c) * HW;
       if (last_relu_) {
+        const Real* out = y.sample(s) + static_cast<std::size_t>(c) * HW;
         for (int i = 0; i < HW; ++i) d[i] = a * (out[i] > 0 ? g[i] : Real(0)) + b * p[i] + c0;
       } else {
         for (int i = 0; i < HW; ++i) d[i] = a * g[i] + b * p[i] + c0;
