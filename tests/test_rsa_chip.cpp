@@ -34,6 +34,22 @@ ChipRsaOptions rsa_options(double density) {
   return o;
 }
 
+// 400 bars images (data seed `data`) as 300 for training and 100 for validation, a model of
+// kSpec trained on them for `epochs`, and a chip programmed from it (seed `chip_seed`).
+struct Fitted {
+  Dataset tr, val;
+  Model model;
+  ChipState chip;
+};
+
+Fitted fitted(std::uint64_t data, int epochs, std::uint64_t chip_seed) {
+  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, data);
+  Fitted f{all.slice(0, 300), all.slice(300, 400), Model(), ChipState()};
+  f.model = test::trained_model(kSpec, f.tr, f.val, 3, epochs);
+  f.chip = program_chip(f.model, noisy_device(), chip_seed);
+  return f;
+}
+
 std::vector<int> layers_of(const ChipState& chip) {
   std::vector<int> v;
   for (const LayerChip& lc : chip.layers) v.push_back(lc.layer);
@@ -100,10 +116,7 @@ TEST_CASE("chip RSA flow: the same cells, accuracies and training as its parts c
 }
 
 TEST_CASE("chip RSA flow: a cosine schedule trains differently from a constant one and is recorded") {
-  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 13);
-  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
-  const Model m = test::trained_model(kSpec, tr, val, 3, 2);
-  ChipState chip = program_chip(m, noisy_device(), 5);
+  auto [tr, val, m, chip] = fitted(13, 2, 5);
   ChipRsa constant = select_chip_rsa(chip, m, tr, val, rsa_options(0.1));
   ChipRsaOptions o = rsa_options(0.1);
   o.train.schedule = "cosine";
@@ -120,10 +133,7 @@ TEST_CASE("chip RSA flow: a cosine schedule trains differently from a constant o
 }
 
 TEST_CASE("chip RSA flow: density 0 trains nothing and changes nothing") {
-  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 17);
-  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
-  const Model m = test::trained_model(kSpec, tr, val, 3, 1);
-  ChipState chip = program_chip(m, noisy_device(), 6);
+  auto [tr, val, m, chip] = fitted(17, 1, 6);
   ChipRsa a = select_chip_rsa(chip, m, tr, val, rsa_options(0.0));
   CHECK(a.record.state.cells() == 0);
   CHECK(a.record.options.epochs == 0);
