@@ -375,7 +375,9 @@ void direct_row(const Real* padded, int channels, int ph, int pw, int oy, int wi
   using Packet = Eigen::internal::packet_traits<Real>::type;
   constexpr int P = Eigen::internal::unpacket_traits<Packet>::size;
   const auto plane = static_cast<std::size_t>(ph) * pw;
-  auto src_of = [&](int c, int i) { return padded + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(oy + i) * pw; };
+  auto src_of = [&](int c, int i) {
+    return padded + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(oy + i) * pw;
+  };
   // kCols vectors of columns at a time while they fit, then one.
   auto columns = [&]<int kCols>(int ox) {
     Packet acc[kOuts][kCols];
@@ -423,7 +425,7 @@ void direct_row(const Real* padded, int channels, int ph, int pw, int oy, int wi
 
 // Direct convolution (uses_direct): with 3 inputs im2col's product has 27 terms per output
 // and ran at a tenth of the GEMM rate. Each sample is copied once with its zero padding, then
-// every output row is computed by direct_row, four output channels at a time.
+// every output row is computed by direct_row, eight output channels at a time.
 void Conv2d::forward_direct(const Tensor& x, Tensor& y) {
   constexpr int kOuts = 8;
   const int N = x.n(), C = in_.c, H = out_.h, W = out_.w, PH = H + 2, PW = W + 2;
@@ -438,7 +440,8 @@ void Conv2d::forward_direct(const Tensor& x, Tensor& y) {
       for (int c = 0; c < C; ++c) {
         for (int iy = 0; iy < H; ++iy) {
           const Real* src = x.sample(smp) + (static_cast<std::size_t>(c) * H + iy) * W;
-          std::copy(src, src + W, padded.data() + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(iy + 1) * PW + 1);
+          Real* dst = padded.data() + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(iy + 1) * PW + 1;
+          std::copy(src, src + W, dst);
         }
       }
       for (int oy = 0; oy < H; ++oy) {
