@@ -346,7 +346,8 @@ def rsa_tables(d, ideal_acc):
         return groups, files
     out("Test accuracy in % (mean ± std over chips) after adapting RSA cells; the ideal model: " + pct(ideal_acc) + ".")
     out("Variant: additive (default), replace (--mode replace), random (--selection random), "
-        "bnr (batch-norm statistics recalibrated on the chip), e5 (5 epochs instead of 1).")
+        "bnr (batch-norm statistics recalibrated on the chip), e5 (5 epochs instead of 1), "
+        "cos (lr 0.03 falling as a cosine instead of 0.01 constant).")
     out()
     out("| sigma | variant | density | chips | before | after | ideal - after (points) | cells (% of placed weights) | SRAM bytes | modeled time (RSA + BN recalibration) |")
     out("|---|---|---|---|---|---|---|---|---|---|")
