@@ -428,3 +428,22 @@ TEST_CASE("schedules") {
   s.kind = "nonsense";
   CHECK_THROWS_AS(s.at(0, 1, 0), Error);
 }
+
+TEST_CASE("a warmup ramps the learning rate up from 0, then hands over to the schedule") {
+  Schedule s;
+  s.lr = 0.1;
+  s.kind = "cosine";
+  s.warmup_epochs = 2;
+  CHECK(s.at(0, 10, 0.0) == 0);
+  CHECK(s.at(0, 10, 0.05) == doctest::Approx(0.25 * 0.1 * 0.5 * (1 + std::cos(3.141592653589793 * 0.05))));
+  CHECK(s.at(1, 10, 0.15) == doctest::Approx(0.75 * 0.1 * 0.5 * (1 + std::cos(3.141592653589793 * 0.15))));
+  Schedule plain = s;
+  plain.warmup_epochs = 0;
+  CHECK(s.at(2, 10, 0.2) == plain.at(2, 10, 0.2));
+  CHECK(s.at(5, 10, 0.5) == plain.at(5, 10, 0.5));
+  s.kind = "constant";
+  CHECK(s.at(0, 10, 0.1) == doctest::Approx(0.05));
+  CHECK(s.at(3, 10, 0.3) == 0.1);
+  s.warmup_epochs = 10;
+  CHECK_THROWS_AS(s.at(0, 10, 0.0), Error);
+}

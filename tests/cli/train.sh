@@ -47,6 +47,7 @@ expect_exit 2 "is a directory" nnc-eval "$WORK" --dataset mnist
 expect_exit 2 "not an HDF5 file" nnc-eval notidx --dataset mnist
 expect_exit 2 "'foo' is not a layer" nnc-train --arch c6,foo --dataset mnist $VAL -o x.h5
 expect_exit 2 "not a layer" nnc-train --arch notapreset --dataset mnist $VAL -o x.h5
+expect_exit 2 "warmup must be shorter than the run" nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 --warmup 2 -o x.h5
 expect_exit 105 "epochs" nnc-train --arch $ARCH --dataset mnist $VAL --epochs 0 -o x.h5
 expect_exit 105 "batch" nnc-train --arch $ARCH --dataset mnist $VAL --batch -4 -o x.h5
 expect_exit 105 "lr" nnc-train --arch $ARCH --dataset mnist $VAL --lr 0 -o x.h5

@@ -65,6 +65,8 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
   app.add_option("--lr-step", options.schedule.step_epochs, "step schedule: epochs between drops (0 = a third of the run)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--lr-gamma", options.schedule.gamma, "step schedule: factor at each drop")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--warmup", options.schedule.warmup_epochs, "epochs over which lr rises linearly from 0 (0 = none)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--momentum", options.sgd.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
   augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, augment_by_default ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"

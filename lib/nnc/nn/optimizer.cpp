@@ -33,11 +33,16 @@ void sgd_step(const std::vector<Param*>& params, double lr, const SgdOptions& op
 }
 
 double Schedule::at(int epoch, int total_epochs, double progress) const {
-  if (kind == "constant") return lr;
-  if (kind == "cosine") return lr * 0.5 * (1 + std::cos(3.141592653589793 * progress));
+  if (warmup_epochs >= total_epochs)
+    throw Error("--warmup must be shorter than the run (" + std::to_string(total_epochs) + " epochs)",
+                ErrorKind::bad_input);
+  const double done = progress * total_epochs;  // epochs done, fractional
+  const double ramp = warmup_epochs > 0 && done < warmup_epochs ? done / warmup_epochs : 1.0;
+  if (kind == "constant") return lr * ramp;
+  if (kind == "cosine") return lr * ramp * 0.5 * (1 + std::cos(3.141592653589793 * progress));
   if (kind == "step") {
     const int every = step_epochs > 0 ? step_epochs : std::max(1, total_epochs / 3);
-    return lr * std::pow(gamma, epoch / every);
+    return lr * ramp * std::pow(gamma, epoch / every);
   }
   throw Error("unknown schedule '" + kind + "' (constant, step or cosine)", ErrorKind::bad_input);
 }
