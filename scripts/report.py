@@ -781,16 +781,11 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
     out("Paper: 92.93% (on the original images; these are a JPEG re-encoding).")
     out()
     vgg16_curve("vgg16")
-    out("### A warm restart: a second cosine cycle from the network above")
-    out()
-    if not vgg16_curve("vgg16-r2"):
-        out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
-        out()
-    out("### The paper's schedule in one run: 40 epochs from lr 0.05")
+    out("### The paper's 40 epochs from lr 0.05")
     out()
     if not vgg16_curve("vgg16-40"):
         out("Queued, not run yet (`make -f Makefile.pipeline PROFILE=all exp/all/cifar10/vgg16-40.eval.json`: "
-            "about 3.5 hours on two cores, resumable from its checkpoints).")
+            "about 2.7 hours on two cores, resumable from its checkpoints).")
         out()
     rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
             for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
@@ -805,13 +800,13 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
         out()
         out("Command: " + cmd(os.path.join(C, "vgg16-degradation", "max", f"s{rows[0][0]}-{rows[0][1]}.json")))
         out()
-    r2 = load(os.path.join(C, "vgg16-r2.eval.json"))
+    ideal = load(os.path.join(C, "vgg16.eval.json"))
     if glob.glob(os.path.join(C, "vgg16", "rsa", "*.json")):
         out("### RSA on a VGG-16 chip (sigma 0.1, default faults, max scale)")
         out()
         out("Goal: at 5% cells and at most 5 epochs, within 3 points of the ideal model.")
         out()
-        rsa_tables(os.path.join(C, "vgg16"), (r2 or {}).get("accuracy"))
+        rsa_tables(os.path.join(C, "vgg16"), (ideal or {}).get("accuracy"))
 elif PROFILE == "all":
     out("## VGG-16 on CIFAR-10")
     out()
