@@ -19,6 +19,7 @@
 #include "nnc/cli/json.hpp"
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/error.hpp"
+#include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/loss.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/optimizer.hpp"
@@ -209,12 +210,14 @@ int main(int argc, char** argv) {
   app.add_option("--mnist-dir", mnist_dir, "MNIST IDX directory [data/mnist; synthetic if absent]");
   app.add_option("--cifar-dir", cifar_dir, "CIFAR-10 binary directory [data/cifar-10-batches-bin; synthetic if absent]");
   app.add_option("--gemm-n", gemm_n, "size of the square GEMM")->check(CLI::Range(64, 16384))->capture_default_str();
-  bool profile = false;
+  bool profile = false, float_products = false;
+  app.add_flag("--float-products", float_products, "multiply in float in the 3x3 convolutions (default: bf16 where the processor has it)");
   app.add_flag("--profile", profile, "print per-layer forward and backward times instead (train batch 64, infer batch 1000)");
   CLI11_PARSE(app, argc, argv);
 
   try {
     set_threads(threads);
+    set_bf16_products(!float_products);
     keep_freed_memory();
     const int nthreads = max_threads();
     auto line = [&](Json j) {

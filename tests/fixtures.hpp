@@ -6,6 +6,7 @@
 #include "nnc/device/chip.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
+#include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/model.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/train/train.hpp"
@@ -90,5 +91,19 @@ std::string error_of(F&& f) {
   }
   return "";
 }
+
+// Float products in the 3x3 convolutions while in scope (nn/gemm_bf16.hpp), for a test of
+// arithmetic that differs from its reference by rounding only: bf16 products' rounding is
+// tested in test_winograd.cpp.
+class FloatProducts {
+ public:
+  FloatProducts() { set_bf16_products(false); }
+  ~FloatProducts() { set_bf16_products(was_); }
+  FloatProducts(const FloatProducts&) = delete;
+  FloatProducts& operator=(const FloatProducts&) = delete;
+
+ private:
+  bool was_ = bf16_products();
+};
 
 }  // namespace nnc::test

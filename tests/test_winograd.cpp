@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/layers.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/readout.hpp"
@@ -103,18 +104,36 @@ Values direct_weight_grad(ConvShape s, const Values& x, const Values& dy) {
 // Float eps is 6e-8 and a sum here has at most 9 x 24 = 216 (forward) or 192 (weight
 // gradient) products: errors stay below 1e-7 M (the MESSAGE with -s), 1e-5 leaves a factor 100.
 constexpr double kTolerance = 1e-5;
+// With bf16 products (nn/gemm_bf16.hpp) each transformed operand is rounded to 8 significant
+// bits, a relative 2^-9 (float: 2^-24), and F(4x4)'s transforms, entries up to 5 (B) and 8 (A),
+// amplify that as they amplify float's rounding, 10 times more than F(2x2)'s (the float
+// errors above: 1e-7 M against 1e-6 M). Measured on these shapes: F(2x2) 2.2-3.3e-3 M, F(4x4)
+// 1.4-3.9e-2 M at worst, and the root mean square of the error 0.1-3.1% of the result's own
+// (the MESSAGE with -s). Both bounds below leave a factor 2-3 over that; an index or layout
+// bug gives errors of the order of the results (a relative RMS near 1 or above).
+constexpr double kToleranceBf16 = 0.1, kRmsToleranceBf16 = 0.1;
 
-// Checks |got - want| <= kTolerance x max(magnitude) and returns the largest such ratio.
-double check_close(const char* what, const Real* got, const Values& want, const Values& magnitude) {
+// Checks |got - want| <= tolerance x max(magnitude) and, when rms_tolerance > 0, the root
+// mean square of got - want within rms_tolerance of want's; returns the largest error over
+// max(magnitude).
+double check_close(const char* what, const Real* got, const Values& want, const Values& magnitude, double tolerance,
+                   double rms_tolerance) {
   const double scale = *std::max_element(magnitude.begin(), magnitude.end());
-  double worst = 0;
+  double worst = 0, err2 = 0, want2 = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
     const double err = std::fabs(got[i] - want[i]);
-    if (err > kTolerance * scale) {
-      FAIL_CHECK(what << "[" << i << "] = " << got[i] << ", direct " << want[i] << ", scale " << scale);
+    if (err > tolerance * scale) {
+      FAIL_CHECK(std::string(what) << "[" << i << "] = " << got[i] << ", direct " << want[i] << ", scale " << scale);
       return err / scale;
     }
     worst = std::max(worst, err / scale);
+    err2 += err * err;
+    want2 += want[i] * want[i];
+  }
+  if (rms_tolerance > 0) {
+    const double rms = std::sqrt(err2 / want2);
+    MESSAGE(what << ": error RMS / result RMS " << rms);
+    CHECK_MESSAGE(rms <= rms_tolerance, what << ": error RMS / result RMS " << rms);
   }
   return worst;
 }
@@ -142,12 +161,14 @@ void check_against_direct(Conv2d& conv, ConvShape s, std::uint64_t seed) {
   const Values wd = to_double(conv.weight.value.data(), conv.weight.value.size());
   const Values bd = to_double(conv.bias.value.data(), conv.bias.value.size());
   const ConvShape fwd = s;
+  const bool bf16 = conv.uses_winograd() && bf16_products();
+  const double tol = bf16 ? kToleranceBf16 : kTolerance, rms = bf16 ? kRmsToleranceBf16 : 0;
   double worst = check_close("y", y.data(), direct_forward(fwd, xd, wd, bd),
-                             direct_forward(fwd, absolute(xd), absolute(wd), absolute(bd)));
+                             direct_forward(fwd, absolute(xd), absolute(wd), absolute(bd)), tol, rms);
   worst = std::max(worst, check_close("dx", dx.data(), direct_input_grad(s, dyd, wd),
-                                      direct_input_grad(s, absolute(dyd), absolute(wd))));
+                                      direct_input_grad(s, absolute(dyd), absolute(wd)), tol, rms));
   worst = std::max(worst, check_close("dw", conv.weight.grad.data(), direct_weight_grad(s, xd, dyd),
-                                      direct_weight_grad(s, absolute(xd), absolute(dyd))));
+                                      direct_weight_grad(s, absolute(xd), absolute(dyd)), tol, rms));
   MESSAGE("largest error / largest magnitude sum: " << worst);
   if (conv.has_bias()) {
     for (int o = 0; o < s.k; ++o) {
@@ -157,7 +178,7 @@ void check_against_direct(Conv2d& conv, ConvShape s, std::uint64_t seed) {
           sum += dyd[static_cast<std::size_t>((n * s.k + o) * s.h * s.w + p)];
           magnitude += std::fabs(dyd[static_cast<std::size_t>((n * s.k + o) * s.h * s.w + p)]);
         }
-      CHECK(std::fabs(conv.bias.grad[o] - sum) <= kTolerance * magnitude);
+      CHECK(std::fabs(conv.bias.grad[o] - sum) <= kTolerance * magnitude);  // no product
     }
   }
 }
@@ -174,7 +195,7 @@ class IdentityReadout : public PartialSumReadout {
 
 }  // namespace
 
-TEST_CASE("winograd convolution matches a direct convolution in forward and backward") {
+TEST_CASE("winograd convolution matches a direct convolution in forward and backward, float and bf16 products") {
   const ConvShape shapes[] = {
       {3, 16, 5, 1, 1}, {3, 17, 7, 2, 2}, {3, 20, 16, 5, 5}, {3, 24, 11, 8, 5},
       {3, 16, 8, 5, 8}, {3, 18, 6, 1, 5}, {3, 16, 13, 8, 8}, {17, 16, 9, 2, 1},
@@ -183,19 +204,26 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
       {20, 16, 32, 32, 32},  // 4x4 tiles, blocks of 3 samples, the last of 1
       {18, 32, 16, 4, 4},    // one 4x4 tile a sample, the whole batch
   };
-  std::uint64_t seed = 100;
-  int tiles_seen[5] = {};
-  for (const ConvShape& s : shapes) {
-    for (bool bias : {true, false}) {
-      Conv2d conv(s.k, 3, 1, 1, bias);
-      conv.setup({s.c, s.h, s.w});
-      REQUIRE(conv.uses_winograd());
-      ++tiles_seen[conv.winograd_tile()];
-      check_against_direct(conv, s, seed += 10);
+  const bool was = bf16_products();
+  for (bool bf16 : {false, true}) {
+    if (bf16 && !gemm_bf16_available()) continue;
+    set_bf16_products(bf16);
+    CAPTURE(bf16);
+    std::uint64_t seed = 100;
+    int tiles_seen[5] = {};
+    for (const ConvShape& s : shapes) {
+      for (bool bias : {true, false}) {
+        Conv2d conv(s.k, 3, 1, 1, bias);
+        conv.setup({s.c, s.h, s.w});
+        REQUIRE(conv.uses_winograd());
+        ++tiles_seen[conv.winograd_tile()];
+        check_against_direct(conv, s, seed += 10);
+      }
     }
+    CHECK(tiles_seen[2] > 0);
+    CHECK(tiles_seen[4] > 0);
   }
-  CHECK(tiles_seen[2] > 0);
-  CHECK(tiles_seen[4] > 0);
+  set_bf16_products(was);
 }
 
 TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch for small ones") {
@@ -220,36 +248,43 @@ TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch
   CHECK(winograd_block_samples(16, 16, 64, 64, kSampleChunk, 4) == 8);   // 128 tiles at least
 }
 
-TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads") {
+TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads, float and bf16 products") {
   // 3 sample chunks, the last partial: one block a chunk; chunks forward and the whole batch
   // backward; the whole batch; blocks of 2.
-  for (const ConvShape s : {ConvShape{40, 16, 12, 6, 7}, ConvShape{40, 16, 12, 3, 4}, ConvShape{40, 16, 12, 2, 1},
-                            ConvShape{20, 64, 64, 16, 16}, ConvShape{40, 16, 12, 8, 8}, ConvShape{40, 16, 12, 10, 9}}) {
-    CAPTURE(s.h);
-    const Shape in{s.c, s.h, s.w};
-    const Tensor x = random_tensor(s.n, in, 5);
-    const Tensor dy = random_tensor(s.n, {s.k, s.h, s.w}, 6);
-    Tensor y[2], dx[2];
-    Vector dw[2], db[2];
-    for (int threads : {1, 2}) {
-      set_threads(threads);
-      Conv2d conv(s.k, 3, 1, 1, true);
-      conv.setup(in);
-      Rng rng(4);
-      conv.init(rng);
-      REQUIRE(conv.uses_winograd());
-      const int t = threads - 1;
-      conv.forward(x, y[t], {.training = true});
-      conv.backward(x, y[t], dy, &dx[t]);
-      dw[t] = conv.weight.grad;
-      db[t] = conv.bias.grad;
+  const bool was = bf16_products();
+  for (bool bf16 : {false, true}) {
+    if (bf16 && !gemm_bf16_available()) continue;
+    set_bf16_products(bf16);
+    CAPTURE(bf16);
+    for (const ConvShape s : {ConvShape{40, 16, 12, 6, 7}, ConvShape{40, 16, 12, 3, 4}, ConvShape{40, 16, 12, 2, 1},
+                              ConvShape{20, 64, 64, 16, 16}, ConvShape{40, 16, 12, 8, 8}, ConvShape{40, 16, 12, 10, 9}}) {
+      CAPTURE(s.h);
+      const Shape in{s.c, s.h, s.w};
+      const Tensor x = random_tensor(s.n, in, 5);
+      const Tensor dy = random_tensor(s.n, {s.k, s.h, s.w}, 6);
+      Tensor y[2], dx[2];
+      Vector dw[2], db[2];
+      for (int threads : {1, 2}) {
+        set_threads(threads);
+        Conv2d conv(s.k, 3, 1, 1, true);
+        conv.setup(in);
+        Rng rng(4);
+        conv.init(rng);
+        REQUIRE(conv.uses_winograd());
+        const int t = threads - 1;
+        conv.forward(x, y[t], {.training = true});
+        conv.backward(x, y[t], dy, &dx[t]);
+        dw[t] = conv.weight.grad;
+        db[t] = conv.bias.grad;
+      }
+      set_threads(0);
+      CHECK(y[0].mat() == y[1].mat());
+      CHECK(dx[0].mat() == dx[1].mat());
+      CHECK(dw[0] == dw[1]);
+      CHECK(db[0] == db[1]);
     }
-    set_threads(0);
-    CHECK(y[0].mat() == y[1].mat());
-    CHECK(dx[0].mat() == dx[1].mat());
-    CHECK(dw[0] == dw[1]);
-    CHECK(db[0] == db[1]);
   }
+  set_bf16_products(was);
 }
 
 TEST_CASE("convolutions unfit for winograd: few input channels go direct and a readout keeps im2col, both match") {

@@ -13,6 +13,7 @@
 
 #include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
+#include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/version.hpp"
 
@@ -137,6 +138,9 @@ Tool::Tool(const std::string& name, const std::string& purpose, const std::strin
   seed_option_ = app_.add_option("--seed", seed, "random seed (fixed default, never the time)");
   threads_option_ = app_.add_option("--threads", threads, "OpenMP threads, 0 = all cores (results do not depend on it)")
       ->check(CLI::Range(0, 1024));
+  products_option_ = app_.add_flag("--float-products", float_products,
+                                   "multiply in float in the 3x3 convolutions (default: bf16 products, float sums, where "
+                                   "the processor has AVX512_BF16; docs/algorithms.md)");
   app_.add_flag("-v,--verbose", g_verbose, "more log lines on stderr");
   app_.add_flag("--quiet", g_quiet, "no log lines but errors");
   app_.set_config("--config", "", "read flags from a TOML/INI file (CLI11 config)");
@@ -148,6 +152,7 @@ void Tool::add_json_flag(const std::string& what) { app_.add_flag("--json", json
 void Tool::drop_run_flags() {
   app_.remove_option(seed_option_);
   app_.remove_option(threads_option_);
+  app_.remove_option(products_option_);
 }
 
 CLI::Option* Tool::add_output(std::string& output, const std::string& what) {
@@ -231,6 +236,7 @@ int Tool::parse_and_run(int argc, char** argv, const std::function<void()>& body
     info("rank 0 of " + std::to_string(dist::size()) + " (MPI): outputs and logs are rank 0's");
   }
   set_threads(threads);
+  set_bf16_products(!float_products);
   keep_freed_memory();
   // Set either way, so a tool started in the background of a script (where the shell ignores
   // SIGINT) still stops on it.

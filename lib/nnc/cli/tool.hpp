@@ -36,14 +36,15 @@ class Tool {
 
   std::uint64_t seed = 1;
   int threads = 0;  // 0: all cores
+  bool float_products = false;  // the convolutions' products in float rather than bf16
   bool json = false;
   // Set by tools whose loops poll stop_requested() and stop cleanly (checkpoint, exit 130). The
   // others take the default action of SIGINT and SIGTERM: they end at once, and since outputs
   // are renamed into place when complete, none is left half-written.
   bool graceful_stop = false;
   void add_json_flag(const std::string& what = "print the report as one JSON object on stdout");
-  // For a tool whose results have no randomness and no parallel loop (nnc-info): --seed and
-  // --threads would do nothing, so they are not offered.
+  // For a tool whose results have no randomness and no parallel loop (nnc-info): --seed,
+  // --threads and --float-products would do nothing, so they are not offered.
   void drop_run_flags();
   // Adds the required "-o,--output" option (what: e.g. "output model, - for stdout"). With
   // --json, run() then refuses -o - as a bad flag (check_json_output).
@@ -65,6 +66,7 @@ class Tool {
   std::string command_, config_;
   CLI::Option* seed_option_ = nullptr;
   CLI::Option* threads_option_ = nullptr;
+  CLI::Option* products_option_ = nullptr;
   const std::string* output_ = nullptr;
   std::vector<Provenance::Input> inputs_;
 

@@ -237,11 +237,53 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
   }
 }
 
-// winograd_filter (rotated: winograd_filter_rotated) into a new object, to be shared.
-std::shared_ptr<const WinogradMatrices> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
-  auto u = std::make_shared<WinogradMatrices>();
-  rotated ? winograd_filter_rotated(weight, out, in, m, *u) : winograd_filter(weight, out, in, m, *u);
-  return u;
+// winograd_filter (rotated: winograd_filter_rotated) into a new object, to be shared; with
+// bf16 products, packed for them (and the float matrices freed).
+template <class Filter>
+std::shared_ptr<const Filter> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
+  auto f = std::make_shared<Filter>();
+  rotated ? winograd_filter_rotated(weight, out, in, m, f->u) : winograd_filter(weight, out, in, m, f->u);
+  f->bf16 = bf16_products();
+  if (f->bf16) {
+    const int points = WinogradTiles{0, 0, 0, m}.points();
+    for (int xi = 0; xi < points; ++xi) {
+      const Matrix& u = f->u[static_cast<std::size_t>(xi)];
+      pack_a(u.data(), static_cast<int>(u.rows()), static_cast<int>(u.cols()), u.rows(), f->packed[static_cast<std::size_t>(xi)]);
+    }
+    f->u = {};
+  }
+  return f;
+}
+
+// out = the filter's point xi times in: the products of forward (U V) and of the input
+// gradient. Sizes out.
+template <class Filter>
+void filter_product(const Filter& f, int xi, const Matrix& in, Matrix& out, PairsB& pairs) {
+  const auto p = static_cast<std::size_t>(xi);
+  if (!f.bf16) {
+    out.noalias() = f.u[p] * in;
+    return;
+  }
+  out.resize(f.packed[p].rows, in.cols());
+  pairs_b(in.data(), static_cast<int>(in.rows()), static_cast<int>(in.cols()), in.rows(), pairs);
+  gemm_bf16(f.packed[p], pairs, out.data(), out.rows(), false);
+}
+
+// du = dm v^T (+= when accumulate): the filter gradient at one point of the transform domain,
+// summed over the tiles.
+void gradient_product(const Matrix& dm, const Matrix& v, Matrix& du, bool accumulate, PackedA& a, PairsB& b) {
+  if (!bf16_products()) {
+    if (accumulate) {
+      du.noalias() += dm * v.transpose();
+    } else {
+      du.noalias() = dm * v.transpose();
+    }
+    return;
+  }
+  if (!accumulate) du.resize(dm.rows(), v.rows());
+  pack_a(dm.data(), static_cast<int>(dm.rows()), static_cast<int>(dm.cols()), dm.rows(), a);
+  pairs_b_transposed(v.data(), static_cast<int>(v.cols()), static_cast<int>(v.rows()), v.rows(), b);
+  gemm_bf16(a, b, du.data(), du.rows(), accumulate);
 }
 
 }  // namespace
@@ -269,7 +311,7 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
 // reads: the per-thread copies keep none (VGG-16: 59 MB a copy).
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
-  filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
+  filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
   filter_ready_ = true;
   weight.value = Vector();
   weight.mask.clear();
@@ -514,8 +556,8 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   y.resize(N, pool_out_ ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
-  if (!filter_ready_) filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, false);
-  const WinogradMatrices& u = *filter_;
+  if (!filter_ready_) filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, m, false);
+  const Filter& u = *filter_;
   const Real* b = has_bias_ ? bias.value.data() : nullptr;
   const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   if (winograd_whole_batch(false)) {
@@ -526,7 +568,10 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_input(x.sample(begin), in_.c, {end - begin, out_.h, out_.w, m}, w.t_in, begin * per_sample);
     });
-    parallel_for(points, [&](int xi) { w.t_out[xi].noalias() = u[xi] * w.t_in[xi]; });
+    parallel_for(points, [&](int xi) {
+      Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+      filter_product(u, xi, w.t_in[xi], w.t_out[xi], s.b);
+    });
     parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
       winograd_output(w.t_out, b, {end - begin, out_.h, out_.w, m}, y.sample(begin), begin * per_sample, relu_out_,
                       pool_out_);
@@ -542,7 +587,7 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
       winograd_resize(s.t_in, m, in_.c, tiles.count());
       winograd_resize(s.t_out, m, out_channels_, tiles.count());
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
-      for (int xi = 0; xi < points; ++xi) s.t_out[xi].noalias() = u[xi] * s.t_in[xi];
+      for (int xi = 0; xi < points; ++xi) filter_product(u, xi, s.t_in[xi], s.t_out[xi], s.b);
       winograd_output(s.t_out, b, tiles, y.sample(b0), 0, relu_out_, pool_out_);
     }
   });
@@ -558,7 +603,7 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   filter_ready_ = false;
   if (dx) {
     dx->resize(N, in_);
-    filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, true);
+    filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, m, true);
   }
   if (winograd_whole_batch(true)) {
     backward_winograd_batch(x, dy, dx);
@@ -578,17 +623,11 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
       winograd_resize(s.t_out, m, out_channels_, tiles.count());
       winograd_input(x.sample(b0), in_.c, tiles, s.t_in, 0);
       winograd_output_adjoint(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-      for (int xi = 0; xi < points; ++xi) {
-        if (b0 == begin) {
-          s.du[xi].noalias() = s.t_out[xi] * s.t_in[xi].transpose();
-        } else {
-          s.du[xi].noalias() += s.t_out[xi] * s.t_in[xi].transpose();
-        }
-      }
+      for (int xi = 0; xi < points; ++xi) gradient_product(s.t_out[xi], s.t_in[xi], s.du[xi], b0 != begin, s.a, s.b);
       if (dx) {
         // dx = conv(dy, rot180(weight)) with in and out swapped: forward's steps, from t_out to t_in.
         winograd_input(dy.sample(b0), out_channels_, tiles, s.t_out, 0);
-        for (int xi = 0; xi < points; ++xi) s.t_in[xi].noalias() = (*filter_)[xi] * s.t_out[xi];
+        for (int xi = 0; xi < points; ++xi) filter_product(*filter_, xi, s.t_out[xi], s.t_in[xi], s.b);
         winograd_output(s.t_in, nullptr, tiles, dx->sample(b0), 0);
       }
     }
@@ -620,7 +659,11 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
     winograd_input(x.sample(begin), in_.c, tiles, w.t_in, begin * per_sample);
     winograd_output_adjoint(dy.sample(begin), out_channels_, tiles, w.t_out, begin * per_sample);
   });
-  parallel_for(points, [&](int xi) { w.du[xi].noalias() = w.t_out[xi] * w.t_in[xi].transpose(); });
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  parallel_for(points, [&](int xi) {
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    gradient_product(w.t_out[xi], w.t_in[xi], w.du[xi], false, s.a, s.b);
+  });
   winograd_filter_adjoint(w.du, m, weight.grad.data());
   if (has_bias_) {
     bias.grad.setZero();
@@ -633,7 +676,10 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_input(dy.sample(begin), out_channels_, {end - begin, out_.h, out_.w, m}, w.t_out, begin * per_sample);
   });
-  parallel_for(points, [&](int xi) { w.t_in[xi].noalias() = (*filter_)[xi] * w.t_out[xi]; });
+  parallel_for(points, [&](int xi) {
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    filter_product(*filter_, xi, w.t_out[xi], w.t_in[xi], s.b);
+  });
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
     winograd_output(w.t_in, nullptr, {end - begin, out_.h, out_.w, m}, dx->sample(begin), begin * per_sample);
   });
@@ -648,7 +694,11 @@ void Conv2d::release_winograd() {
   if (filter_ready_) return;
   filter_.reset();
   batch_.clear();
-  for (Work& s : scratch_) s.t_in = s.t_out = s.du = {};
+  for (Work& s : scratch_) {
+    s.t_in = s.t_out = s.du = {};
+    s.a = {};
+    s.b = {};
+  }
 }
 
 // Chunk results are summed in chunk order: the same sum whatever the thread count.

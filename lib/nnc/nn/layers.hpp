@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/layer.hpp"
 #include "nnc/nn/readout.hpp"
 #include "nnc/nn/winograd.hpp"
@@ -93,11 +94,24 @@ class Conv2d : public Layer {
   // The Winograd path's transformed matrices, each in_.c x T or out_channels_ x T, and its
   // filter gradient; outside a prepared inference copy, freed after each pass
   // (release_winograd).
-  struct Work { Matrix cols, out, dout, dcols, dw, part; Vector db; WinogradMatrices t_in, t_out, du; };
+  // a and b: a product's operands in bf16 (nn/gemm_bf16.hpp).
+  struct Work {
+    Matrix cols, out, dout, dcols, dw, part;
+    Vector db;
+    WinogradMatrices t_in, t_out, du;
+    PackedA a;
+    PairsB b;
+  };
   // The Winograd path's transformed filter of the current pass: forward's U (out x in), or in
-  // backward the rotated filter of the input gradient (in x out); made once per call.
-  // Shared, never written once made: the per-thread copies of Model::infer share one.
-  std::shared_ptr<const WinogradMatrices> filter_;
+  // backward the rotated filter of the input gradient (in x out); made once per call, as float
+  // matrices or, with bf16 products, packed for them. Shared, never written once made: the
+  // per-thread copies of Model::infer share one.
+  struct Filter {
+    WinogradMatrices u;
+    std::array<PackedA, kWinogradMaxPoints> packed;
+    bool bf16 = false;
+  };
+  std::shared_ptr<const Filter> filter_;
   // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
   // need not transform them again for every chunk (backward clears it).
   bool filter_ready_ = false;
