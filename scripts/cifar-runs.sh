@@ -11,9 +11,10 @@ C=exp/all/cifar10
 # as done: remove those first.
 [ -d exp/all ] && find exp/all -name '*.json' -empty -print -delete
 # Session 14's queue: VGG-16's RSA with batch norm recalibrated (its network and chip are
-# done), then cnn9 (30 epochs, about 35 minutes on two cores) and its 5-epoch RSA runs at sigma
-# 0.5, CGaP's third cnn9 seed (issue 18), Small-World cnn9; the 40-epoch VGG-16 last (about 2.7
-# hours). The fault-aware cnn9 rows of session 12 are recorded in docs/results.md.
+# done), then cnn9 (30 epochs, about 25 minutes on two cores with bf16 products) and its
+# 5-epoch RSA runs at sigma 0.5, CGaP's third cnn9 seed (issue 18), Small-World cnn9; the
+# 40-epoch VGG-16 last (about 2.2 hours). The fault-aware cnn9 rows of session 12 are recorded
+# in docs/results.md.
 $M $C/vgg16/rsa/s0.1-1-0.05-bnr-e5-cos.json
 $M $C/cnn9.eval.json
 $M $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-e5.json $C/rsa/s0.5-$c-0.05-bnr-e5.json; done)
