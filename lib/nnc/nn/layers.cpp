@@ -245,11 +245,10 @@ std::shared_ptr<const Filter> winograd_filter_of(const Real* weight, int out, in
   rotated ? winograd_filter_rotated(weight, out, in, m, f->u) : winograd_filter(weight, out, in, m, f->u);
   f->bf16 = bf16_products();
   if (f->bf16) {
-    const int points = WinogradTiles{0, 0, 0, m}.points();
-    for (int xi = 0; xi < points; ++xi) {
+    parallel_for(WinogradTiles{0, 0, 0, m}.points(), [&](int xi) {
       const Matrix& u = f->u[static_cast<std::size_t>(xi)];
       pack_a(u.data(), static_cast<int>(u.rows()), static_cast<int>(u.cols()), u.rows(), f->packed[static_cast<std::size_t>(xi)]);
-    }
+    });
     f->u = {};
   }
   return f;

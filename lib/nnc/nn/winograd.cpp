@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "nnc/nn/parallel.hpp"
+
 namespace nnc {
 
 namespace {
@@ -170,35 +172,43 @@ void filter_adjoint_planes(const Real* const* du, int count, Real* tmp, Real* pl
 
 // The filter transforms of every kernel: tap(r, c, k) is tap k of the kernel that lands in row
 // r and column c of the transformed matrices (rows x cols), one column of kernels at a time.
+// Columns of kernels a task of the filter transforms takes: each column is computed alone, so
+// the results do not depend on how the columns are shared out.
+constexpr int kFilterColumns = 16;
+
 template <int M, class Tap>
 void filter_matrices(int rows, int cols, Tap tap, WinogradMatrices& u) {
   constexpr int kP = (M + 2) * (M + 2);
   winograd_resize(u, M, rows, cols);
-  std::vector<Real> planes(static_cast<std::size_t>(9) * rows), tmp(static_cast<std::size_t>(3 * (M + 2)) * rows);
-  for (int c = 0; c < cols; ++c) {
-    for (int r = 0; r < rows; ++r) {
-      for (int k = 0; k < 9; ++k) planes[static_cast<std::size_t>(k) * rows + r] = tap(r, c, k);
+  parallel_chunks(cols, kFilterColumns, [&](int, int begin, int end) {
+    std::vector<Real> planes(static_cast<std::size_t>(9) * rows), tmp(static_cast<std::size_t>(3 * (M + 2)) * rows);
+    for (int c = begin; c < end; ++c) {
+      for (int r = 0; r < rows; ++r) {
+        for (int k = 0; k < 9; ++k) planes[static_cast<std::size_t>(k) * rows + r] = tap(r, c, k);
+      }
+      Real* col[kP];
+      for (int xi = 0; xi < kP; ++xi) col[xi] = u[static_cast<std::size_t>(xi)].col(c).data();
+      filter_planes<M>(planes.data(), rows, tmp.data(), col);
     }
-    Real* col[kP];
-    for (int xi = 0; xi < kP; ++xi) col[xi] = u[static_cast<std::size_t>(xi)].col(c).data();
-    filter_planes<M>(planes.data(), rows, tmp.data(), col);
-  }
+  });
 }
 
 template <int M>
 void filter_adjoint(const WinogradMatrices& du, Real* dweight) {
   constexpr int kP = (M + 2) * (M + 2);
   const auto out = static_cast<int>(du[0].rows()), in = static_cast<int>(du[0].cols());
-  std::vector<Real> planes(static_cast<std::size_t>(9) * out), tmp(static_cast<std::size_t>(3 * (M + 2)) * out);
-  for (int ci = 0; ci < in; ++ci) {
-    const Real* col[kP];
-    for (int xi = 0; xi < kP; ++xi) col[xi] = du[static_cast<std::size_t>(xi)].col(ci).data();
-    filter_adjoint_planes<M>(col, out, tmp.data(), planes.data());
-    for (int ko = 0; ko < out; ++ko) {
-      Real* g = dweight + (static_cast<std::size_t>(ko) * in + ci) * 9;
-      for (int r = 0; r < 9; ++r) g[r] = planes[static_cast<std::size_t>(r) * out + ko];
+  parallel_chunks(in, kFilterColumns, [&](int, int begin, int end) {
+    std::vector<Real> planes(static_cast<std::size_t>(9) * out), tmp(static_cast<std::size_t>(3 * (M + 2)) * out);
+    for (int ci = begin; ci < end; ++ci) {
+      const Real* col[kP];
+      for (int xi = 0; xi < kP; ++xi) col[xi] = du[static_cast<std::size_t>(xi)].col(ci).data();
+      filter_adjoint_planes<M>(col, out, tmp.data(), planes.data());
+      for (int ko = 0; ko < out; ++ko) {
+        Real* g = dweight + (static_cast<std::size_t>(ko) * in + ci) * 9;
+        for (int r = 0; r < 9; ++r) g[r] = planes[static_cast<std::size_t>(r) * out + ko];
+      }
     }
-  }
+  });
 }
 
 // The data transforms work on images with the channels innermost (h x w x channels, "HWC"),
