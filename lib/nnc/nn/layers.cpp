@@ -239,9 +239,8 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
 
 // winograd_filter (rotated: winograd_filter_rotated) into a new object, to be shared; with
 // bf16 products, packed for them (and the float matrices freed).
-template <class Filter>
-std::shared_ptr<const Filter> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
-  auto f = std::make_shared<Filter>();
+std::shared_ptr<const WinogradFilter> winograd_filter_of(const Real* weight, int out, int in, int m, bool rotated) {
+  auto f = std::make_shared<WinogradFilter>();
   rotated ? winograd_filter_rotated(weight, out, in, m, f->u) : winograd_filter(weight, out, in, m, f->u);
   f->bf16 = bf16_products();
   if (f->bf16) {
@@ -256,8 +255,7 @@ std::shared_ptr<const Filter> winograd_filter_of(const Real* weight, int out, in
 
 // out = the filter's point xi times in: the products of forward (U V) and of the input
 // gradient. Sizes out.
-template <class Filter>
-void filter_product(const Filter& f, int xi, const Matrix& in, Matrix& out, PairsB& pairs) {
+void filter_product(const WinogradFilter& f, int xi, const Matrix& in, Matrix& out, PairsB& pairs) {
   const auto p = static_cast<std::size_t>(xi);
   if (!f.bf16) {
     out.noalias() = f.u[p] * in;
@@ -310,7 +308,7 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
 // reads: the per-thread copies keep none (VGG-16: 59 MB a copy).
 void Conv2d::prepare_inference() {
   if (!uses_winograd()) return;
-  filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
+  filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
   filter_ready_ = true;
   weight.value = Vector();
   weight.mask.clear();
@@ -555,8 +553,8 @@ void Conv2d::forward_winograd(const Tensor& x, Tensor& y) {
   y.resize(N, pool_out_ ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_);
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
-  if (!filter_ready_) filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, m, false);
-  const Filter& u = *filter_;
+  if (!filter_ready_) filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, false);
+  const WinogradFilter& u = *filter_;
   const Real* b = has_bias_ ? bias.value.data() : nullptr;
   const Eigen::Index per_sample = WinogradTiles{1, out_.h, out_.w, m}.count();
   if (winograd_whole_batch(false)) {
@@ -602,7 +600,7 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
   filter_ready_ = false;
   if (dx) {
     dx->resize(N, in_);
-    filter_ = winograd_filter_of<Filter>(weight.value.data(), out_channels_, in_.c, m, true);
+    filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, m, true);
   }
   if (winograd_whole_batch(true)) {
     backward_winograd_batch(x, dy, dx);

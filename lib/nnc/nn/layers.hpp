@@ -1,6 +1,7 @@
 // The layers of the spec grammar (docs/design.md section 5). Each is state plus the interface;
 // the arithmetic lives in layers.cpp.
 #pragma once
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -10,6 +11,14 @@
 #include "nnc/nn/winograd.hpp"
 
 namespace nnc {
+
+// A transformed filter as the Winograd products take it: float matrices (nn/winograd.hpp), or,
+// with bf16 products, packed for them (nn/gemm_bf16.hpp) and the float ones freed.
+struct WinogradFilter {
+  WinogradMatrices u;
+  std::array<PackedA, kWinogradMaxPoints> packed;
+  bool bf16 = false;
+};
 
 // Convolution: `out` filters of kernel x kernel, stride, zero padding. Weight
 // [out][in][k][k]; seen as an Eigen matrix it is column-major (in*k*k) x out, the crossbar's
@@ -103,15 +112,9 @@ class Conv2d : public Layer {
     PairsB b;
   };
   // The Winograd path's transformed filter of the current pass: forward's U (out x in), or in
-  // backward the rotated filter of the input gradient (in x out); made once per call, as float
-  // matrices or, with bf16 products, packed for them. Shared, never written once made: the
-  // per-thread copies of Model::infer share one.
-  struct Filter {
-    WinogradMatrices u;
-    std::array<PackedA, kWinogradMaxPoints> packed;
-    bool bf16 = false;
-  };
-  std::shared_ptr<const Filter> filter_;
+  // backward the rotated filter of the input gradient (in x out); made once per call. Shared,
+  // never written once made: the per-thread copies of Model::infer share one.
+  std::shared_ptr<const WinogradFilter> filter_;
   // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
   // need not transform them again for every chunk (backward clears it).
   bool filter_ready_ = false;
