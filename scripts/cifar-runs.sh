@@ -10,11 +10,12 @@ C=exp/all/cifar10
 # A run killed hard (SIGKILL, a machine stopped) leaves its output empty, which make would take
 # as done: remove those first.
 [ -d exp/all ] && find exp/all -name '*.json' -empty -print -delete
-# Session 14's queue: VGG-16's RSA with batch norm recalibrated (its network and chip are
-# done), then cnn9 (30 epochs, about 25 minutes on two cores with bf16 products) and its
-# 5-epoch RSA runs at sigma 0.5, CGaP's third cnn9 seed (issue 18), Small-World cnn9; the
-# 40-epoch VGG-16 last (about 2.2 hours). The fault-aware cnn9 rows of session 12 are recorded
-# in docs/results.md.
+# The queue, in order (session 14 ran it with /work/frozen-bin18, bf16 products, through CGaP's
+# third cnn9 seed; make skips what is done): VGG-16's RSA with batch norm recalibrated, cnn9
+# (30 epochs, 17 minutes on two cores) and its 5-epoch RSA runs at sigma 0.5, CGaP's third cnn9
+# seed (issue 18); still to run: Small-World cnn9 (about 25 minutes), the 40-epoch VGG-16
+# (about 2.5 hours, resumable), then the rest of `cifar` on this cnn9 (its degradation table and
+# one-epoch RSA rows, whose session-12 figures in docs/results.md are of the float-trained cnn9).
 $M $C/vgg16/rsa/s0.1-1-0.05-bnr-e5-cos.json
 $M $C/cnn9.eval.json
 $M $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-e5.json $C/rsa/s0.5-$c-0.05-bnr-e5.json; done)
