@@ -13,7 +13,7 @@ C=exp/all/cifar10
 # The queue, in order (session 14 ran it with /work/frozen-bin18, bf16 products, through CGaP's
 # third cnn9 seed; make skips what is done): VGG-16's RSA with batch norm recalibrated, cnn9
 # (30 epochs, 17 minutes on two cores) and its 5-epoch RSA runs at sigma 0.5, CGaP's third cnn9
-# seed (issue 18); still to run: Small-World cnn9 (about 25 minutes), the 40-epoch VGG-16
+# seed (issue 18) and Small-World cnn9; still to run: the 40-epoch VGG-16
 # (about 2.5 hours, resumable), then the rest of `cifar` on this cnn9 (its degradation table and
 # one-epoch RSA rows, whose session-12 figures in docs/results.md are of the float-trained cnn9).
 $M $C/vgg16/rsa/s0.1-1-0.05-bnr-e5-cos.json
