@@ -37,13 +37,13 @@ __m512i interleave(__m512 lo, __m512 hi) {
   return _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
 }
 
-// For each of `count` (<= 16) consecutive n: the pair (col_k[n], col_k1[n]) to out[n] (col_k1
-// null: zero, past K).
-void interleave_columns(const Real* col_k, const Real* col_k1, int count, std::uint32_t* out) {
+// For each of `count` (<= 16) consecutive n, the pair (col_k[n], col_k1[n]) (col_k1 null: zero,
+// past K), zero past count.
+__m512i column_pairs(const Real* col_k, const Real* col_k1, int count) {
   const __mmask16 mask = first(count);
   const __m512 lo = _mm512_maskz_loadu_ps(mask, col_k);
   const __m512 hi = col_k1 ? _mm512_maskz_loadu_ps(mask, col_k1) : _mm512_setzero_ps();
-  _mm512_mask_storeu_epi32(out, mask, interleave(lo, hi));
+  return interleave(lo, hi);
 }
 
 // C[0..R*16) x [0..C) += or = A's R panels times B's C columns, summed over kpairs pairs.
@@ -93,11 +93,7 @@ void pack_a(const Real* a, int rows, int depth, long lda, PackedA& out) {
     std::uint32_t* panel = out.pairs.data() + static_cast<std::size_t>(p) * kp * kPanel;
     for (int q = 0; q < kp; ++q) {
       const Real* k0 = a + 2 * q * lda + m0;
-      const Real* k1 = 2 * q + 1 < depth ? k0 + lda : nullptr;
-      const __mmask16 mask = first(count);
-      const __m512 lo = _mm512_maskz_loadu_ps(mask, k0);
-      const __m512 hi = k1 ? _mm512_maskz_loadu_ps(mask, k1) : _mm512_setzero_ps();
-      _mm512_storeu_si512(panel + q * kPanel, interleave(lo, hi));
+      _mm512_storeu_si512(panel + q * kPanel, column_pairs(k0, 2 * q + 1 < depth ? k0 + lda : nullptr, count));
     }
   }
 }
@@ -136,7 +132,10 @@ void pairs_b_transposed(const Real* a, int depth, int cols, long lda, PairsB& ou
     const Real* k0 = a + 2 * q * lda;
     const Real* k1 = 2 * q + 1 < depth ? k0 + lda : nullptr;
     std::uint32_t* dst = out.pairs.data() + static_cast<std::size_t>(q) * cols;
-    for (int n = 0; n < cols; n += kPanel) interleave_columns(k0 + n, k1 ? k1 + n : nullptr, std::min(kPanel, cols - n), dst + n);
+    for (int n = 0; n < cols; n += kPanel) {
+      const int count = std::min(kPanel, cols - n);
+      _mm512_mask_storeu_epi32(dst + n, first(count), column_pairs(k0 + n, k1 ? k1 + n : nullptr, count));
+    }
   }
 }
 
