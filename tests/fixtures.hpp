@@ -92,15 +92,15 @@ std::string error_of(F&& f) {
   return "";
 }
 
-// Float products in the 3x3 convolutions while in scope (nn/gemm_bf16.hpp), for a test of
-// arithmetic that differs from its reference by rounding only: bf16 products' rounding is
-// tested in test_winograd.cpp.
-class FloatProducts {
+// The 3x3 convolutions' products (nn/gemm_bf16.hpp) in bf16 or float while in scope. Float for
+// a test of arithmetic that differs from its reference by rounding only: bf16 products'
+// rounding is tested in test_winograd.cpp.
+class ProductsMode {
  public:
-  FloatProducts() { set_bf16_products(false); }
-  ~FloatProducts() { set_bf16_products(was_); }
-  FloatProducts(const FloatProducts&) = delete;
-  FloatProducts& operator=(const FloatProducts&) = delete;
+  explicit ProductsMode(bool bf16) { set_bf16_products(bf16); }
+  ~ProductsMode() { set_bf16_products(was_); }
+  ProductsMode(const ProductsMode&) = delete;
+  ProductsMode& operator=(const ProductsMode&) = delete;
 
  private:
   bool was_ = bf16_products();

@@ -304,7 +304,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the layers' output") {
   // 16 inputs: the Winograd path, which can pool (4x4 tiles from 8x8 up, 2x2 below; 10x14
   // clips the last tiles); 3 inputs: im2col. In float: the fused weights round differently.
-  const nnc::test::FloatProducts float_products;
+  const nnc::test::ProductsMode float_products(false);
   const struct {
     const char* spec;
     Shape in;
@@ -340,7 +340,7 @@ TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the lay
 }
 
 TEST_CASE("inference past the pipeline size folds conv, batch norm, ReLU and pool, matches forward, not the thread count") {
-  const nnc::test::FloatProducts float_products;  // the fused weights round differently
+  const nnc::test::ProductsMode float_products(false);  // the fused weights round differently
   const Shape in{3, 32, 32};
   Model m("c16p1,bn,relu,c16p1,bn,relu,mp2,c8p1,bn,flat,fc10", in, 10);
   m.init(4);

@@ -204,10 +204,9 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
       {20, 16, 32, 32, 32},  // 4x4 tiles, blocks of 3 samples, the last of 1
       {18, 32, 16, 4, 4},    // one 4x4 tile a sample, the whole batch
   };
-  const bool was = bf16_products();
   for (bool bf16 : {false, true}) {
     if (bf16 && !gemm_bf16_available()) continue;
-    set_bf16_products(bf16);
+    const nnc::test::ProductsMode mode(bf16);
     CAPTURE(bf16);
     std::uint64_t seed = 100;
     int tiles_seen[5] = {};
@@ -223,7 +222,6 @@ TEST_CASE("winograd convolution matches a direct convolution in forward and back
     CHECK(tiles_seen[2] > 0);
     CHECK(tiles_seen[4] > 0);
   }
-  set_bf16_products(was);
 }
 
 TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch for small ones") {
@@ -251,10 +249,9 @@ TEST_CASE("winograd schedules: blocks of a chunk for large maps, the whole batch
 TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads, float and bf16 products") {
   // 3 sample chunks, the last partial: one block a chunk; chunks forward and the whole batch
   // backward; the whole batch; blocks of 2.
-  const bool was = bf16_products();
   for (bool bf16 : {false, true}) {
     if (bf16 && !gemm_bf16_available()) continue;
-    set_bf16_products(bf16);
+    const nnc::test::ProductsMode mode(bf16);
     CAPTURE(bf16);
     for (const ConvShape s : {ConvShape{40, 16, 12, 6, 7}, ConvShape{40, 16, 12, 3, 4}, ConvShape{40, 16, 12, 2, 1},
                               ConvShape{20, 64, 64, 16, 16}, ConvShape{40, 16, 12, 8, 8}, ConvShape{40, 16, 12, 10, 9}}) {
@@ -284,7 +281,6 @@ TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads, float 
       CHECK(db[0] == db[1]);
     }
   }
-  set_bf16_products(was);
 }
 
 TEST_CASE("convolutions unfit for winograd: few input channels go direct and a readout keeps im2col, both match") {
