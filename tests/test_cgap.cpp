@@ -312,14 +312,15 @@ TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone
     return bars.run(o, m);
   };
   // Every kept step cost at most the tolerance: its accuracy just after the removal against
-  // the accuracy of the network measured before it (the previous record).
+  // the accuracy of the network measured before it (the previous record; no batch norm here).
   auto kept_steps_within = [](const CgapResult& r, double tolerance) {
     for (std::size_t i = 1; i < r.records.size(); ++i) {
       const auto& rec = r.records[i];
       if (rec.phase != CgapPhase::pruning || (i + 1 < r.records.size() && r.records[i + 1].phase == CgapPhase::reverted))
         continue;
       CHECK(rec.removal_accuracy >= 0);
-      CHECK(r.records[i - 1].val_accuracy - rec.removal_accuracy <= tolerance);
+      CHECK(rec.before_accuracy == r.records[i - 1].val_accuracy);
+      CHECK(rec.before_accuracy - rec.removal_accuracy <= tolerance);
     }
   };
   const CgapResult loose = run(1.0);
@@ -342,6 +343,49 @@ TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone
   CHECK(reverted.val_accuracy == before.val_accuracy);          // and its accuracy
   // Same run up to the failed step; the loose one pruned on from there.
   CHECK(strict.records[strict.end].params >= loose.records[loose.end].params);
+}
+
+TEST_CASE("cgap: with batch norm a step is tested with the statistics re-estimated before and after") {
+  // The bars network with a batch norm after its conv: the units a step removes feed it.
+  BarsCgap bars;
+  const std::string arch = "c8k3,bn,relu,mp2,flat,fc16,relu,fc4";
+  const Model templ{arch, {1, 12, 12}, 4};
+  CgapOptions o = BarsCgap::options(5);
+  o.start_width = 0.5;
+  o.growth_every = 0.25;
+  o.growth_budget = 0.25;
+  o.prune_rate = 0.25;
+  o.prune_every = 0.25;
+  o.final_epochs = 0.25;
+  o.prune_budget = 1.0;
+  o.prune_tolerance = 0.0;  // the first step that costs anything is undone
+  auto run = [&](std::size_t images, int threads) {
+    o.prune_bn_images = images;
+    set_threads(threads);
+    Model m = cgap_seed(arch, {1, 12, 12}, 4, o, o.train.seed);
+    CgapResult r = run_cgap(m, templ, bars.tr, bars.val, o);
+    set_threads(0);
+    return std::pair{m, r};
+  };
+  // Without re-estimation a step is tested against the last record as training left it; with
+  // it, against the same network after its statistics were re-estimated, which is what the
+  // undone step leaves behind (the reverted record): same accuracy as tested, another loss.
+  for (const std::size_t images : {std::size_t{0}, std::size_t{300}}) {
+    CAPTURE(images);
+    const auto [m, r] = run(images, 1);
+    REQUIRE(r.prune_stop == "tolerance");
+    const auto& recs = r.records;
+    const CgapRecord &last = recs[recs.size() - 4], &failed = recs[recs.size() - 3], &reverted = recs[recs.size() - 2];
+    CHECK(failed.before_accuracy == reverted.val_accuracy);
+    CHECK(reverted.widths == last.widths);
+    if (images == 0) {
+      CHECK(reverted.val_loss == last.val_loss);
+    } else {
+      CHECK(reverted.val_loss != last.val_loss);
+      const auto [m2, r2] = run(images, 2);  // the re-estimation is thread-count independent too
+      for (std::size_t i = 0; i < m.params().size(); ++i) CHECK((m.params()[i]->value == m2.params()[i]->value));
+    }
+  }
 }
 
 TEST_CASE("cgap: a pruning step's cost in McNemar's z counts only the images it changed") {

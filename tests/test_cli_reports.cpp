@@ -126,8 +126,10 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
   pruned.removal_accuracy = 0.9;
   pruned.removal_loss = 0.3;
   pruned.removal_z = 1.5;
+  pruned.before_accuracy = 0.905;
   CHECK(cli::cgap_record_text(pruned) == "epoch 1.50 pruning  val acc 0.9120 loss 0.2500, 3456 params, 1.23e+05 FLOPs, "
-                                         "widths 4 8; val acc 0.9000, loss 0.3000 just after the removal (z 1.50)");
+                                         "widths 4 8; val acc 0.9000, loss 0.3000 just after the removal, 0.9050 "
+                                         "before (z 1.50)");
 
   Model templ("c8k3,relu,mp2,flat,fc16,relu,fc4", {1, 12, 12}, 4);
   templ.init(1);
@@ -140,7 +142,7 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
     r.phase = i == 0 ? CgapPhase::seed : i == 1 ? CgapPhase::growth : CgapPhase::end;
     r.params = 100u * (i + 1);
     r.widths = {2 + i, 4 + i};
-    if (i == 1) r.removal_accuracy = 0.5, r.removal_loss = 2, r.removal_z = 3;
+    if (i == 1) r.removal_accuracy = 0.5, r.removal_loss = 2, r.before_accuracy = 0.6, r.removal_z = 3;
     res.records.push_back(r);
   }
   res.seed = 0, res.peak = 1, res.end = 2;
@@ -168,7 +170,7 @@ TEST_CASE("cgap records: phase names, the log line, series and notes, the JSON s
   CHECK(has(j, "\"template_widths\": [8, 16]"));
   CHECK(has(j, "\"end\": {\"epoch\": 2, \"val_accuracy\": 0.912, \"test_accuracy\": 0.75,"));
   CHECK(has(j, "\"phase\": \"growth\", \"val_accuracy\": 0.912, \"val_loss\": 0.25, \"removal_accuracy\": 0.5, "
-               "\"removal_loss\": 2, \"removal_z\": 3, \"params\": 200"));
+               "\"removal_loss\": 2, \"before_accuracy\": 0.6, \"removal_z\": 3, \"params\": 200"));
   CHECK(has(j, "\"train_flops\": 30, \"baseline_train_flops\": 120, \"train_flops_ratio\": 0.25"));
   CHECK(has(line, "(25.0% of the template's); growth stop"));
 }

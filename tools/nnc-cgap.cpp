@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--prune-budget", o.prune_budget, "... or that takes the sum of the kept steps' costs (each before retraining) above this")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--prune-bn-images", o.prune_bn_images, "batch norm: test each step with the running statistics re-estimated on this many training images, before and after the removal (0: as training left them)");
   app.add_option("--prune-rate", o.prune_rate, "units removed per pruning step, a fraction of all growable units")
       ->check(open_unit);
   app.add_option("--prune-scope", prune_scope, "layer: --prune-rate of each layer, its least salient units; global: the least salient over all layers (normalized per layer)")

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "nnc/algo/bn_recalibrate.hpp"
 #include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
@@ -440,6 +441,7 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     CgapRecord r;
     if (removal) {
       r.removal_accuracy = removal->accuracy;
+      r.before_accuracy = before->accuracy;
       r.removal_loss = removal->loss;
       r.removal_z = prune_cost_z(before->hits, removal->hits);
     }
@@ -497,6 +499,8 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy
   // and all of them together at most the budget.
   double spent = 0;  // the costs of the steps kept
+  const bool recalibrate = o.prune_bn_images > 0 && !batch_norm_layers(model).empty();
+  const BnRecalibrationOptions bn_options{o.prune_bn_images};
   res.prune_stop = "window";
   while (stepper.position() + prune_steps + final_steps <= total) {
     if (meter.batches() == 0) {
@@ -506,9 +510,18 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     }
     const auto remove = prune_selection(meter, widths(model, units), o);
     if (remove.empty()) { res.prune_stop = "min-width"; break; }
+    // Removing units shifts the inputs of every later batch norm, whose running statistics
+    // training would re-estimate within a few steps: the test sees both networks with their
+    // statistics re-estimated on the same training images, so it measures the units, not the
+    // stale statistics.
+    if (recalibrate) {
+      recalibrate_batch_norm(model, train_set, {}, 0, bn_options);
+      current = val_eval();
+    }
     const Model before = model;
     for (std::size_t i = 0; i < units.size(); ++i)
       if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
+    if (recalibrate) recalibrate_batch_norm(model, train_set, {}, 0, bn_options);
     // The step's cost, before any retraining: the same images, the network with and without
     // the units, so the difference carries little of the validation set's sampling noise.
     const EvalResult pruned = val_eval();

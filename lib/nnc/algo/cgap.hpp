@@ -95,6 +95,9 @@ struct CgapOptions {
                                   // this, measured before retraining (the step is undone) ...
   double prune_budget = 0.005;    // ... or that takes the sum of the steps' costs so far above
                                   // this (a step that raises accuracy at once counts negative)
+  std::size_t prune_bn_images = 2000;  // batch norm: a step is tested with the running statistics
+                                  // re-estimated on this many training images, before and after
+                                  // the removal (0: as training left them)
   double prune_rate = 0.1;        // units removed per pruning step, a fraction of all units
   PruneScope prune_scope = PruneScope::layer;  // ... of each layer, or ranked over all layers
   double prune_every = 0.5;       // epochs of training after each pruning step (0: growth_every)
@@ -119,7 +122,9 @@ struct CgapRecord {
   std::size_t params = 0;
   double flops = 0;  // per sample, 2 per multiply-accumulate
   double train_flops = 0;  // of all training steps so far (see CgapResult)
-  double removal_accuracy = -1;  // pruning: val accuracy just after the units went (the test)
+  double removal_accuracy = -1;  // pruning: val accuracy just after the units went (the test) ...
+  double before_accuracy = -1;   // ... against this, of the network just before (the same as the
+                                 // previous record's but for re-estimated batch-norm statistics)
   double removal_loss = -1;      // ... its val loss (mean cross-entropy)
   double removal_z = 0;          // ... and the cost of the removal in McNemar's z (prune_cost_z)
   std::vector<int> widths;

@@ -43,8 +43,8 @@ std::string cgap_record_text(const CgapRecord& r) {
                 r.epoch, phase_name(r.phase), r.val_accuracy, r.val_loss, r.params, r.flops);
   std::string line = buf + join(r.widths);
   if (r.removal_accuracy >= 0) {
-    std::snprintf(buf, sizeof buf, "; val acc %.4f, loss %.4f just after the removal (z %.2f)", r.removal_accuracy,
-                  r.removal_loss, r.removal_z);
+    std::snprintf(buf, sizeof buf, "; val acc %.4f, loss %.4f just after the removal, %.4f before (z %.2f)",
+                  r.removal_accuracy, r.removal_loss, r.before_accuracy, r.removal_z);
     line += buf;
   }
   return line;
@@ -111,7 +111,8 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
     Json step = Json::object();
     step.set("epoch", r.epoch).set("phase", phase_name(r.phase)).set("val_accuracy", r.val_accuracy).set("val_loss", r.val_loss);
     if (r.removal_accuracy >= 0)
-      step.set("removal_accuracy", r.removal_accuracy).set("removal_loss", r.removal_loss).set("removal_z", r.removal_z);
+      step.set("removal_accuracy", r.removal_accuracy).set("removal_loss", r.removal_loss)
+          .set("before_accuracy", r.before_accuracy).set("removal_z", r.removal_z);
     step.set("params", r.params).set("flops", r.flops).set("train_flops", r.train_flops);
     st.push(std::move(step.set("widths", Json::array(r.widths))));
   }
