@@ -196,6 +196,17 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
 }
 
 int Tool::parse_and_run(int argc, char** argv, const std::function<void()>& body, const std::string& mpi_warning) {
+  // Counts and seeds are unsigned, and CLI11 would wrap a negative value around to a huge one:
+  // every unsigned flag of every tool refuses it instead.
+  const CLI::Validator non_negative(
+      [](std::string& v) {
+        const auto first = v.find_first_not_of(" \t");
+        return first != std::string::npos && v[first] == '-' ? std::string("must be >= 0") : std::string();
+      },
+      "");
+  for (CLI::Option* opt : app_.get_options()) {
+    if (opt->get_type_name().rfind("UINT", 0) == 0) opt->check(non_negative);
+  }
   try {
     app_.parse(argc, argv);
     if (output_ != nullptr) check_json_output(json, *output_);
