@@ -84,10 +84,13 @@ expect_exit 109 "did you mean --sigma\?" nnc-program-rram m.h5 --sigmaa 0.1 -o c
 expect_exit 109 "did you mean --limit-test\?" nnc-eval m.h5 --dataset mnist --limit-tset 10
 expect_exit 105 "epochs" nnc-rsa-adapt c.h5 --dataset mnist --epochs 0 -o r.h5
 expect_exit 105 "--validation" nnc-swprune --arch $ARCH --dataset mnist --validation 0 -o s.h5
-# A negative count or seed is refused, not wrapped around to a huge unsigned value.
+# A negative count or seed is refused, not wrapped around to a huge unsigned value ...
 expect_exit 105 "--limit-train: must be >= 0" nnc-train --arch $ARCH --dataset mnist --limit-train -5 -o x.h5
 expect_exit 105 "--prune-bn-images" nnc-cgap --arch $ARCH --dataset mnist --prune-bn-images -1 -o x.h5
 expect_exit 105 "--seed" nnc-program-rram m.h5 --seed -1 -o c.h5
+# ... and a real-valued flag refuses a NaN, which every range check would let through.
+expect_exit 105 "--lr: must be a finite number" nnc-train --arch $ARCH --dataset mnist --lr nan -o x.h5
+expect_exit 105 "--finetune-lr: must be a finite number" nnc-swprune --arch $ARCH --dataset mnist --finetune-lr NaN -o s.h5
 expect_exit 2 "needs inputs of at least 32x32; mnist has 1x28x28" nnc-train --arch vgg16 --dataset mnist $VAL -o x.h5
 [ ! -e c.h5 ] && [ ! -e x.h5 ] && [ ! -e s.h5 ] || fail "an output was written after a bad flag"
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -196,16 +197,26 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
 }
 
 int Tool::parse_and_run(int argc, char** argv, const std::function<void()>& body, const std::string& mpi_warning) {
-  // Counts and seeds are unsigned, and CLI11 would wrap a negative value around to a huge one:
-  // every unsigned flag of every tool refuses it instead.
+  // Counts and seeds are unsigned, and CLI11 would wrap a negative value around to a huge one;
+  // a NaN passes every range check. Every tool's unsigned flags refuse a negative value, its
+  // real-valued flags a value that is not finite.
   const CLI::Validator non_negative(
       [](std::string& v) {
         const auto first = v.find_first_not_of(" \t");
         return first != std::string::npos && v[first] == '-' ? std::string("must be >= 0") : std::string();
       },
       "");
+  const CLI::Validator finite(
+      [](std::string& v) {
+        double x = 0;
+        return CLI::detail::lexical_cast(v, x) && !std::isfinite(x) ? std::string("must be a finite number")
+                                                                    : std::string();
+      },
+      "");
   for (CLI::Option* opt : app_.get_options()) {
-    if (opt->get_type_name().rfind("UINT", 0) == 0) opt->check(non_negative);
+    const std::string type = opt->get_type_name();
+    if (type.rfind("UINT", 0) == 0) opt->check(non_negative);
+    if (type.rfind("FLOAT", 0) == 0) opt->check(finite);
   }
   try {
     app_.parse(argc, argv);
