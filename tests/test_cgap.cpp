@@ -237,6 +237,18 @@ struct BarsCgap {
     o.train.seed = seed;
     return o;
   }
+  // options(5) with growth over the first quarter epoch from half the widths, then a pruning
+  // step of a quarter of each layer every quarter epoch: several steps in a short run.
+  static CgapOptions pruning_options() {
+    CgapOptions o = options(5);
+    o.start_width = 0.5;
+    o.growth_every = 0.25;
+    o.growth_budget = 0.25;
+    o.prune_rate = 0.25;
+    o.prune_every = 0.25;
+    o.final_epochs = 0.25;
+    return o;
+  }
   // The seed of `o`, grown and pruned; the end model in `m`.
   CgapResult run(const CgapOptions& o, Model& m) const {
     m = cgap_seed(arch, {1, 12, 12}, 4, o, o.train.seed);
@@ -298,13 +310,7 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
 
 TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone when it costs too much") {
   const BarsCgap bars;
-  CgapOptions o = BarsCgap::options(5);
-  o.start_width = 0.5;
-  o.growth_every = 0.25;
-  o.growth_budget = 0.25;
-  o.prune_rate = 0.25;
-  o.prune_every = 0.25;
-  o.final_epochs = 0.25;
+  CgapOptions o = BarsCgap::pruning_options();
   o.prune_budget = 1.0;  // the tolerance alone (the budget has its own case)
   auto run = [&](double tolerance) {
     o.prune_tolerance = tolerance;
@@ -350,13 +356,7 @@ TEST_CASE("cgap: with batch norm a step is tested with the statistics re-estimat
   BarsCgap bars;
   const std::string arch = "c8k3,bn,relu,mp2,flat,fc16,relu,fc4";
   const Model templ{arch, {1, 12, 12}, 4};
-  CgapOptions o = BarsCgap::options(5);
-  o.start_width = 0.5;
-  o.growth_every = 0.25;
-  o.growth_budget = 0.25;
-  o.prune_rate = 0.25;
-  o.prune_every = 0.25;
-  o.final_epochs = 0.25;
+  CgapOptions o = BarsCgap::pruning_options();
   o.prune_budget = 1.0;
   o.prune_tolerance = 0.0;  // the first step that costs anything is undone
   auto run = [&](std::size_t images, int threads) {
@@ -398,13 +398,7 @@ TEST_CASE("cgap: a pruning step's cost in McNemar's z counts only the images it 
 
 TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost past the budget") {
   const BarsCgap bars;
-  CgapOptions o = BarsCgap::options(5);
-  o.start_width = 0.5;
-  o.growth_every = 0.25;
-  o.growth_budget = 0.25;
-  o.prune_rate = 0.25;
-  o.prune_every = 0.25;
-  o.final_epochs = 0.25;
+  CgapOptions o = BarsCgap::pruning_options();
   o.prune_tolerance = 1.0;
   auto run = [&](double budget) {
     o.prune_budget = budget;
