@@ -21,7 +21,7 @@ C=exp/all/cifar10
 $M $C/vgg16/rsa/s0.1-1-0.05-bnr-e5-cos.json
 $M $C/cnn9.eval.json
 $M $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-e5.json $C/rsa/s0.5-$c-0.05-bnr-e5.json; done)
-$M $(for s in "" -s2 -s3; do echo exp/all/cgap/cifar10-cnn9-cgap$s.eval.json exp/all/cgap/cifar10-cnn9-base$s.eval.json; done)
+$M $(for s in "" -s2 -s3; do echo exp/all/cgap/cifar10-cnn9-cgap$s.eval.json exp/all/cgap/cifar10-cnn9-cgaploose$s.eval.json exp/all/cgap/cifar10-cnn9-base$s.eval.json; done)
 $M $C/sw/cnn9-sw.eval.json
 $M $C/vgg16-40.eval.json $C/vgg16-40.info.json
 $M $(for c in 1 2 3; do echo $C/rsa-fa/s0.5-$c-0.05-bnr-e5-cos.json; done) $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-bnr-e5-cos.json; done)

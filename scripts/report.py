@@ -573,11 +573,12 @@ def cgap_runs():
             continue
         parts = name.split("-")
         seed = int(parts[-1][1:]) if parts[-1][:1] == "s" and parts[-1][1:].isdigit() else 1
-        arch = "cnn9" if "-cnn9-" in name else "lenet5"
+        kind = "-cgaploose" if "-cgaploose" in name else "-cgap"  # cgaploose: Makefile's CGAP_LOOSE
+        arch = ("cnn9" if "-cnn9-" in name else "lenet5") + (" (test loosened)" if kind == "-cgaploose" else "")
         ds = name.split("-cnn9")[0].split("-cgap")[0]
         j = load(f)
         if j:
-            runs[(ds, arch, seed)] = (j, load(os.path.join(OUT, "cgap", name.replace("-cgap", "-base") + ".eval.json")))
+            runs[(ds, arch, seed)] = (j, load(os.path.join(OUT, "cgap", name.replace(kind, "-base") + ".eval.json")))
     return runs
 
 
