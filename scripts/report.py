@@ -788,6 +788,10 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
         out("Queued, not run yet (`make -f Makefile.pipeline PROFILE=all exp/all/cifar10/vgg16-40.eval.json`: "
             "about 2.7 hours on two cores, resumable from its checkpoints).")
         out()
+    if os.path.exists(os.path.join(C, "vgg16-drop36.eval.json")):
+        out("### With dropout before the classifier's hidden layers, 36 epochs")
+        out()
+        vgg16_curve("vgg16-drop36")
     rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
             for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
     rows = [r for r in rows if r[2]]
