@@ -776,7 +776,8 @@ def vgg16_curve(name):
     return True
 
 
-if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.join(C, "vgg16.info.json")):
+VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40")
+if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in (".eval.json", ".info.json")):
     out("## VGG-16 on CIFAR-10")
     out()
     out("Paper: 92.93% (on the original images; these are a JPEG re-encoding).")
@@ -792,6 +793,10 @@ if os.path.exists(os.path.join(C, "vgg16.eval.json")) or os.path.exists(os.path.
         out("### With dropout before the classifier's hidden layers, 36 epochs")
         out()
         vgg16_curve("vgg16-drop36")
+    if os.path.exists(os.path.join(C, "vgg16-cut40.eval.json")):
+        out("### With cutout (8x8), 40 epochs")
+        out()
+        vgg16_curve("vgg16-cut40")
     rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
             for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
     rows = [r for r in rows if r[2]]

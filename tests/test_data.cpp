@@ -4,10 +4,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -343,6 +345,64 @@ TEST_CASE("augmentation is a seeded crop and flip, the same on every run") {
   nnc::fill_batch(ds, idx.data(), n, b, labels.data(), &aug);
   nnc::fill_batch(ds, idx.data(), n, c, labels.data());
   CHECK(std::equal(b.data(), b.data() + b.size(), c.data()));
+}
+
+TEST_CASE("cutout zeroes one clipped square per image, the same on every channel") {
+  nnc::Dataset ds = synthetic({3, 8, 8}, 40, 3);
+  ds.mean = {0.5f, 0.4f, 0.3f};  // so that a black crop border is not 0 after normalization
+  std::vector<std::size_t> idx(40);
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::vector<int> labels(40);
+  const int n = static_cast<int>(idx.size()), H = 8, W = 8;
+
+  nnc::Augment plain{.seed = 5, .epoch = 1, .pad = 2, .flip = true};
+  nnc::Augment cut = plain;
+  cut.cutout = 3;
+  nnc::Tensor a, b;
+  nnc::fill_batch(ds, idx.data(), n, a, labels.data(), &plain);
+  nnc::fill_batch(ds, idx.data(), n, b, labels.data(), &cut);
+
+  // Against the same crop and flip without cutout, each image differs in a rectangle of 2 or
+  // 3 rows and columns (a 3x3 square centred in the image, clipped), set to 0 on every channel.
+  std::set<std::pair<int, int>> corners;
+  for (int i = 0; i < n; ++i) {
+    int y0 = H, y1 = -1, x0 = W, x1 = -1, changed = 0;
+    for (int y = 0; y < H; ++y) {
+      for (int x = 0; x < W; ++x) {
+        if (a.sample(i)[y * W + x] == b.sample(i)[y * W + x]) continue;
+        ++changed;
+        y0 = std::min(y0, y), y1 = std::max(y1, y), x0 = std::min(x0, x), x1 = std::max(x1, x);
+      }
+    }
+    const int rows = y1 - y0 + 1, cols = x1 - x0 + 1;
+    CHECK(rows >= 2);
+    CHECK(rows <= 3);
+    CHECK(cols >= 2);
+    CHECK(cols <= 3);
+    CHECK(changed == rows * cols);
+    for (int c = 0; c < 3; ++c) {
+      for (int y = 0; y < H; ++y) {
+        for (int x = 0; x < W; ++x) {
+          const float* pa = a.sample(i) + c * H * W;
+          const float* pb = b.sample(i) + c * H * W;
+          const bool inside = y >= y0 && y <= y1 && x >= x0 && x <= x1;
+          CHECK(pb[y * W + x] == (inside ? 0.0f : pa[y * W + x]));
+        }
+      }
+    }
+    corners.insert({y0, x0});
+  }
+  CHECK(corners.size() > 5);  // the square moves from image to image
+
+  // Seeded: the same batch again; a square as large as twice the image blanks all of it.
+  nnc::Tensor again;
+  nnc::fill_batch(ds, idx.data(), n, again, labels.data(), &cut);
+  CHECK(std::equal(b.data(), b.data() + b.size(), again.data()));
+  cut.cutout = 16;
+  nnc::fill_batch(ds, idx.data(), n, b, labels.data(), &cut);
+  CHECK(std::all_of(b.data(), b.data() + b.size(), [](float v) { return v == 0.0f; }));
+  cut.cutout = -1;
+  CHECK_THROWS_AS(nnc::fill_batch(ds, idx.data(), n, b, labels.data(), &cut), nnc::Error);
 }
 
 TEST_CASE("IDX readers refuse bad files, naming them") {

@@ -73,10 +73,10 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     check_writable(output);
+    const TrainOptions opt = flags.resolved(data.dataset, tool.seed);
     auto [train_set, val_set] = data.load_train();
     const Dataset test_set = data.load_test(limit_test);
     const PruneData pd{train_set, val_set, test_set};
-    const TrainOptions opt = flags.resolved(data.dataset, tool.seed);
     TrainOptions ft = opt;
     ft.epochs = finetune_epochs;
     ft.schedule.lr = finetune_lr;

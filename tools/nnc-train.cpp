@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     check_writable(output);
     if (checkpoint.empty() && output != "-") checkpoint = output + ".ckpt";
-    auto [train_set, val_set] = data.load_train();
     const TrainOptions opt = flags.resolved(data.dataset, tool.seed);
+    auto [train_set, val_set] = data.load_train();
 
     ModelArtifact out;
     if (!init.empty()) {

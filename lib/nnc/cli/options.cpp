@@ -71,6 +71,9 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
   app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
   augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, augment_by_default ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
                                         : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
+  app.add_option("--cutout", options.cutout,
+                 "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)")
       ->check(CLI::NonNegativeNumber);
 }
@@ -80,6 +83,7 @@ TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed
   o.seed = seed;
   const bool cifar = dataset.rfind("cifar", 0) == 0;
   if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = cifar || augment_by_default;
+  if (o.cutout > 0 && !o.augment) throw CLI::ValidationError("--cutout", "needs augmentation, and --no-augment was given");
   if (!cifar) {  // digits and clothes: a flipped 2 or 7 is not one
     o.augment_pad = 2;
     o.augment_flip = false;

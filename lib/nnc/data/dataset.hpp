@@ -53,12 +53,16 @@ Dataset load_cifar(const std::vector<std::string>& files, bool cifar100);
 std::pair<Dataset, Dataset> split_validation(const Dataset& train, std::size_t validation);
 
 // CIFAR augmentation for one epoch: image i of epoch e draws from
-// Rng(seed, {stream::kAugment, e, i}).
+// Rng(seed, {stream::kAugment, e, i}): its crop, its flip, then (only if cutout > 0) the
+// centre of its cutout square, so cutout 0 leaves every other draw as it was.
 struct Augment {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;
   int pad = 4;       // random crop with this zero padding
   bool flip = true;  // random horizontal flip
+  int cutout = 0;    // Cutout (DeVries & Taylor 2017): a cutout x cutout square centred on a
+                     // uniform pixel, clipped at the border, set to 0 after normalization
+                     // (the dataset mean) on every channel; 0 = none
 };
 
 // Fills x (n samples) and labels with images idx[0..n) of ds, normalized, optionally augmented.

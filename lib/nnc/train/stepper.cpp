@@ -40,7 +40,8 @@ StepResult Stepper::step(const std::function<void()>& update) {
     shuffle(order_.begin(), order_.end(), rng);
     shuffled_ = r.epoch;
   }
-  const Augment aug{options_.seed, static_cast<std::uint64_t>(r.epoch), options_.augment_pad, options_.augment_flip};
+  const Augment aug{options_.seed, static_cast<std::uint64_t>(r.epoch), options_.augment_pad, options_.augment_flip,
+                    options_.cutout};
   const dist::Share mine = dist::share(static_cast<std::size_t>(batch_));  // all of it on one rank
   fill_batch(data_, order_.data() + static_cast<std::size_t>(r.step) * batch_ + mine.begin,
              static_cast<int>(mine.size()), x_, labels_.data(), options_.augment ? &aug : nullptr);

@@ -22,6 +22,7 @@ struct StepperOptions {
   bool augment = false;                            // random crop, and flip (data/dataset.hpp Augment)
   int augment_pad = 4;                             // crop padding: 4 for CIFAR, 2 for digits
   bool augment_flip = true;                        // horizontal flips (not for digits)
+  int cutout = 0;                                  // cutout square side (0 = none; only with augment)
 };
 
 // What one step did.

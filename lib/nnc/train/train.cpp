@@ -15,7 +15,8 @@ namespace nnc {
 void train(Model& model, const Dataset& train_set, const Dataset& validation,
            const TrainOptions& o, TrainState& state, const TrainHooks& hooks) {
   if (o.epochs < 1 || o.batch < 1) throw Error("epochs and batch must be at least 1", ErrorKind::bad_input);
-  Stepper stepper(model, train_set, StepperOptions{o.batch, o.seed, stream::kShuffle, o.augment, o.augment_pad, o.augment_flip});
+  Stepper stepper(model, train_set,
+                  StepperOptions{o.batch, o.seed, stream::kShuffle, o.augment, o.augment_pad, o.augment_flip, o.cutout});
   const int steps = stepper.steps_per_epoch();
   const int batch = stepper.batch();
   const std::uint64_t total_steps = static_cast<std::uint64_t>(steps) * o.epochs;

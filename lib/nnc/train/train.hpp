@@ -20,6 +20,7 @@ struct TrainOptions {
   bool augment = false;      // random crop (pad augment_pad), and flip if augment_flip
   int augment_pad = 4;
   bool augment_flip = true;
+  int cutout = 0;            // cutout square side with augmentation (0: none; data/dataset.hpp Augment)
   std::uint64_t seed = 1;    // shuffle, dropout and augmentation streams
   int checkpoint_every = 0;  // steps between checkpoints (0: only at epoch ends)
 };
