@@ -83,7 +83,11 @@ TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed
   o.seed = seed;
   const bool cifar = dataset.rfind("cifar", 0) == 0;
   if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = cifar || augment_by_default;
-  if (o.cutout > 0 && !o.augment) throw CLI::ValidationError("--cutout", "needs augmentation, and --no-augment was given");
+  if (o.cutout > 0 && !o.augment) {
+    const bool asked = augment_flag_ != nullptr && augment_flag_->count() > 0;
+    const std::string why = asked ? "--no-augment turned off" : "is off by default for " + dataset + " (give --augment)";
+    throw CLI::ValidationError("--cutout", "needs augmentation, which " + why);
+  }
   if (!cifar) {  // digits and clothes: a flipped 2 or 7 is not one
     o.augment_pad = 2;
     o.augment_flip = false;

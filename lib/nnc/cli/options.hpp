@@ -39,7 +39,7 @@ struct TrainFlags {
   // The options of a run: the flags, `seed`, and augmentation on by default for a dataset
   // whose name starts with "cifar" (or any, with augment_by_default) unless --augment or
   // --no-augment was given: CIFAR crops with pad 4 and flips, other datasets shift by up to 2
-  // pixels without flips. --cutout with augmentation off is a bad flag value.
+  // pixels without flips. --cutout with augmentation off (by flag or by default) is a bad flag value.
   TrainOptions resolved(const std::string& dataset, std::uint64_t seed) const;
 
  private:
