@@ -308,6 +308,27 @@ TEST_CASE("cgap: a run keeps widths in [1, cap], is thread-count independent, an
   CHECK(evaluate(loaded, val).accuracy == evaluate(m, val).accuracy);
 }
 
+TEST_CASE("cgap: at the template's widths with no pruning window, a run is the baseline's training exactly") {
+  // What makes CGaP's comparison with nnc-train like for like: the same initialization, data
+  // order and learning-rate schedule, so any difference at the end is growth's and pruning's.
+  const BarsCgap bars;
+  CgapOptions o = BarsCgap::options(4);
+  o.start_width = 1;
+  o.final_epochs = 0.9;  // growth stops at the cap after its first interval; no pruning step fits
+  Model m;
+  const CgapResult r = bars.run(o, m);
+  REQUIRE(r.growth_stop == "cap");
+  REQUIRE(r.records[r.end].widths == r.records[r.seed].widths);
+
+  Model base(bars.arch, {1, 12, 12}, 4);
+  base.init(o.train.seed);
+  TrainState state;
+  train(base, bars.tr, bars.val, o.train, state);
+  REQUIRE(base.params().size() == m.params().size());
+  for (std::size_t i = 0; i < m.params().size(); ++i) CHECK((m.params()[i]->value == base.params()[i]->value));
+  CHECK(r.train_flops == doctest::Approx(r.baseline_train_flops));
+}
+
 TEST_CASE("cgap: a pruning step is tested at once, before retraining, and undone when it costs too much") {
   const BarsCgap bars;
   CgapOptions o = BarsCgap::pruning_options();
