@@ -777,7 +777,7 @@ def vgg16_curve(name):
 
 
 VGG16_CYCLES = ("vgg16-cut40-r20", "vgg16-cut40-r20-r20")
-VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40", "vgg16-cut60") + VGG16_CYCLES
+VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40", "vgg16-cut60", "vgg16-cut60-r20") + VGG16_CYCLES
 if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in (".eval.json", ".info.json")):
     out("## VGG-16 on CIFAR-10")
     out()
@@ -807,6 +807,10 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out("### With cutout (8x8), one 60-epoch schedule")
         out()
         vgg16_curve("vgg16-cut60")
+    if os.path.exists(os.path.join(C, "vgg16-cut60-r20.eval.json")):
+        out("### Then a second cosine cycle: 20 more epochs from lr 0.02 (80 in all)")
+        out()
+        vgg16_curve("vgg16-cut60-r20")
     rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
             for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
     rows = [r for r in rows if r[2]]
