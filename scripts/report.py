@@ -811,19 +811,22 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out("### Then a second cosine cycle: 20 more epochs from lr 0.02 (80 in all)")
         out()
         vgg16_curve("vgg16-cut60-r20")
-    rows = [(s, f, load(os.path.join(C, "vgg16-degradation", "max", f"s{s}-{f}.json")))
-            for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
-    rows = [r for r in rows if r[2]]
-    if rows:
-        out("### Its chips (max scale, 3 chips, all 10,000 test images)")
-        out()
-        out("| sigma | faults | accuracy (mean ± sd of the chips, %) |")
-        out("|---|---|---|")
-        for s, f, j in rows:
-            out(f"| {s} | {'default' if f == 'faults' else 'none'} | {acc_cell(j)} |")
-        out()
-        out("Command: " + cmd(os.path.join(C, "vgg16-degradation", "max", f"s{rows[0][0]}-{rows[0][1]}.json")))
-        out()
+    for model, title in (("vgg16", "Its chips"),
+                         ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs")):
+        deg = os.path.join(C, model + "-degradation", "max")
+        rows = [(s, f, load(os.path.join(deg, f"s{s}-{f}.json")))
+                for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
+        rows = [r for r in rows if r[2]]
+        if rows:
+            out(f"### {title} (max scale, 3 chips, all 10,000 test images)")
+            out()
+            out("| sigma | faults | accuracy (mean ± sd of the chips, %) |")
+            out("|---|---|---|")
+            for s, f, j in rows:
+                out(f"| {s} | {'default' if f == 'faults' else 'none'} | {acc_cell(j)} |")
+            out()
+            out("Command: " + cmd(os.path.join(deg, f"s{rows[0][0]}-{rows[0][1]}.json")))
+            out()
     ideal = load(os.path.join(C, "vgg16.eval.json"))
     if glob.glob(os.path.join(C, "vgg16", "rsa", "*.json")):
         out("### RSA on a VGG-16 chip (sigma 0.1, default faults, max scale)")
