@@ -827,18 +827,14 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
             out()
             out("Command: " + cmd(os.path.join(deg, f"s{rows[0][0]}-{rows[0][1]}.json")))
             out()
-    ideal = load(os.path.join(C, "vgg16.eval.json"))
-    if glob.glob(os.path.join(C, "vgg16", "rsa", "*.json")):
-        out("### RSA on a VGG-16 chip (sigma 0.1, default faults, max scale)")
-        out()
-        out("Goal: at 5% cells and at most 5 epochs, within 3 points of the ideal model.")
-        out()
-        rsa_tables(os.path.join(C, "vgg16"), (ideal or {}).get("accuracy"))
-    if glob.glob(os.path.join(C, "vgg16-cut60-r20", "rsa", "*.json")):
-        out("### RSA on a chip of the cutout network, 60 + 20 epochs (sigma 0.1, default faults, max scale)")
-        out()
-        rsa_tables(os.path.join(C, "vgg16-cut60-r20"),
-                   (load(os.path.join(C, "vgg16-cut60-r20.eval.json")) or {}).get("accuracy"))
+    for model, title in (("vgg16", "a VGG-16 chip"), ("vgg16-cut60-r20", "a chip of the cutout network, 60 + 20 epochs")):
+        if glob.glob(os.path.join(C, model, "rsa", "*.json")):
+            out(f"### RSA on {title} (sigma 0.1, default faults, max scale)")
+            out()
+            out("Goal: at 5% cells and at most 5 epochs, within 3 points of the ideal model.")
+            out()
+            ideal = load(os.path.join(C, model + ".eval.json"))
+            rsa_tables(os.path.join(C, model), (ideal or {}).get("accuracy"))
 elif PROFILE == "all":
     out("## VGG-16 on CIFAR-10")
     out()
