@@ -770,14 +770,16 @@ def vgg16_curve(name):
         out("| epoch | lr | train loss | train acc | val loss | val acc |")
         out("|---|---|---|---|---|---|")
         for e in hist:
+            val_loss = "n/a" if e["val_loss"] is None else f"{e['val_loss']:.4f}"  # trained with no validation
             out(f"| {e['epoch']} | {e['lr']:.4f} | {e['train_loss']:.4f} | {pct(e['train_accuracy'])} | "
-                f"{e['val_loss']:.4f} | {pct(e['val_accuracy'])} |")
+                f"{val_loss} | {pct(e['val_accuracy'])} |")
         out()
     return True
 
 
 VGG16_CYCLES = ("vgg16-cut40-r20", "vgg16-cut40-r20-r20")
-VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40", "vgg16-cut60", "vgg16-cut60-r20") + VGG16_CYCLES
+VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40", "vgg16-cut60", "vgg16-cut60-r20",
+                "vgg16-cut60-full20") + VGG16_CYCLES
 if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in (".eval.json", ".info.json")):
     out("## VGG-16 on CIFAR-10")
     out()
@@ -811,6 +813,10 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out("### Then a second cosine cycle: 20 more epochs from lr 0.02 (80 in all)")
         out()
         vgg16_curve("vgg16-cut60-r20")
+    if os.path.exists(os.path.join(C, "vgg16-cut60-full20.eval.json")):
+        out("### The same second cycle on all 50,000 training images (no validation split)")
+        out()
+        vgg16_curve("vgg16-cut60-full20")
     for model, title in (("vgg16", "Its chips"),
                          ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs")):
         deg = os.path.join(C, model + "-degradation", "max")
