@@ -146,6 +146,46 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences") {
   }
 }
 
+TEST_CASE("label smoothing: the loss against the smoothed target, and its gradient") {
+  Tensor z = random_tensor(3, {5, 1, 1}, 4, -2, 2);
+  const int labels[3] = {0, 4, 2};
+  const double e = 0.1;
+  Tensor dz;
+  const LossResult r = softmax_cross_entropy(z, labels, &dz, e);
+  double expected = 0;  // sum over samples and k of target_k * -log softmax_k, computed directly
+  for (int i = 0; i < 3; ++i) {
+    const Real* zi = z.sample(i);
+    double sum = 0;
+    for (int k = 0; k < 5; ++k) sum += std::exp(double(zi[k]));
+    for (int k = 0; k < 5; ++k) {
+      const double target = (k == labels[i] ? 1 - e : 0) + e / 5;
+      expected -= target * std::log(std::exp(double(zi[k])) / sum);
+    }
+  }
+  CHECK(r.loss == doctest::Approx(expected).epsilon(1e-9));
+  CHECK(r.correct == softmax_cross_entropy(z, labels, nullptr).correct);
+  const double eps = 1e-3;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    Tensor zp = z, zm = z;
+    zp.data()[i] += static_cast<Real>(eps);
+    zm.data()[i] -= static_cast<Real>(eps);
+    const double numeric = (softmax_cross_entropy(zp, labels, nullptr, e).loss -
+                            softmax_cross_entropy(zm, labels, nullptr, e).loss) / (2 * eps) / 3;
+    CHECK(dz.data()[i] == doctest::Approx(numeric).epsilon(1e-2));
+  }
+  // Each sample's gradient sums to zero (softmax and target both sum to 1), and the label's
+  // entry is pulled up by less than with the one-hot target.
+  Tensor d0;
+  softmax_cross_entropy(z, labels, &d0);
+  for (int i = 0; i < 3; ++i) {
+    double total = 0;
+    for (int k = 0; k < 5; ++k) total += dz.sample(i)[k];
+    CHECK(total == doctest::Approx(0).epsilon(1e-6));
+    CHECK(dz.sample(i)[labels[i]] > d0.sample(i)[labels[i]]);
+  }
+  CHECK_THROWS(softmax_cross_entropy(z, labels, nullptr, 1.0));
+}
+
 TEST_CASE("a hand-computed convolution") {
   // 1 input channel 3x3, one 2x2 filter of ones, bias 1: each output is the window sum + 1.
   Conv2d conv(1, 2, 1, 0, true);

@@ -93,6 +93,7 @@ expect_exit 105 "--lr: must be a finite number" nnc-train --arch $ARCH --dataset
 expect_exit 105 "--finetune-lr: must be a finite number" nnc-swprune --arch $ARCH --dataset mnist --finetune-lr NaN -o s.h5
 expect_exit 105 "--cutout: needs augmentation" nnc-train --arch $ARCH --dataset mnist --no-augment --cutout 8 -o x.h5
 expect_exit 105 "--cutout" nnc-train --arch $ARCH --dataset mnist --cutout -2 -o x.h5
+expect_exit 105 "--label-smoothing" nnc-train --arch $ARCH --dataset mnist --label-smoothing 1 -o x.h5
 expect_exit 2 "needs inputs of at least 32x32; mnist has 1x28x28" nnc-train --arch vgg16 --dataset mnist $VAL -o x.h5
 [ ! -e c.h5 ] && [ ! -e x.h5 ] && [ ! -e s.h5 ] || fail "an output was written after a bad flag"
 

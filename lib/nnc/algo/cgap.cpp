@@ -401,7 +401,8 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
   if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
                                  ErrorKind::bad_input);
   Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment,
-                                                         o.train.augment_pad, o.train.augment_flip, o.train.cutout});
+                                                         o.train.augment_pad, o.train.augment_flip, o.train.cutout,
+                                                         o.train.label_smoothing});
   const auto spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
   const std::uint64_t total = spe * static_cast<std::uint64_t>(o.train.epochs);
   // One learning-rate schedule over the whole run, step by step as nnc-train's: growth and

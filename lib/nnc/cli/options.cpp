@@ -74,6 +74,9 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
   app.add_option("--cutout", options.cutout,
                  "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)")
       ->check(CLI::Range(0, 1024));
+  app.add_option("--label-smoothing", options.label_smoothing,
+                 "train against (1 - E) one-hot + E / classes instead of the one-hot label (0 = none)")
+      ->check(CLI::Range(0.0, 0.99));
   app.add_option("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)")
       ->check(CLI::NonNegativeNumber);
 }

@@ -14,8 +14,10 @@ int argmax(const Tensor& logits, int i) {
   return best;
 }
 
-LossResult softmax_cross_entropy(const Tensor& logits, const int* labels, Tensor* dlogits) {
+LossResult softmax_cross_entropy(const Tensor& logits, const int* labels, Tensor* dlogits, double smoothing) {
   const int n = logits.n(), K = static_cast<int>(logits.sample_size());
+  if (!(smoothing >= 0 && smoothing < 1)) throw Error("label smoothing must be in [0, 1)");
+  const double off = smoothing / K, on = 1 - smoothing + off;  // the target's entries
   if (dlogits) dlogits->resize(n, logits.shape());
   LossResult r;
   for (int i = 0; i < n; ++i) {
@@ -27,12 +29,18 @@ LossResult softmax_cross_entropy(const Tensor& logits, const int* labels, Tensor
     double sum = 0;
     for (int k = 0; k < K; ++k) sum += std::exp(z[k] - zmax);
     const double logsum = std::log(sum) + zmax;
-    r.loss += logsum - z[y];
+    if (smoothing == 0) {
+      r.loss += logsum - z[y];
+    } else {  // sum over k of target_k * (logsum - z_k)
+      double zsum = 0;
+      for (int k = 0; k < K; ++k) zsum += z[k];
+      r.loss += logsum - off * zsum - (on - off) * z[y];
+    }
     r.correct += argmax(logits, i) == y;
     if (dlogits) {
       Real* d = dlogits->sample(i);
       for (int k = 0; k < K; ++k) {
-        d[k] = static_cast<Real>((std::exp(z[k] - logsum) - (k == y ? 1.0 : 0.0)) / n);
+        d[k] = static_cast<Real>((std::exp(z[k] - logsum) - (k == y ? on : off)) / n);
       }
     }
   }

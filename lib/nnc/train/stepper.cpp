@@ -46,7 +46,7 @@ StepResult Stepper::step(const std::function<void()>& update) {
   fill_batch(data_, order_.data() + static_cast<std::size_t>(r.step) * batch_ + mine.begin,
              static_cast<int>(mine.size()), x_, labels_.data(), options_.augment ? &aug : nullptr);
   const Tensor& logits = model_.forward(x_, ForwardContext{true, options_.seed, global_, 0, mine.begin});
-  const LossResult loss = softmax_cross_entropy(logits, labels_.data(), &dlogits_);
+  const LossResult loss = softmax_cross_entropy(logits, labels_.data(), &dlogits_, options_.label_smoothing);
   r.loss = loss.loss;
   r.correct = loss.correct;
   if (dist::size() > 1) {  // the gradient of the whole batch's mean loss, not of this share's

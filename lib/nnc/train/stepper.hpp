@@ -23,6 +23,7 @@ struct StepperOptions {
   int augment_pad = 4;                             // crop padding: 4 for CIFAR, 2 for digits
   bool augment_flip = true;                        // horizontal flips (not for digits)
   int cutout = 0;                                  // cutout square side (0 = none; only with augment)
+  double label_smoothing = 0;                      // the loss's target (nn/loss.hpp; 0 = one-hot)
 };
 
 // What one step did.

@@ -16,7 +16,8 @@ void train(Model& model, const Dataset& train_set, const Dataset& validation,
            const TrainOptions& o, TrainState& state, const TrainHooks& hooks) {
   if (o.epochs < 1 || o.batch < 1) throw Error("epochs and batch must be at least 1", ErrorKind::bad_input);
   Stepper stepper(model, train_set,
-                  StepperOptions{o.batch, o.seed, stream::kShuffle, o.augment, o.augment_pad, o.augment_flip, o.cutout});
+                  StepperOptions{o.batch, o.seed, stream::kShuffle, o.augment, o.augment_pad, o.augment_flip, o.cutout,
+                                 o.label_smoothing});
   const int steps = stepper.steps_per_epoch();
   const int batch = stepper.batch();
   const std::uint64_t total_steps = static_cast<std::uint64_t>(steps) * o.epochs;

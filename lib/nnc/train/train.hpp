@@ -21,6 +21,7 @@ struct TrainOptions {
   int augment_pad = 4;
   bool augment_flip = true;
   int cutout = 0;            // cutout square side with augmentation (0: none; data/dataset.hpp Augment)
+  double label_smoothing = 0;  // training loss against a smoothed target (nn/loss.hpp; 0: one-hot)
   std::uint64_t seed = 1;    // shuffle, dropout and augmentation streams
   int checkpoint_every = 0;  // steps between checkpoints (0: only at epoch ends)
 };
