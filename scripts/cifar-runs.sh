@@ -18,7 +18,8 @@ C=exp/all/cifar10
 # resumable), the 36-epoch one with dropout (session 17), the 40-epoch one with cutout
 # (session 18), its 20-epoch second and third cycles (session 19) and the same recipe over 60
 # epochs in one schedule (session 20, about 3 hours) with a second cycle (session 21, an hour)
-# and the same cycle on all 50,000 training images (session 22, an hour),
+# and the same cycle on all 50,000 training images, without and with label smoothing (session
+# 22, an hour each),
 # fault-aware 5% RSA at sigma 0.5 and the default-mapped chips on the same schedule, then the
 # rest of `cifar` on this cnn9 (its degradation table and one-epoch RSA rows, whose session-12
 # figures in docs/results.md are of the float-trained cnn9).
@@ -32,6 +33,6 @@ $M $C/vgg16-drop36.eval.json $C/vgg16-drop36.info.json
 $M $C/vgg16-cut40.eval.json $C/vgg16-cut40.info.json
 $M $C/vgg16-cut40-r20.eval.json $C/vgg16-cut40-r20.info.json $C/vgg16-cut40-r20-r20.eval.json $C/vgg16-cut40-r20-r20.info.json
 $M $C/vgg16-cut60.eval.json $C/vgg16-cut60.info.json $C/vgg16-cut60-r20.eval.json $C/vgg16-cut60-r20.info.json
-$M $C/vgg16-cut60-full20.eval.json $C/vgg16-cut60-full20.info.json
+$M $C/vgg16-cut60-full20.eval.json $C/vgg16-cut60-full20.info.json $C/vgg16-cut60-full20-ls.eval.json $C/vgg16-cut60-full20-ls.info.json
 $M $(for c in 1 2 3; do echo $C/rsa-fa/s0.5-$c-0.05-bnr-e5-cos.json; done) $(for c in 1 2 3; do echo $C/rsa/s0.5-$c-0.05-bnr-e5-cos.json; done)
 $M cifar

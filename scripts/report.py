@@ -779,7 +779,7 @@ def vgg16_curve(name):
 
 VGG16_CYCLES = ("vgg16-cut40-r20", "vgg16-cut40-r20-r20")
 VGG16_MODELS = ("vgg16", "vgg16-40", "vgg16-drop36", "vgg16-cut40", "vgg16-cut60", "vgg16-cut60-r20",
-                "vgg16-cut60-full20") + VGG16_CYCLES
+                "vgg16-cut60-full20", "vgg16-cut60-full20-ls") + VGG16_CYCLES
 if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in (".eval.json", ".info.json")):
     out("## VGG-16 on CIFAR-10")
     out()
@@ -817,6 +817,10 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out("### The same second cycle on all 50,000 training images (no validation split)")
         out()
         vgg16_curve("vgg16-cut60-full20")
+    if os.path.exists(os.path.join(C, "vgg16-cut60-full20-ls.eval.json")):
+        out("### The same on all training images, with label smoothing 0.1")
+        out()
+        vgg16_curve("vgg16-cut60-full20-ls")
     for model, title in (("vgg16", "Its chips"),
                          ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs")):
         deg = os.path.join(C, model + "-degradation", "max")
