@@ -822,7 +822,8 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out()
         vgg16_curve("vgg16-cut60-full20-ls")
     for model, title in (("vgg16", "Its chips"),
-                         ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs")):
+                         ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs"),
+                         ("vgg16-cut60-full20", "The chips of the cutout network, 60 + 20 epochs on all training images")):
         deg = os.path.join(C, model + "-degradation", "max")
         rows = [(s, f, load(os.path.join(deg, f"s{s}-{f}.json")))
                 for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
@@ -837,7 +838,8 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
             out()
             out("Command: " + cmd(os.path.join(deg, f"s{rows[0][0]}-{rows[0][1]}.json")))
             out()
-    for model, title in (("vgg16", "a VGG-16 chip"), ("vgg16-cut60-r20", "a chip of the cutout network, 60 + 20 epochs")):
+    for model, title in (("vgg16", "a VGG-16 chip"), ("vgg16-cut60-r20", "a chip of the cutout network, 60 + 20 epochs"),
+                         ("vgg16-cut60-full20", "a chip of the cutout network, 60 + 20 epochs on all training images")):
         if glob.glob(os.path.join(C, model, "rsa", "*.json")):
             out(f"### RSA on {title} (sigma 0.1, default faults, max scale)")
             out()
