@@ -792,35 +792,18 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
         out("Queued, not run yet (`make -f Makefile.pipeline PROFILE=all exp/all/cifar10/vgg16-40.eval.json`: "
             "about 2.7 hours on two cores, resumable from its checkpoints).")
         out()
-    if os.path.exists(os.path.join(C, "vgg16-drop36.eval.json")):
-        out("### With dropout before the classifier's hidden layers, 36 epochs")
-        out()
-        vgg16_curve("vgg16-drop36")
-    if os.path.exists(os.path.join(C, "vgg16-cut40.eval.json")):
-        out("### With cutout (8x8), 40 epochs")
-        out()
-        vgg16_curve("vgg16-cut40")
-    for n, name in enumerate(VGG16_CYCLES, 2):
+    cycles = [(name, f"Then cosine cycle {n}: 20 more epochs from lr 0.02 ({40 + 20 * (n - 1)} in all)")
+              for n, name in enumerate(VGG16_CYCLES, 2)]
+    for name, title in [("vgg16-drop36", "With dropout before the classifier's hidden layers, 36 epochs"),
+                        ("vgg16-cut40", "With cutout (8x8), 40 epochs")] + cycles + [
+                        ("vgg16-cut60", "With cutout (8x8), one 60-epoch schedule"),
+                        ("vgg16-cut60-r20", "Then a second cosine cycle: 20 more epochs from lr 0.02 (80 in all)"),
+                        ("vgg16-cut60-full20", "The same second cycle on all 50,000 training images (no validation split)"),
+                        ("vgg16-cut60-full20-ls", "The same on all training images, with label smoothing 0.1")]:
         if os.path.exists(os.path.join(C, name + ".eval.json")):
-            out(f"### Then cosine cycle {n}: 20 more epochs from lr 0.02 ({40 + 20 * (n - 1)} in all)")
+            out(f"### {title}")
             out()
             vgg16_curve(name)
-    if os.path.exists(os.path.join(C, "vgg16-cut60.eval.json")):
-        out("### With cutout (8x8), one 60-epoch schedule")
-        out()
-        vgg16_curve("vgg16-cut60")
-    if os.path.exists(os.path.join(C, "vgg16-cut60-r20.eval.json")):
-        out("### Then a second cosine cycle: 20 more epochs from lr 0.02 (80 in all)")
-        out()
-        vgg16_curve("vgg16-cut60-r20")
-    if os.path.exists(os.path.join(C, "vgg16-cut60-full20.eval.json")):
-        out("### The same second cycle on all 50,000 training images (no validation split)")
-        out()
-        vgg16_curve("vgg16-cut60-full20")
-    if os.path.exists(os.path.join(C, "vgg16-cut60-full20-ls.eval.json")):
-        out("### The same on all training images, with label smoothing 0.1")
-        out()
-        vgg16_curve("vgg16-cut60-full20-ls")
     for model, title in (("vgg16", "Its chips"),
                          ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs"),
                          ("vgg16-cut60-full20", "The chips of the cutout network, 60 + 20 epochs on all training images")):
