@@ -804,15 +804,15 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
             out(f"### {title}")
             out()
             vgg16_curve(name)
-    for model, title in (("vgg16", "Its chips"),
-                         ("vgg16-cut60-r20", "The chips of the cutout network, 60 + 20 epochs"),
-                         ("vgg16-cut60-full20", "The chips of the cutout network, 60 + 20 epochs on all training images")):
+    chip_models = (("vgg16", "the 26-epoch network"), ("vgg16-cut60-r20", "the cutout network, 60 + 20 epochs"),
+                   ("vgg16-cut60-full20", "the cutout network, 60 + 20 epochs on all training images"))
+    for model, title in chip_models:
         deg = os.path.join(C, model + "-degradation", "max")
         rows = [(s, f, load(os.path.join(deg, f"s{s}-{f}.json")))
                 for s in ("0", "0.1", "0.3", "0.5") for f in ("faults", "nofaults")]
         rows = [r for r in rows if r[2]]
         if rows:
-            out(f"### {title} (max scale, 3 chips, all 10,000 test images)")
+            out(f"### Chips of {title} (max scale, 3 chips, all 10,000 test images)")
             out()
             out("| sigma | faults | accuracy (mean ± sd of the chips, %) |")
             out("|---|---|---|")
@@ -821,10 +821,9 @@ if any(os.path.exists(os.path.join(C, m + ext)) for m in VGG16_MODELS for ext in
             out()
             out("Command: " + cmd(os.path.join(deg, f"s{rows[0][0]}-{rows[0][1]}.json")))
             out()
-    for model, title in (("vgg16", "a VGG-16 chip"), ("vgg16-cut60-r20", "a chip of the cutout network, 60 + 20 epochs"),
-                         ("vgg16-cut60-full20", "a chip of the cutout network, 60 + 20 epochs on all training images")):
+    for model, title in chip_models:
         if glob.glob(os.path.join(C, model, "rsa", "*.json")):
-            out(f"### RSA on {title} (sigma 0.1, default faults, max scale)")
+            out(f"### RSA on a chip of {title} (sigma 0.1, default faults, max scale)")
             out()
             out("Goal: at 5% cells and at most 5 epochs, within 3 points of the ideal model.")
             out()
