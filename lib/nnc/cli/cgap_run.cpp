@@ -1,0 +1,64 @@
+#include "nnc/cli/cgap_run.hpp"
+
+#include <cstdio>
+
+namespace nnc::cli {
+
+namespace {
+const Choices<Newborn> kNewborns = {{"split", Newborn::split}, {"random", Newborn::random}};
+const Choices<PruneScope> kPruneScopes = {{"global", PruneScope::global}, {"layer", PruneScope::layer}};
+}  // namespace
+
+void CgapFlags::Register(Registrar r) {
+  CLI::App& app = r.app();
+  train.Register(app, 10);
+  app.remove_option(app.get_option("--checkpoint-every"));
+  app.get_option("--epochs")->description("the whole budget: growth, pruning and final fine-tuning");
+  app.get_option("--schedule")->description("learning-rate schedule over the whole run, as nnc-train's (growth and pruning happen while it runs)");
+  CgapOptions& o = options;
+  r.add("--start-width", o.start_width, "seed widths, a fraction of the template's (at least 2 units)", open_unit_interval());
+  r.add("--growth-rate", o.growth_rate, "units added per growth step, a fraction of each layer's width", CLI::PositiveNumber);
+  r.add("--growth-every", o.growth_every, "epochs of training between growth steps (fractions allowed; shorter when the growth budget needs more steps to reach the cap)",
+        CLI::PositiveNumber);
+  r.add("--max-width-ratio", o.max_width_ratio, "width cap, a fraction of the template's", CLI::PositiveNumber);
+  r.add("--growth-budget", o.growth_budget, "growth uses at most this fraction of --epochs", 0.0, 1.0);
+  r.add("--plateau", o.plateau, "growth stops when val accuracy gains less than this (and the noise margin) ...",
+        CLI::NonNegativeNumber);
+  r.add("--plateau-steps", o.plateau_steps, "... over this many growth steps", 1, 1000);
+  r.add("--noise-z", o.noise_z, "validation noise margin of the plateau test, in standard errors (binomial) of a difference of two accuracies",
+        CLI::NonNegativeNumber);
+  r.add_choice("--newborn", o.newborn, kNewborns,
+               "new units: random (fresh incoming weights, zero outgoing) or split (perturbed copy of a salient unit)");
+  r.add("--split-noise", o.split_noise, "split: noise std on copied weights, relative to the layer's std", CLI::NonNegativeNumber);
+  r.add("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone) ...",
+        0.0, 1.0);
+  r.add("--prune-budget", o.prune_budget, "... or that takes the sum of the kept steps' costs (each before retraining) above this",
+        0.0, 1.0);
+  r.add("--prune-bn-images", o.prune_bn_images, "batch norm: test each step with the running statistics re-estimated on this many training images, before and after the removal (0: as training left them)");
+  r.add("--prune-rate", o.prune_rate, "units removed per pruning step, a fraction of all growable units", open_unit_interval());
+  r.add_choice("--prune-scope", o.prune_scope, kPruneScopes,
+               "layer: --prune-rate of each layer, its least salient units; global: the least salient over all layers (normalized per layer)");
+  r.add("--prune-every", o.prune_every, "epochs of training after each pruning step (0 = --growth-every)", CLI::NonNegativeNumber);
+  r.add("--final-epochs", o.final_epochs, "fraction of --epochs kept for the final fine-tuning", 0.0, 1.0);
+  app.callback([&o] {
+    if (o.growth_budget + o.final_epochs > 1) {
+      throw CLI::ValidationError("--growth-budget", "plus --final-epochs must not exceed 1");
+    }
+  });
+}
+
+CgapOptions CgapFlags::resolved(const std::string& dataset, std::uint64_t seed) const {
+  CgapOptions o = options;
+  o.train = train.resolved(dataset, seed);
+  return o;
+}
+
+std::string never_grew_text(const CgapResult& res) {
+  if (res.records[res.peak].widths != res.records[res.seed].widths) return {};
+  char when[32];
+  std::snprintf(when, sizeof when, "%.2f", res.records[res.peak].epoch);
+  return "the network never grew: growth stopped by " + res.growth_stop + " at epoch " + when +
+         " (raise --epochs or --growth-budget, or lower --growth-every)";
+}
+
+}  // namespace nnc::cli
