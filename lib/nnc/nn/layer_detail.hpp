@@ -1,0 +1,52 @@
+// What the layer files (layers.cpp, conv2d.cpp) share: weight initialization, scratch sizing
+// and the partial-sum readout's product loop. Not part of the interface.
+#pragma once
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "nnc/nn/layer.hpp"
+#include "nnc/nn/readout.hpp"
+
+namespace nnc::layer_detail {
+
+// Kaiming-uniform: U(-b, b) with b = sqrt(6 / fan_in), written here so draws are portable.
+void init_uniform(Vector& v, double fan_in, Rng& rng);
+
+template <class T>
+void ensure_size(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// What one forward pass through a readout needs besides the layer: the weights read out and
+// the digital remainder (weight - analog; empty when there is none).
+struct ReadoutProduct {
+  const Real* analog = nullptr;
+  Vector digital;
+};
+
+// Checks the readout against the layer and starts its pass (PartialSumReadout::begin_pass).
+ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int rows, int samples,
+                             const ForwardContext& ctx, const std::string& layer);
+
+// acc = sum over row blocks b of T_b(block b's partial sums), in block order, T_b the readout's
+// transform; product(r0, rb, part, at) writes the partial sums of rows [r0, r0 + rb) into part
+// and points at's inputs at those rows' inputs.
+// `at` says which chunk and samples the sums belong to (its block is set here).
+template <class Product>
+void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc, Matrix& part, Product product) {
+  const int B = r.blocks(rows);
+  for (int b = 0; b < B; ++b) {
+    const int r0 = b * r.block_rows, rb = std::min(r.block_rows, rows - r0);
+    at.block = b;
+    product(r0, rb, part, at);
+    r.transform(part, at);
+    if (b == 0) {
+      acc = part;
+    } else {
+      acc += part;
+    }
+  }
+}
+
+}  // namespace nnc::layer_detail
