@@ -123,6 +123,7 @@ out("figure is given for comparison. `quick` settings are deliberately small (sh
 out("part of the data, few chips), so they show each experiment works end to end, not the")
 out("paper's accuracies; `make -f Makefile.pipeline all` runs the full settings.")
 out()
+CLAIMS_AT = len(lines)  # the claim table goes here, once every step has been read
 out("## LeNet-5 on MNIST (the model the chip experiments start from)")
 out()
 out(f"| | nnc | paper |\n|---|---|---|\n| test accuracy | {pct(ideal_acc)} | 99.29% |")
@@ -264,7 +265,7 @@ def time_label(t):
     return f"{t} s"
 
 
-def drift(d):
+def drift(d, model, figure):
     """Accuracy against time after programming: d/drift/<kind>-<faults>-t<T>[-comp].json."""
     runs = {}
     for f in glob.glob(os.path.join(d, "drift", "*.json")):
@@ -275,14 +276,15 @@ def drift(d):
     if not runs:
         return
     times = sorted({k[2] for k in runs})
-    out("## Drift: accuracy against time after programming (issue 20)")
+    out(f"## Drift: {model} against time after programming (issue 20)")
     out()
-    out("LeNet-5 chips at sigma 0.1 read t seconds after programming, G(t) = G(t0) (t/t0)^-nu with nu")
+    out(f"{model} chips at sigma 0.1 read t seconds after programming, G(t) = G(t0) (t/t0)^-nu with nu")
     out("drawn per cell (t0 = 1 s; stuck cells do not drift), without and with global drift")
     out("compensation (one digital scale per layer from an all-ones reference read). Test accuracy,")
     out("mean ± std over chips.")
     out()
-    cols = [(k, kl, f, fl, c) for k, kl in DRIFT_KINDS for f, fl in DRIFT_FAULTS for c in (False, True)]
+    cols = [(k, kl, f, fl, c) for k, kl in DRIFT_KINDS for f, fl in DRIFT_FAULTS for c in (False, True)
+            if any(key[:2] == (k, f) for key in runs)]
     out("| t | " + " | ".join(f"{kl}, {fl}{', comp.' if c else ''}" for _, kl, _, fl, c in cols) + " |")
     out("|---|" + "---|" * len(cols))
     for t in times:
@@ -314,7 +316,7 @@ def drift(d):
                   "plot " + ", ".join(
                       f"'{{{key}}}' using 1:2:3 with yerrorlines lw 2 dt {2 if key.endswith('comp') else 1} "
                       f"title '{title}'" for key, (_, title) in series.items()) + "\n")
-        out(plot("drift", "LeNet-5 on RRAM chips: accuracy against time after programming", script,
+        out(plot(figure, f"{model} on RRAM chips: accuracy against time after programming", script,
                  {k: rows for k, (rows, _) in series.items()}, key="bottom left maxrows 4"))
         out()
         out("RRAM: nu 0.005 ± 0.002 (nnc's default); PCM: the PCM-like setting nu 0.05 ± 0.01. Dashed: with "
@@ -322,7 +324,7 @@ def drift(d):
         out()
 
 
-drift(D)
+drift(D, "LeNet-5", "drift")
 
 
 # ---- fig4 ---------------------------------------------------------------------------------
@@ -412,14 +414,14 @@ def epochs_table(files, ideal_acc):
     out()
 
 
-out("## Random Sparse Adaptation: LeNet-5 on MNIST (the paper's Figure 4)")
-out()
-groups, files = rsa_tables(D, ideal_acc)
-if groups:
+def density_figure(name, title, groups, variant, ideal_acc):
+    """Mean test accuracy after RSA against density, one line per sigma, for one variant's runs."""
     curves = {}
     for key, g in groups.items():
-        if key[1] == "additive":
+        if key[1] == variant:
             curves.setdefault(key[0], []).append((100 * key[2], 100 * statistics.mean(j["accuracy_after"] for j in g)))
+    if not curves:
+        return
     sigmas = sorted(curves)
     data = {f"c{i}": sorted(curves[s]) for i, s in enumerate(sigmas)}  # format keys: no dots
     ys = [y for c in curves.values() for _, y in c] + ([100 * ideal_acc] if ideal_acc else [])
@@ -430,9 +432,16 @@ if groups:
     script += "plot " + ", ".join(f"'{{c{i}}}' using 1:2 with linespoints title 'sigma {s}'" for i, s in enumerate(sigmas))
     if ideal_acc:
         script += f", {100 * ideal_acc} title 'ideal model' dt 2"
-    out(plot("fig4-density", "LeNet-5 on MNIST chips: accuracy after RSA against RSA density", script + "\n", data,
-             key="bottom right"))
+    out(plot(name, title, script + "\n", data, key="bottom right"))
     out()
+
+
+out("## Random Sparse Adaptation: LeNet-5 on MNIST (the paper's Figure 4)")
+out()
+groups, files = rsa_tables(D, ideal_acc)
+if groups:
+    density_figure("fig4-density", "LeNet-5 on MNIST chips: accuracy after RSA against RSA density", groups, "additive",
+                   ideal_acc)
     # Accuracy against modeled time: RSA's validation points and R-V-W's end point, sigma 0.5, 5%.
     j = files.get("s0.5-1-0.05")
     if j and "points" in j:
@@ -720,6 +729,26 @@ def cifar_small_world(dense_eval):
     out()
 
 
+def drift_rsa(d):
+    """The RSA chip of d/rsa/s0.1-1-0.05-bnr-e5.h5 read later: d/drift-rsa/<kind>-t<T>[-comp].json."""
+    runs = {tuple(os.path.basename(f)[:-5].split("-")): load(f) for f in glob.glob(os.path.join(d, "drift-rsa", "*.json"))}
+    runs = {k: j for k, j in runs.items() if j}
+    if not runs:
+        return
+    out("Does an RSA chip adapted at t0 hold? The 5%, 5-epoch RSA chip of seed 1 (batch norm recalibrated first, "
+        "default faults) read t seconds after programming, test accuracy:")
+    out()
+    cols = [(k, c) for k, _ in DRIFT_KINDS for c in (False, True)]
+    out("| t | " + " | ".join(f"{k.upper() if k == 'rram' else 'PCM-like'}{', comp.' if c else ''}" for k, c in cols) + " |")
+    out("|---|" + "---|" * len(cols))
+    for t in sorted({int(k[1][1:]) for k in runs}):
+        cells = [runs.get((k, f"t{t}") + (("comp",) if c and t != 1 else ())) for k, c in cols]
+        out(f"| {time_label(t)} | " + " | ".join(pct(j.get("accuracy")) if j else "n/a" for j in cells) + " |")
+    out()
+    out("Command (the others vary --time and the drift flags): " + cmd(os.path.join(d, "drift-rsa", "rram-t86400-comp.json")))
+    out()
+
+
 # ---- cifar --------------------------------------------------------------------------------
 C = os.path.join(OUT, "cifar10")
 c = load(os.path.join(C, "cnn9.eval.json"))
@@ -733,24 +762,11 @@ if c:
     out()
     out("Paper: on this 9-layer CNN, 5% RSA cells raise the chip's accuracy by more than 10 points.")
     out()
-    rsa_tables(C, c.get("accuracy"))
-    fa = [(os.path.basename(f)[:-5], load(f)) for f in sorted(glob.glob(os.path.join(C, "rsa-fa", "*.json")))]
-    fa = [(n, j) for n, j in fa if j]
-    if fa:
-        ideal = c.get("accuracy")
-        out("5% RSA for 5 epochs on sigma-0.1 chips programmed with fault-aware mapping (`--map fault-aware`):")
-        out()
-        out("| chip | before | after | ideal - after (points) |")
-        out("|---|---|---|---|")
-        for n, j in fa:
-            out(f"| {n} | {pct(j.get('accuracy_before'))} | {pct(j.get('accuracy_after'))} | "
-                f"{100 * (ideal - j['accuracy_after']):+.2f} |")
-        after = statistics.mean(j["accuracy_after"] for _, j in fa)
-        out(f"| mean of {len(fa)} | {mean_sd([j.get('accuracy_before') for _, j in fa])} | "
-            f"{mean_sd([j.get('accuracy_after') for _, j in fa])} | {100 * (ideal - after):+.2f} |")
-        out()
-        out("Command: " + cmd(os.path.join(C, "rsa-fa", fa[0][0] + ".json")))
-        out()
+    cgroups, _ = rsa_tables(C, c.get("accuracy"))
+    density_figure("fig4-cifar10", "cnn9 on CIFAR-10 chips: accuracy after 5 epochs of RSA against RSA density",
+                   cgroups, "e5", c.get("accuracy"))
+    drift(C, "cnn9", "drift-cifar10")
+    drift_rsa(C)
     if PROFILE == "all":
         cifar_small_world(c)
 else:
@@ -834,6 +850,257 @@ elif PROFILE == "all":
     out()
     out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
     out()
+
+
+
+# ---- fault-aware --------------------------------------------------------------------------
+def per_chip(j):
+    return " ".join(f"{100 * c['accuracy']:.2f}" for c in (j or {}).get("per_chip", []))
+
+
+def fault_aware():
+    """Chips programmed around their stuck cells (`--map fault-aware`): LeNet-5, cnn9, VGG-16."""
+    fa = os.path.join(D, "fault-aware")
+    deg = lambda r: load(os.path.join(D, "degradation", "max", r + ".json"))
+    mc = {"ideal": deg("s0.1-nofaults"), "default": deg("s0.1-faults"), "fa": load(os.path.join(fa, "mc-fa.json")),
+          "fa4": load(os.path.join(fa, "mc-fa-spare4.json"))}
+    chips = {m: [(load(f), load(os.path.join(fa, "rsa", os.path.basename(f)[:-len(".h5.json")] + ".json")))
+                 for f in sorted(glob.glob(os.path.join(fa, "chips", m + "-*.h5.json")))] for m in ("df", "fa")}
+    cnn9 = load(os.path.join(C, "fault-aware", "mc-s0.1.json"))
+    cnn9_rsa = {os.path.basename(f)[:-5]: load(f) for f in sorted(glob.glob(os.path.join(C, "rsa-fa", "s*.json")))}
+    cnn9_rsa = {n: j for n, j in cnn9_rsa.items() if j}
+    vgg = [(m, load(os.path.join(C, m, "rsa-fa", "s0.1-1-0.05-e5-cos.json")), load(os.path.join(C, m + ".eval.json")))
+           for m in ("vgg16-cut60-r20", "vgg16-cut60-full20")]
+    if not (mc["fa"] or cnn9 or cnn9_rsa or any(j for _, j, _ in vgg)):
+        return
+    out("## Fault-aware mapping (issue 20; not in the paper)")
+    out()
+    if mc["fa"]:
+        out(f"LeNet-5 on MNIST, sigma 0.1, default faults, max scale, {mc['fa'].get('chips')} chips (seeds "
+            f"1..{mc['fa'].get('chips')}) on {mc['fa'].get('samples')} test images: the default mapping against "
+            "`--map fault-aware` (pair compensation, rows and columns placed around the stuck cells), and 1% RSA "
+            "on each chip; write pulses and weights off target from nnc-program-rram's summary of each chip.")
+        out()
+        out("| chips | accuracy % (mean ± std) | per chip | write pulses per chip | weights off target |")
+        out("|---|---|---|---|---|")
+        prog = lambda m, k: f"{statistics.mean(c[k] for c, _ in chips[m] if c):,.0f}" if any(c for c, _ in chips[m]) else ""
+        rsa = lambda m: [r for _, r in chips[m] if r]
+        for label, j, m in (("ideal (no faults)", mc["ideal"], None), ("default mapping", mc["default"], "df"),
+                            ("**fault-aware, no training**", mc["fa"], "fa"), ("fault-aware, `--spare-cols 4`", mc["fa4"], None)):
+            if j:
+                out(f"| {label} | {acc_cell(j)} | {per_chip(j)} | {prog(m, 'write_pulses') if m else ''} | "
+                    f"{prog(m, 'off_target') if m else ''} |")
+        for label, m in (("default mapping + RSA 1%", "df"), ("**fault-aware + RSA 1%**", "fa")):
+            after = [r["accuracy_after"] for r in rsa(m)]
+            if after:
+                out(f"| {label} | {mean_sd(after)} | {' '.join(f'{100 * a:.2f}' for a in after)} | | |")
+        out()
+        if mc["ideal"] and mc["default"]:
+            lost = mc["ideal"]["accuracy"] - mc["default"]["accuracy"]
+            back = mc["fa"]["accuracy"] - mc["default"]["accuracy"]
+            out(f"The faults cost {100 * lost:.2f} points; fault-aware mapping, with no training, gets back "
+                f"{100 * back:.2f} of them ({100 * back / lost:.1f}% of the loss; target 80%)." if lost > 0 else "")
+            out()
+        out("Commands: " + cmd(os.path.join(fa, "mc-fa.json")) + "; " + cmd(os.path.join(fa, "chips", "fa-1.h5")) +
+            "; " + cmd(os.path.join(fa, "rsa", "fa-1.json")))
+        out()
+    if cnn9:
+        default = load(os.path.join(C, "degradation", "max", "s0.1-faults.json"))
+        out(f"cnn9 on CIFAR-10, sigma 0.1, default faults, {cnn9.get('chips')} chips on {cnn9.get('samples')} test images: "
+            f"fault-aware {acc_cell(cnn9)}% (per chip {per_chip(cnn9)})" +
+            (f", default mapping {acc_cell(default)}% (degradation, {default.get('chips')} chips)." if default else ".") +
+            " Command: " + cmd(os.path.join(C, "fault-aware", "mc-s0.1.json")))
+        out()
+    if cnn9_rsa:
+        out("cnn9, 5% RSA on chips programmed fault-aware (rsa-fa/s<sigma>-<chip seed>-<density>-<variant>, the "
+            "variants of the RSA section):")
+        out()
+        epochs_table(cnn9_rsa, (load(os.path.join(C, "cnn9.eval.json")) or {}).get("accuracy"))
+        out("Command (one of them): " + cmd(os.path.join(C, "rsa-fa", next(iter(cnn9_rsa)) + ".json")))
+        out()
+    for m, j, ideal in vgg:
+        if not j:
+            continue
+        at = {e["epoch"]: e["accuracy"] for e in j.get("test_after_epoch", [])}
+        dflt = load(os.path.join(C, m, "rsa", "s0.1-1-0.05-e5-cos.json")) or {}
+        dat = {e["epoch"]: e["accuracy"] for e in dflt.get("test_after_epoch", [])}
+        ideal = (ideal or {}).get("accuracy")
+        out(f"VGG-16 `{m}` (ideal {pct(ideal)}), its sigma-0.1 chip of seed 1, 5% RSA for 5 epochs on the cos schedule "
+            "(goal: within 3 points of the ideal):")
+        out()
+        out("| | default mapping | fault-aware mapping | ideal - fault-aware (points) |")
+        out("|---|---|---|---|")
+        rows = [("as programmed", dflt.get("accuracy_before"), j.get("accuracy_before"))]
+        rows += [(f"after epoch {e}", dat.get(e), a) for e, a in sorted(at.items())]
+        for label, a, b in rows:
+            gap = f"{100 * (ideal - b):.2f}" if ideal is not None and b is not None else ""
+            out(f"| {label} | {pct(a)} | {pct(b)} | {gap} |")
+        out()
+        out("Command: " + cmd(os.path.join(C, m, "rsa-fa", "s0.1-1-0.05-e5-cos.json")))
+        out()
+
+
+fault_aware()
+
+
+# ---- the claim table, first in the report -------------------------------------------------
+def jsons(pattern):
+    return [j for j in (load(f) for f in sorted(glob.glob(os.path.join(OUT, pattern)))) if j]
+
+
+def n_of(n, word):
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def avg(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.mean(xs) if xs else None
+
+
+def c_accuracy(pattern, least, most_params=None):
+    """Mean test accuracy and nonzero parameters of the models evaluated in `pattern`."""
+    e = jsons(pattern)
+    if not e:
+        return None
+    acc, params = avg([j["accuracy"] for j in e]), avg([j.get("nonzero_params") for j in e])
+    return (f"{pct(acc)} at {params / 1e3:,.1f}K ({n_of(len(e), 'seed')})",
+            acc >= least and (most_params is None or params <= most_params))
+
+
+def c_vgg16():
+    e = [(j["accuracy"], os.path.basename(f)[:-len(".eval.json")]) for f in glob.glob(os.path.join(C, "vgg16*.eval.json"))
+         for j in [load(f)] if j]
+    if not e:
+        return None
+    acc, name = max(e)
+    return f"{pct(acc)} (best: {name})", acc >= 0.92
+
+
+def c_degradation():
+    g = lambda r: (load(os.path.join(D, "degradation", "max", r + ".json")) or {}).get("accuracy")
+    a0, f1, s5 = g("s0-nofaults"), g("s0.1-faults"), g("s0.5-nofaults")
+    if None in (a0, f1, s5):
+        return None
+    return (f"32 levels alone {pct(a0)}; sigma 0.5 {pct(s5)}; sigma 0.1 with faults {pct(f1)}", f1 < a0 and s5 < a0)
+
+
+def c_rsa_goal():
+    ideal = (load(os.path.join(D, "lenet5.eval.json")) or {}).get("accuracy")
+    best = max(((avg([j["accuracy_after"] for j in jsons(f"mnist/rsa-goal/rsa-{w}-c*.json")]) or 0, w)
+                for w in ("p99", "max")), default=(0, None))
+    if ideal is None or not best[0]:
+        return None
+    gap = 100 * (ideal - best[0])
+    return f"{pct(best[0])} ({best[1]} scale), {gap:.2f} below the ideal {pct(ideal)}", gap <= 0.3
+
+
+def c_rsa_rise(pattern, points):
+    e = jsons(pattern)
+    if not e:
+        return None
+    before, after = avg([j["accuracy_before"] for j in e]), avg([j["accuracy_after"] for j in e])
+    return f"{pct(before)} -> {pct(after)} (+{100 * (after - before):.1f} points, {n_of(len(e), 'chip')})", after - before > points
+
+
+def c_cnn9_density():
+    goals = {"0.02": 0.768, "0.05": 0.795, "0.1": 0.813}
+    means = {d: avg([j["accuracy_after"] for j in jsons(f"cifar10/rsa/s0.1-*-{d}-e5.json")]) for d in goals}
+    if all(m is None for m in means.values()):
+        return None
+    return (", ".join(f"{100 * float(d):g}%: {pct(m)}" for d, m in means.items()),
+            all(m is not None and m >= goals[d] for d, m in means.items()))
+
+
+def c_vgg16_rsa(kind):
+    j = load(os.path.join(C, "vgg16-cut60-full20", kind, "s0.1-1-0.05-e5-cos.json"))
+    ideal = (load(os.path.join(C, "vgg16-cut60-full20.eval.json")) or {}).get("accuracy")
+    if not (j and ideal):
+        return None
+    gap = 100 * (ideal - j["accuracy_after"])
+    return f"{pct(j['accuracy_after'])}, {gap:.2f} below the ideal {pct(ideal)}", gap <= 3
+
+
+def c_rvw():
+    e = [j for j in jsons("mnist/rsa/s*-*-0.05.json") if "rvw" in j]
+    if not e:
+        return None
+    speed = lambda t_write: avg([j["rvw"]["pulses"] * (t_write + 1e-7) / j["time_s"] for j in e])
+    rsa, rvw = avg([j["accuracy_after"] for j in e]), avg([j["rvw"]["accuracy"] for j in e])
+    return (f"{speed(6.5e-6):,.0f}x at 6.5 us a write, {speed(4.5e-3):,.0f}x at 4.5 ms; accuracy {pct(rsa)} "
+            f"against R-V-W's {pct(rvw)} ({n_of(len(e), 'chip')})", speed(6.5e-6) >= 10 and rsa >= rvw)
+
+
+def c_fig7():
+    recs = [r for r in jsonl(os.path.join(D, "sw", "theta-s1.h5.jsonl")) if r.get("record") in ("unpruned", "theta")]
+    if len(recs) < 2:
+        return None
+    a, b = recs[0], recs[-1]
+    return (f"theta 0 -> {b.get('theta')}: L {a.get('L', 0):.0f} -> {b.get('L', 0):.0f}, C {a.get('C', 0):.2f} -> "
+            f"{b.get('C', 0):.2f}", b.get("L", 0) < a.get("L", 0) and b.get("C", 0) >= 0.8 * a.get("C", 0))
+
+
+def c_fig9():
+    runs = cgap_runs()
+    seeds = sorted({s for (_, arch, s) in runs if arch == "lenet5"})
+    order = [[runs.get((ds, "lenet5", s), ({}, None))[0].get("end", {}).get("params")
+              for ds in ("mnist", "fashion-mnist", "cifar10")] for s in seeds]
+    order = [p for p in order if None not in p]
+    if not order:
+        return None
+    return ("; ".join(f"{p[0]:,} < {p[1]:,} < {p[2]:,}" for p in order) + f" ({n_of(len(order), 'seed')})",
+            all(p[0] < p[1] < p[2] for p in order))
+
+
+NOT_BUILT = lambda: None
+# (claim, the paper's number, nnc's goal, make target, artifact under OUT, extractor -> (nnc's value, met) or None)
+CLAIMS = [
+    ("Table I: LeNet-5, dense (MNIST)", "99.29% at 431K", ">= 99.19%", "table1", "mnist/sw/dense-s*.eval.json",
+     lambda: c_accuracy("mnist/sw/dense-s*.eval.json", 0.9919)),
+    ("Table I: LeNet-5, Small-World", "99.18% at 9.9K", ">= 99.10% at <= 10K", "table1", "mnist/sw/sw-s*.eval.json",
+     lambda: c_accuracy("mnist/sw/sw-s*.eval.json", 0.991, 10000)),
+    ("Table I: LeNet-5, magnitude pruning", "99.20% at 10.7K", ">= 99.10% at <= 10.7K", "table1", "mnist/sw/mag-s*.eval.json",
+     lambda: c_accuracy("mnist/sw/mag-s*.eval.json", 0.991, 10700)),
+    ("Table I: VGG-16, dense (CIFAR-10)", "92.93% at 15.3M", ">= 92.0% (JPEG images; issue 42)", "vgg16",
+     "cifar10/vgg16*.eval.json", c_vgg16),
+    ("Table I: VGG-16, pruning (Zhang et al.)", "93.40% at 5.4M", "within 0.3 of dense at <= 5.4M", "", "", NOT_BUILT),
+    ("Table I: VGG-16, Small-World", "93.10% at 5.3M", "within 0.3 of dense at <= 5.3M", "", "", NOT_BUILT),
+    ("Table I: VGG-16, 90.8% pruned", "93.24% at 1.4M", "within 0.5 of dense at <= 1.41M", "", "", NOT_BUILT),
+    ("Figure 2: LeNet-5 on RRAM chips", "accuracy falls with variation and stuck-at faults", "both cost accuracy",
+     "degradation", "mnist/degradation/max/*.json", c_degradation),
+    ("Figure 4: RSA on LeNet-5 chips (sigma 0.1)", "< 5% cells recover the accuracy", "within 0.3 of ideal at 5%",
+     "fig4", "mnist/rsa-goal/rsa-*-c*.json", c_rsa_goal),
+    ("RSA on cnn9 chips (CIFAR-10, sigma 0.1, 1 epoch)", "5% cells: more than +10 points", "> +10 points", "cifar",
+     "cifar10/rsa/s0.1-*-0.05.json", lambda: c_rsa_rise("cifar10/rsa/s0.1-*-0.05.json", 0.10)),
+    ("Figure 4 on cnn9: density 2, 5, 10%, 5 epochs", "(LeNet-5 only)", ">= 76.8, 79.5, 81.3% (issue 48)", "fig4",
+     "cifar10/rsa/s0.1-*-*-e5.json", c_cnn9_density),
+    ("RSA on VGG-16 chips, default mapping", "-", "within 3 of ideal (issue 16)", "vgg16",
+     "cifar10/vgg16-cut60-full20/rsa/*.json", lambda: c_vgg16_rsa("rsa")),
+    ("RSA on VGG-16 chips, fault-aware mapping", "-", "within 3 of ideal (issue 16)", "fault-aware",
+     "cifar10/vgg16-cut60-full20/rsa-fa/*.json", lambda: c_vgg16_rsa("rsa-fa")),
+    ("Figure 4: RSA against R-V-W in modeled time", "RSA 10-100x faster at equal or better accuracy",
+     ">= 10x, accuracy >= R-V-W's", "fig4", "mnist/rsa/s*-*-0.05.json", c_rvw),
+    ("Figure 7: L and C against theta (LeNet-5)", "L falls with theta, C stays high", "L falls, C keeps >= 80%",
+     "fig7", "mnist/sw/theta-s1.h5.jsonl", c_fig7),
+    ("Figure 9: CGaP widths by dataset (LeNet-5)", "MNIST < Fashion-MNIST < CIFAR-10", "the order on every seed",
+     "fig9", "cgap/*-cgap*.h5.json", c_fig9),
+]
+
+
+def claim_table():
+    rows = ["## The paper's claims", "",
+            f"nnc's numbers from {OUT} ({PROFILE} settings" + (": small, so most goals are not met" if PROFILE == "quick"
+                                                               else "") + "); \"not run\": the step's output is missing.", "",
+            "| claim | paper | nnc | goal | met | target | artifact |", "|---|---|---|---|---|---|---|"]
+    for claim, paper, goal, target, artifact, extract in CLAIMS:
+        r = extract()
+        nnc, met = (r[0], "met" if r[1] else "not met") if r else ("not run", "-")
+        where = f"`{os.path.join(OUT, artifact)}`" if artifact else "-"
+        target = f"`{target}`" if target else "none yet (issue 42)"
+        rows.append(f"| {claim} | {paper} | {nnc} | {goal} | {met} | {target} | {where} |")
+    return rows + [""]
+
+
+lines[CLAIMS_AT:CLAIMS_AT] = claim_table()
 
 with open(os.path.join(OUT, "report.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
