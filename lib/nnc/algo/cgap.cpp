@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "nnc/algo/bn_recalibrate.hpp"
 #include "nnc/dist/dist.hpp"
@@ -391,54 +392,58 @@ double prune_cost_z(const std::vector<std::uint8_t>& before, const std::vector<s
   return lost + gained > 0 ? (lost - gained) / std::sqrt(lost + gained) : 0.0;
 }
 
-CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
-                    const CgapOptions& o, const CgapHooks& hooks) {
-  if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
-  if (validation.size() == 0) throw Error("CGaP needs a validation split (no image was held out)", ErrorKind::bad_input);
+namespace {
+
+// Steps of training in `epochs` epochs, at least 1.
+std::uint64_t steps_of(double epochs, std::uint64_t steps_per_epoch) {
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(steps_per_epoch))));
+}
+
+// What the phases of a run share: the model and data, the one stepper whose position is the
+// run's clock, the step counts of the schedule, the saliency meter and the result so far.
+struct CgapRun {
+  CgapRun(Model& m, const Model& template_model, const Dataset& train, const Dataset& val, const CgapOptions& opt,
+          const CgapHooks& h, std::vector<UnitLayer> unit_list);
+
+  Model& model;
+  const Dataset& train_set;
+  const Dataset& validation;
+  const CgapOptions& o;
+  const CgapHooks& hooks;
   CgapResult res;
-  res.units = unit_layers(template_model, o.max_width_ratio);
-  const auto& units = res.units;
-  if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
-                                 ErrorKind::bad_input);
-  Stepper stepper(model, train_set, StepperOptions{o.train.batch, o.train.seed, stream::kShuffle, o.train.augment,
-                                                         o.train.augment_pad, o.train.augment_flip, o.train.cutout,
-                                                         o.train.label_smoothing});
-  const auto spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
-  const std::uint64_t total = spe * static_cast<std::uint64_t>(o.train.epochs);
+  const std::vector<UnitLayer>& units;  // res.units
+  Stepper stepper;
+  std::uint64_t spe = 0;    // steps per epoch
+  std::uint64_t total = 0;  // steps of the whole run
+  double images_per_step = 0;
+  std::uint64_t grow_steps = 0, prune_steps = 0;  // training between growth steps, after a pruning step
+  std::uint64_t final_steps = 0;                  // the end model's fine-tuning
+  std::uint64_t growth_limit = 0;                 // growth ends by this position
+  SaliencyMeter meter;
+  EvalResult current;  // the last evaluation of the model as it is now
+
   // One learning-rate schedule over the whole run, step by step as nnc-train's: growth and
   // pruning happen while it runs, and the end model anneals as the baseline does.
-  auto lr_at = [&](std::uint64_t position) {
+  double lr_at(std::uint64_t position) const {
     return o.train.schedule.at(static_cast<int>(position / spe), o.train.epochs,
                                static_cast<double>(position) / static_cast<double>(total));
-  };
-  const double images_per_step = static_cast<double>(stepper.batch());
-  auto run = [&](std::uint64_t steps, SaliencyMeter* meter) {
+  }
+  // Trains `steps` steps, the saliency meter (when given) reading each.
+  void run(std::uint64_t steps, SaliencyMeter* saliency) {
     res.train_flops += 3 * dense_flops(model) * images_per_step * static_cast<double>(steps);
     const std::uint64_t from = stepper.position();
-    run_steps(stepper, model, steps, [&](std::uint64_t k) { return lr_at(from + k); }, meter, units, o.train.sgd,
+    run_steps(stepper, model, steps, [&](std::uint64_t k) { return lr_at(from + k); }, saliency, units, o.train.sgd,
               hooks);
-  };
-  res.baseline_train_flops = 3 * dense_flops(template_model) * images_per_step * static_cast<double>(total);
-  auto epochs_done = [&] { return static_cast<double>(stepper.position()) / stepper.steps_per_epoch(); };
-  auto steps_of = [&](double epochs) {
-    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(epochs * static_cast<double>(spe))));
-  };
-  // Growth steps: every growth_every epochs, but often enough that the growth budget holds
-  // the steps from the seed to the cap at growth_rate, plus the one that measures the last
-  // (at least 4), so a short run can reach the template's widths too (at 10 epochs and the
-  // defaults: 11 steps in 1.5 epochs, so every 0.1 epochs as asked).
-  const double to_cap = std::ceil(std::log(o.max_width_ratio / o.start_width) / std::log1p(o.growth_rate)) + 1;
-  const double min_growth_steps = std::max(4.0, to_cap);
-  const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / min_growth_steps);
-  const std::uint64_t grow_steps = steps_of(grow_every);
-  const std::uint64_t prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : grow_every);
-  const auto final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
-  const auto growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
-
-  // `removal`: a pruning step's evaluation just after the units went, `before` the one it is
-  // tested against.
-  auto record = [&](CgapPhase phase, const EvalResult& e, const EvalResult* removal = nullptr,
-                    const EvalResult* before = nullptr) {
+  }
+  double epochs_done() const { return static_cast<double>(stepper.position()) / stepper.steps_per_epoch(); }
+  EvalResult val_eval() {
+    res.validation_flops += dense_flops(model) * static_cast<double>(validation.size());
+    return evaluate(model, validation);
+  }
+  // Records an evaluation of the model as it is now and returns its index. `removal`: a pruning
+  // step's evaluation just after the units went, `before` the one it is tested against.
+  std::size_t record(CgapPhase phase, const EvalResult& e, const EvalResult* removal = nullptr,
+                     const EvalResult* before = nullptr) {
     CgapRecord r;
     if (removal) {
       r.removal_accuracy = removal->accuracy;
@@ -457,100 +462,155 @@ CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& tr
     res.records.push_back(r);
     if (hooks.record) hooks.record(r);
     return res.records.size() - 1;
-  };
-  auto val_eval = [&] {
-    res.validation_flops += dense_flops(model) * static_cast<double>(validation.size());
-    return evaluate(model, validation);
-  };
+  }
+};
 
-  SaliencyMeter meter;
-  meter.reset(model, units);
-  res.seed = record(CgapPhase::seed, val_eval());
+CgapRun::CgapRun(Model& m, const Model& template_model, const Dataset& train, const Dataset& val,
+                 const CgapOptions& opt, const CgapHooks& h, std::vector<UnitLayer> unit_list)
+    : model(m),
+      train_set(train),
+      validation(val),
+      o(opt),
+      hooks(h),
+      res{.units = std::move(unit_list)},
+      units(res.units),
+      stepper(m, train, StepperOptions{opt.train.batch, opt.train.seed, stream::kShuffle, opt.train.augment,
+                                       opt.train.augment_pad, opt.train.augment_flip, opt.train.cutout,
+                                       opt.train.label_smoothing}) {
+  spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
+  total = spe * static_cast<std::uint64_t>(o.train.epochs);
+  images_per_step = static_cast<double>(stepper.batch());
+  res.baseline_train_flops = 3 * dense_flops(template_model) * images_per_step * static_cast<double>(total);
+  // Growth steps: every growth_every epochs, but often enough that the growth budget holds
+  // the steps from the seed to the cap at growth_rate, plus the one that measures the last
+  // (at least 4), so a short run can reach the template's widths too (at 10 epochs and the
+  // defaults: 11 steps in 1.5 epochs, so every 0.1 epochs as asked).
+  const double to_cap = std::ceil(std::log(o.max_width_ratio / o.start_width) / std::log1p(o.growth_rate)) + 1;
+  const double min_growth_steps = std::max(4.0, to_cap);
+  const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / min_growth_steps);
+  grow_steps = steps_of(grow_every, spe);
+  prune_steps = steps_of(o.prune_every > 0 ? o.prune_every : grow_every, spe);
+  final_steps = static_cast<std::uint64_t>(std::llround(o.final_epochs * static_cast<double>(total)));
+  growth_limit = static_cast<std::uint64_t>(std::llround(o.growth_budget * static_cast<double>(total)));
+}
 
-  // Growth: train an interval, measure, grow every layer below its cap by saliency.
+// The seed as it starts: evaluated, the saliency meter started.
+void measure_seed(CgapRun& r) {
+  r.meter.reset(r.model, r.units);
+  r.res.seed = r.record(CgapPhase::seed, r.val_eval());
+}
+
+// Growth: train an interval, measure, grow every layer below its cap by saliency; until the
+// accuracy plateaus, the growth budget is spent or every layer is at its cap.
+void grow(CgapRun& r) {
+  const CgapOptions& o = r.o;
   std::vector<double> accs;
-  EvalResult current;  // the last evaluation of the model as it is now
   Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
   for (;;) {
-    const std::uint64_t n = std::min(grow_steps, growth_limit > stepper.position() ? growth_limit - stepper.position() : 0);
-    if (n > 0) run(n, &meter);
-    current = val_eval();
-    const double acc = current.accuracy;
-    res.peak = record(CgapPhase::growth, current);
+    const std::uint64_t pos = r.stepper.position();
+    const std::uint64_t n = std::min(r.grow_steps, r.growth_limit > pos ? r.growth_limit - pos : 0);
+    if (n > 0) r.run(n, &r.meter);
+    r.current = r.val_eval();
+    const double acc = r.current.accuracy;
+    r.res.peak = r.record(CgapPhase::growth, r.current);
     accs.push_back(acc);
     const auto k = accs.size();
     if (k > static_cast<std::size_t>(o.plateau_steps)) {
       const double before = *std::max_element(accs.begin(), accs.end() - o.plateau_steps);
       const double recent = *std::max_element(accs.end() - o.plateau_steps, accs.end());
-      if (growth_plateaued(recent - before, before, validation.size(), o)) { res.growth_stop = "plateau"; break; }
+      if (growth_plateaued(recent - before, before, r.validation.size(), o)) { r.res.growth_stop = "plateau"; break; }
     }
-    if (stepper.position() + grow_steps > growth_limit) { res.growth_stop = "budget"; break; }
-    const auto w = widths(model, units);
+    if (r.stepper.position() + r.grow_steps > r.growth_limit) { r.res.growth_stop = "budget"; break; }
+    const auto w = widths(r.model, r.units);
     bool grew = false;
-    for (std::size_t i = 0; i < units.size(); ++i) {
-      const int add = std::min(units[i].cap - w[i], std::max(1, static_cast<int>(std::lround(o.growth_rate * w[i]))));
+    for (std::size_t i = 0; i < r.units.size(); ++i) {
+      const int add = std::min(r.units[i].cap - w[i], std::max(1, static_cast<int>(std::lround(o.growth_rate * w[i]))));
       if (add <= 0) continue;
-      grow_units(model, units[i], meter.mean(i), add, o.newborn, o.split_noise, grow_rng);
+      grow_units(r.model, r.units[i], r.meter.mean(i), add, o.newborn, o.split_noise, grow_rng);
       grew = true;
     }
-    if (!grew) { res.growth_stop = "cap"; break; }
-    meter.reset(model, units);
+    if (!grew) { r.res.growth_stop = "cap"; break; }
+    r.meter.reset(r.model, r.units);
   }
+}
 
-  // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy
-  // and all of them together at most the budget.
+// Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy
+// and all of them together at most the budget, and the run leaves time for the steps and the
+// end model's fine-tuning.
+void prune(CgapRun& r) {
+  const CgapOptions& o = r.o;
+  Model& model = r.model;
+  const std::uint64_t total = r.total, prune_steps = r.prune_steps, final_steps = r.final_steps;
   double spent = 0;  // the costs of the steps kept
   const bool recalibrate = o.prune_bn_images > 0 && !batch_norm_layers(model).empty();
   const BnRecalibrationOptions bn_options{o.prune_bn_images};
-  res.prune_stop = "window";
-  while (stepper.position() + prune_steps + final_steps <= total) {
-    if (meter.batches() == 0) {
-      run(std::min<std::uint64_t>(prune_steps, total - final_steps - stepper.position()), &meter);
-      if (stepper.position() + prune_steps + final_steps > total) break;
-      current = val_eval();
+  r.res.prune_stop = "window";
+  while (r.stepper.position() + prune_steps + final_steps <= total) {
+    if (r.meter.batches() == 0) {
+      r.run(std::min<std::uint64_t>(prune_steps, total - final_steps - r.stepper.position()), &r.meter);
+      if (r.stepper.position() + prune_steps + final_steps > total) break;
+      r.current = r.val_eval();
     }
-    const auto remove = prune_selection(meter, widths(model, units), o);
-    if (remove.empty()) { res.prune_stop = "min-width"; break; }
+    const auto remove = prune_selection(r.meter, widths(model, r.units), o);
+    if (remove.empty()) { r.res.prune_stop = "min-width"; break; }
     // Removing units shifts the inputs of every later batch norm, whose running statistics
     // training would re-estimate within a few steps: the test sees both networks with their
     // statistics re-estimated on the same training images, so it measures the units, not the
     // stale statistics.
     if (recalibrate) {
-      recalibrate_batch_norm(model, train_set, {}, 0, bn_options);
-      current = val_eval();
+      recalibrate_batch_norm(model, r.train_set, {}, 0, bn_options);
+      r.current = r.val_eval();
     }
     const Model before = model;
-    for (std::size_t i = 0; i < units.size(); ++i)
-      if (!remove[i].empty()) prune_units(model, units[i], remove[i]);
-    if (recalibrate) recalibrate_batch_norm(model, train_set, {}, 0, bn_options);
+    for (std::size_t i = 0; i < r.units.size(); ++i)
+      if (!remove[i].empty()) prune_units(model, r.units[i], remove[i]);
+    if (recalibrate) recalibrate_batch_norm(model, r.train_set, {}, 0, bn_options);
     // The step's cost, before any retraining: the same images, the network with and without
     // the units, so the difference carries little of the validation set's sampling noise.
-    const EvalResult pruned = val_eval();
+    const EvalResult pruned = r.val_eval();
     // Accuracies move in steps of one image: half an image of slack keeps a cost equal to a
     // limit (as 25 images of 5,000 to 0.005) from failing on rounding.
-    const double cost = current.accuracy - pruned.accuracy, slack = 0.5 / static_cast<double>(validation.size());
+    const double cost = r.current.accuracy - pruned.accuracy, slack = 0.5 / static_cast<double>(r.validation.size());
     const bool too_costly = cost > o.prune_tolerance + slack;
     if (too_costly || spent + cost > o.prune_budget + slack) {
-      record(CgapPhase::pruning, pruned, &pruned, &current);
+      r.record(CgapPhase::pruning, pruned, &pruned, &r.current);
       model = before;
       model.setup();
-      record(CgapPhase::reverted, current);
-      res.prune_stop = too_costly ? "tolerance" : "cost";
+      r.record(CgapPhase::reverted, r.current);
+      r.res.prune_stop = too_costly ? "tolerance" : "cost";
       break;
     }
     spent += cost;
-    const EvalResult tested_against = std::move(current);
-    meter.reset(model, units);
-    run(prune_steps, &meter);
-    current = val_eval();
-    record(CgapPhase::pruning, current, &pruned, &tested_against);
+    const EvalResult tested_against = std::move(r.current);
+    r.meter.reset(model, r.units);
+    r.run(prune_steps, &r.meter);
+    r.current = r.val_eval();
+    r.record(CgapPhase::pruning, r.current, &pruned, &tested_against);
   }
+}
 
-  // Fine-tuning of the end model over what is left of the run, the schedule continuing.
-  const std::uint64_t left = total > stepper.position() ? total - stepper.position() : 0;
-  if (left > 0) run(left, nullptr);
-  res.end = record(CgapPhase::end, val_eval());
-  return res;
+// Fine-tuning of the end model over what is left of the run, the schedule continuing.
+void finetune(CgapRun& r) {
+  const std::uint64_t left = r.total > r.stepper.position() ? r.total - r.stepper.position() : 0;
+  if (left > 0) r.run(left, nullptr);
+  r.res.end = r.record(CgapPhase::end, r.val_eval());
+}
+
+}  // namespace
+
+CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
+                    const CgapOptions& o, const CgapHooks& hooks) {
+  if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
+  if (validation.size() == 0) throw Error("CGaP needs a validation split (no image was held out)", ErrorKind::bad_input);
+  std::vector<UnitLayer> units = unit_layers(template_model, o.max_width_ratio);
+  if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
+                                 ErrorKind::bad_input);
+  CgapRun r(model, template_model, train_set, validation, o, hooks, std::move(units));
+  measure_seed(r);
+  grow(r);
+  prune(r);
+  finetune(r);
+  return std::move(r.res);
 }
 
 }  // namespace nnc
