@@ -24,8 +24,8 @@ using test::error_of;
 namespace {
 
 // A chip of "c2k3,relu,flat,fc4" with an ADC and an RSA record (placed positions below the
-// layer's size, a batch-norm recalibration record, a cosine schedule): everything 1.1.0 and
-// 1.5.0 added.
+// layer's size, a batch-norm recalibration record, a cosine schedule, augmentation with
+// cutout): everything 1.1.0, 1.5.0 and 1.6.0 added.
 ChipArtifact new_chip() {
   Model m("c2k3,relu,flat,fc4", {1, 6, 6}, 4);
   m.init(2);
@@ -50,6 +50,10 @@ ChipArtifact new_chip() {
   rec.report.epochs.push_back({1, 1.0, 0.5});
   rec.bn_recalibration = BnRecalibrationReport{100, 1, 2.0, 1e-3};
   rec.options.schedule = "cosine";
+  rec.options.augment = true;
+  rec.options.augment_pad = 2;
+  rec.options.augment_flip = false;
+  rec.options.cutout = 3;
   a.rsa = rec;
   return a;
 }
@@ -75,24 +79,27 @@ void set_version(hid_t file, const std::string& version) {
   h5::write_attr(file, "nnc_schema_version", version);
 }
 
-// What 1.1.0 (and 1.5.0) added, gone: a file as nnc wrote it before.
+// What 1.1.0 (and 1.5.0 and 1.6.0) added, gone: a file as nnc wrote it before.
 void make_1_0_0(hid_t file) {
   set_version(file, "1.0.0");
   REQUIRE(H5Adelete_by_name(file, "/device", "adc_bits", H5P_DEFAULT) >= 0);
   REQUIRE(H5Adelete_by_name(file, "/rsa/layers/003", "placed_positions", H5P_DEFAULT) >= 0);
   REQUIRE(H5Ldelete(file, "/rsa/bn_recalibration", H5P_DEFAULT) >= 0);
   REQUIRE(H5Adelete_by_name(file, "/rsa", "schedule", H5P_DEFAULT) >= 0);
+  for (const char* a : {"augment", "augment_pad", "augment_flip", "cutout"}) {
+    REQUIRE(H5Adelete_by_name(file, "/rsa", a, H5P_DEFAULT) >= 0);
+  }
 }
 
 }  // namespace
 
-TEST_CASE("schema: files are written as 1.5.0, the version docs/schema.md describes") {
-  CHECK(std::string(kSchemaVersion) == "1.5.0");
+TEST_CASE("schema: files are written as 1.6.0, the version docs/schema.md describes") {
+  CHECK(std::string(kSchemaVersion) == "1.6.0");
   CHECK(kSchemaMajor == 1);
   const ChipArtifact a = new_chip();
   h5::Reader r(encode_chip(a), "c.h5");
-  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.5.0");
-  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.5.0");  // what nnc-info shows
+  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.6.0");
+  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.6.0");  // what nnc-info shows
   std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/schema.md");
   REQUIRE(in);
   std::stringstream doc;
@@ -110,6 +117,10 @@ TEST_CASE("schema: a 1.0.0 chip without what 1.1.0 added reads with the defaults
   CHECK(now.rsa->state.selection.layers[0].placed == 64);
   CHECK(now.rsa->bn_recalibration);
   CHECK(now.rsa->options.schedule == "cosine");
+  CHECK(now.rsa->options.augment);
+  CHECK(now.rsa->options.augment_pad == 2);
+  CHECK(!now.rsa->options.augment_flip);
+  CHECK(now.rsa->options.cutout == 3);
 
   const ChipArtifact old = rewritten(a, "old", make_1_0_0);
   CHECK(old.chip.device.adc_bits == 0);  // an ideal read-out
@@ -117,6 +128,8 @@ TEST_CASE("schema: a 1.0.0 chip without what 1.1.0 added reads with the defaults
   CHECK(old.rsa->state.selection.layers[0].placed == 32 * 4);  // rows x cols
   CHECK(!old.rsa->bn_recalibration);
   CHECK(old.rsa->options.schedule == "constant");
+  CHECK(!old.rsa->options.augment);  // before 1.6.0 RSA never augmented
+  CHECK(old.rsa->options.cutout == 0);
   CHECK(old.chip.device.tile == 16);
   CHECK(old.chip.layers.size() == a.chip.layers.size());
   CHECK(old.chip.layers[0].g_plus == a.chip.layers[0].g_plus);

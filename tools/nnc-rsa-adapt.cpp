@@ -20,7 +20,7 @@ using namespace nnc;
 int main(int argc, char** argv) {
   cli::Tool tool("nnc-rsa-adapt", "Repair a programmed RRAM chip with Random Sparse Adaptation (RSA cells trained, RRAM read-only).",
                  "nnc-rsa-adapt <chip.h5|-> --dataset <name> -o <chip.h5|-> [--density F] [--mode additive|replace] "
-                 "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--limit-train N] [--recalibrate-bn]",
+                 "[--selection balanced|random] [--epochs N] [--lr X] [--batch N] [--no-augment] [--limit-train N] [--recalibrate-bn]",
                  "nnc-rsa-adapt exp/mnist/lenet5-chip.h5 --dataset mnist --density 0.05 --limit-train 10000 -o exp/mnist/lenet5-rsa.h5");
   tool.graceful_stop = true;
   auto& app = tool.app();
@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--schedule", o.schedule, "learning rate over the run: constant, or cosine (from --lr down to 0)")
       ->check(CLI::IsMember({"constant", "cosine"}));
   app.add_option("--momentum", o.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
+  cli::AugmentFlags augment;  // as in training: on by default for CIFAR
+  augment.Register(app);
   app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--eval-points", o.eval_points, "validation accuracy at this many points of the run (plus the start)")
       ->check(CLI::Range(1, 10000));
@@ -76,6 +78,11 @@ int main(int argc, char** argv) {
     for (int e : test_epochs) {
       if (e > o.epochs) throw CLI::ValidationError("--test-epochs", std::to_string(e) + " is past --epochs " + std::to_string(o.epochs));
     }
+    const cli::AugmentFlags::Resolved aug = augment.resolved(data.dataset);
+    o.augment = aug.augment;
+    o.augment_pad = aug.pad;
+    o.augment_flip = aug.flip;
+    o.cutout = aug.cutout;
     check_writable(output);
     const Bytes bytes = read_bytes(input);
     ChipArtifact chip = decode_chip(bytes, input);

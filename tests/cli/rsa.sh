@@ -52,7 +52,24 @@ rb=$(json_get sram_bytes <"$WORK/r.json")
 [ "$rc" = "$cells" ] || fail "random selection chose $rc cells, balanced $cells"
 [ "$rb" = "$rc" ] || fail "8-bit cells take $rb bytes for $rc cells"
 
+# Augmentation (off by default for MNIST): recorded in the chip and the JSON; augmented
+# training sees other images, so it ends elsewhere, and the same seed repeats it exactly.
+grep -q '"augment": false' "$WORK/a.json" || fail "RSA on MNIST augmented by default"
+for k in 1 2; do
+  nnc-rsa-adapt "$C" --dataset mnist $VAL --density 0.1 --epochs 1 --lr 0.05 --batch 16 --augment --cutout 4 \
+    --json --quiet -o "$WORK/aug$k.h5" >"$WORK/aug$k.json"
+done
+grep -q '"augment": true' "$WORK/aug1.json" || fail "--augment not recorded in the JSON"
+[ "$(json_get cutout <"$WORK/aug1.json")" = "4" ] || fail "--cutout not recorded in the JSON"
+h5dump -a /rsa/augment "$WORK/aug1.h5" | grep -q "(0): 1" || fail "/rsa@augment is not 1"
+cmp -s <(json_get accuracy_after <"$WORK/aug1.json") <(json_get accuracy_after <"$WORK/aug2.json") ||
+  fail "two augmented runs with one seed differ"
+nnc-rsa-adapt "$C" --dataset mnist $VAL --density 0.1 --epochs 1 --lr 0.05 --batch 16 --json --quiet \
+  -o "$WORK/plain.h5" >"$WORK/plain.json"
+h5diff -q "$WORK/plain.h5" "$WORK/aug1.h5" /rsa/layers /rsa/layers >/dev/null && fail "augmentation changed no RSA value"
+
 # Bad inputs: one line, non-zero exit, no output.
+expect_exit 105 "needs augmentation" nnc-rsa-adapt "$C" --dataset mnist --cutout 4 -o "$WORK/bad.h5"
 expect_exit 2 "expected a chip" nnc-rsa-adapt "$M" --dataset mnist $VAL -o "$WORK/bad.h5"
 expect_exit 2 "already has RSA" nnc-rsa-adapt "$WORK/a.h5" --dataset mnist $VAL -o "$WORK/bad.h5"
 expect_exit 105 "density" nnc-rsa-adapt "$C" --dataset mnist --density 1.5 -o "$WORK/bad.h5"

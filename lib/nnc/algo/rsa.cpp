@@ -383,7 +383,7 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   for (const auto& l : state.selection.layers) layers.push_back(l.layer);
   RsaReport rep;
   rep.reads_per_sample = crossbar_reads_per_sample(m, layers);
-  Stepper stepper(m, train_set, StepperOptions{o.batch, o.seed, stream::kRsaShuffle, false});
+  Stepper stepper(m, train_set, StepperOptions{o.batch, o.seed, stream::kRsaShuffle, o.augment, o.augment_pad, o.augment_flip, o.cutout});
   const int steps = stepper.steps_per_epoch();
   const int batch = stepper.batch();
   rep.step_seconds = rsa_step_seconds(rep.reads_per_sample, batch, state.cells(), time);

@@ -69,11 +69,8 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--momentum", options.sgd.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
   app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
-  augment_flag_ = app.add_flag("--augment,!--no-augment", options.augment, augment_by_default ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
-                                        : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
-  app.add_option("--cutout", options.cutout,
-                 "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)")
-      ->check(CLI::Range(0, 1024));
+  augment_.on_for_every_dataset = augment_by_default;
+  augment_.Register(app);
   app.add_option("--label-smoothing", options.label_smoothing,
                  "train against (1 - E) one-hot + E / classes instead of the one-hot label (0 = none)")
       ->check(CLI::Range(0.0, 0.99));
@@ -81,21 +78,46 @@ void TrainFlags::Register(CLI::App& app, int default_epochs) {
       ->check(CLI::NonNegativeNumber);
 }
 
-TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed) const {
-  TrainOptions o = options;
-  o.seed = seed;
+void AugmentFlags::Register(CLI::App& app) {
+  flag_ = app.add_flag("--augment,!--no-augment", augment,
+                       on_for_every_dataset
+                           ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
+                           : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
+  app.add_option("--cutout", cutout,
+                 "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)")
+      ->check(CLI::Range(0, 1024));
+}
+
+AugmentFlags::Resolved AugmentFlags::resolved(const std::string& dataset) const {
+  Resolved r;
   const bool cifar = dataset.rfind("cifar", 0) == 0;
-  if (augment_flag_ == nullptr || augment_flag_->count() == 0) o.augment = cifar || augment_by_default;
-  if (o.cutout > 0 && !o.augment) {
-    const bool asked = augment_flag_ != nullptr && augment_flag_->count() > 0;
+  const bool asked = flag_ != nullptr && flag_->count() > 0;
+  r.augment = asked ? augment : (cifar || on_for_every_dataset);
+  r.cutout = cutout;
+  if (cutout > 0 && !r.augment) {
     const std::string why = asked ? "--no-augment turned off" : "is off by default for " + dataset + " (give --augment)";
     throw CLI::ValidationError("--cutout", "needs augmentation, which " + why);
   }
   if (!cifar) {  // digits and clothes: a flipped 2 or 7 is not one
-    o.augment_pad = 2;
-    o.augment_flip = false;
+    r.pad = 2;
+    r.flip = false;
+  }
+  return r;
+}
+
+TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed) const {
+  TrainOptions o = options;
+  o.seed = seed;
+  // The schedule refuses it too (Schedule::at), in its own words; here it is a flag's fault.
+  if (o.schedule.warmup_epochs >= o.epochs) {
+    throw Error("--warmup must be shorter than the run (" + std::to_string(o.epochs) + " epochs)", ErrorKind::bad_input);
   }
   return o;
+  const AugmentFlags::Resolved a = augment_.resolved(dataset);
+  o.augment = a.augment;
+  o.augment_pad = a.pad;
+  o.augment_flip = a.flip;
+  o.cutout = a.cutout;
 }
 
 CLI::Validator dataset_name() {

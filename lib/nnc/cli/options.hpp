@@ -32,6 +32,29 @@ struct DataOptions {
   Dataset load_test(std::size_t limit = 0) const;
 };
 
+// --augment/--no-augment and --cutout, for every tool that trains on images (nnc-train and the
+// tools built on its flags, nnc-rsa-adapt). Augmentation is on by default for a dataset whose
+// name starts with "cifar" (or any, with on_for_every_dataset) unless a flag says otherwise:
+// CIFAR crops with pad 4 and flips, other datasets shift by up to 2 pixels without flips.
+struct AugmentFlags {
+  bool augment = false;
+  int cutout = 0;
+  bool on_for_every_dataset = false;  // set before Register
+  void Register(CLI::App& app);
+  // The resolved settings for `dataset`. --cutout with augmentation off (by flag or by
+  // default) is a bad flag value.
+  struct Resolved {
+    bool augment = false;
+    int pad = 4;
+    bool flip = true;
+    int cutout = 0;
+  };
+  Resolved resolved(const std::string& dataset) const;
+
+ private:
+  CLI::Option* flag_ = nullptr;
+};
+
 struct TrainFlags {
   TrainOptions options;
   bool augment_by_default = false;  // augmentation on for every dataset, not only CIFAR (set before Register)
@@ -43,7 +66,7 @@ struct TrainFlags {
   TrainOptions resolved(const std::string& dataset, std::uint64_t seed) const;
 
  private:
-  CLI::Option* augment_flag_ = nullptr;
+  AugmentFlags augment_;
 };
 
 // A CLI11 check that a value is a dataset name: "unknown dataset 'MNIST' (mnist, fashion-mnist,

@@ -138,6 +138,7 @@ Json chip_rsa_json(const ChipRsa& a, const std::string& output, const std::strin
   j.set("placed_weights", a.placed_weights).set("cells_percent_of_placed", a.cells_percent);
   j.set("sram_bytes", s.sram_bytes());
   j.set("epochs", rec.options.epochs).set("lr", rec.options.lr).set("schedule", rec.options.schedule);
+  j.set("batch", rec.options.batch).set("augment", rec.options.augment).set("cutout", rec.options.cutout);
   j.set("bn_recalibrated_accuracy", rec.bn_recalibration ? Json(a.accuracy_bn) : Json()).set("bn_recalibration", bn);
   j.set("total_time_s", rec.report.time_s + (rec.bn_recalibration ? rec.bn_recalibration->time_s : 0.0));
   j.set("accuracy_before", a.accuracy_before).set("accuracy_after", a.accuracy_after).set("test_samples", test_samples);

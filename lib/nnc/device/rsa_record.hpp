@@ -78,6 +78,10 @@ struct RsaTrainOptions {
   int eval_points = 5;        // validation accuracy at this many evenly spaced steps (plus step 0)
   std::size_t val_limit = 0;  // validate on the first N images (0: all)
   std::uint64_t seed = 1;     // batch order: Rng(seed, {stream::kRsaShuffle, epoch})
+  bool augment = false;       // training images cropped (pad augment_pad) and flipped, as in training
+  int augment_pad = 4;
+  bool augment_flip = true;
+  int cutout = 0;             // cutout square side with augmentation (0: none)
 };
 
 struct RsaPoint {

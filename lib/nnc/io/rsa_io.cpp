@@ -26,6 +26,10 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
   h5::write_attr(g, "lr", rec.options.lr);
   h5::write_attr(g, "schedule", rec.options.schedule);
   h5::write_attr(g, "momentum", rec.options.momentum);
+  h5::write_attr(g, "augment", static_cast<std::int64_t>(rec.options.augment ? 1 : 0));
+  h5::write_attr(g, "augment_pad", static_cast<std::int64_t>(rec.options.augment_pad));
+  h5::write_attr(g, "augment_flip", static_cast<std::int64_t>(rec.options.augment_flip ? 1 : 0));
+  h5::write_attr(g, "cutout", static_cast<std::int64_t>(rec.options.cutout));
   h5::write_attr(g, "t_mvm_s", rec.time.t_mvm_s);
   h5::write_attr(g, "t_sram_s", rec.time.t_sram_s);
   h5::write_attr(g, "reads_per_sample", rec.report.reads_per_sample);
@@ -109,6 +113,16 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
     }
   }
   rec.options.momentum = h5::read_attr_double(r, g, "momentum");
+  // Added in 1.6.0: before, RSA training never augmented its images.
+  if (h5::has_attr(g, "augment") || !schema_before(r, "1.6.0")) {
+    rec.options.augment = h5::read_attr_int(r, g, "augment") != 0;
+    rec.options.augment_pad = static_cast<int>(h5::read_attr_int(r, g, "augment_pad"));
+    rec.options.augment_flip = h5::read_attr_int(r, g, "augment_flip") != 0;
+    rec.options.cutout = static_cast<int>(h5::read_attr_int(r, g, "cutout"));
+    if (rec.options.augment_pad < 0 || rec.options.cutout < 0) throw r.error("/rsa", "augment_pad or cutout is negative");
+  } else {
+    rec.options.augment = false;
+  }
   rec.time.t_mvm_s = h5::read_attr_double(r, g, "t_mvm_s");
   rec.time.t_sram_s = h5::read_attr_double(r, g, "t_sram_s");
   rec.report.reads_per_sample = h5::read_attr_double(r, g, "reads_per_sample");
