@@ -488,4 +488,6 @@ TEST_CASE("a warmup ramps the learning rate up from 0, then hands over to the sc
   CHECK(s.at(3, 10, 0.3) == 0.1);
   s.warmup_epochs = 10;
   CHECK_THROWS_AS(s.at(0, 10, 0.0), Error);
+  // In the library's words: the tools name the flag (cli/options.cpp TrainFlags::resolved).
+  CHECK(test::error_of([&] { s.at(0, 10, 0.0); }) == "a warmup of 10 epochs must be shorter than the run (10 epochs)");
 }

@@ -84,6 +84,7 @@ expect_exit 105 "theta" nnc-swprune $SW --theta-sweep 0.5,-2 -o bad.h5
 expect_exit 107 "init" nnc-swprune --init dense.h5 --arch $ARCH --dataset mnist $VAL -o bad.h5
 expect_exit 108 "target-params" nnc-swprune $SW --theta 1 --target-params 100 -o bad.h5
 expect_exit 105 "density.*4 conv and dense" nnc-swprune --arch $ARCH --dataset mnist $VAL --density 0.5,0.5 -o bad.h5
+expect_exit 2 "warmup must be shorter than the run \\(1 epochs, --finetune-epochs\\)" nnc-swprune $SW --warmup 1 --theta 1 -o bad.h5
 expect_exit 2 "missing.h5" nnc-swprune --baseline magnitude --init missing.h5 --target-params 100 --dataset mnist $VAL -o bad.h5
 [ ! -e bad.h5 ] || fail "an output was written by a failing run"
 echo "swprune: ok"

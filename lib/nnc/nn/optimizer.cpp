@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "nnc/nn/error.hpp"
 
@@ -33,9 +34,11 @@ void sgd_step(const std::vector<Param*>& params, double lr, const SgdOptions& op
 }
 
 double Schedule::at(int epoch, int total_epochs, double progress) const {
-  if (warmup_epochs >= total_epochs)
-    throw Error("--warmup must be shorter than the run (" + std::to_string(total_epochs) + " epochs)",
-                ErrorKind::bad_input);
+  if (warmup_epochs >= total_epochs) {
+    std::ostringstream what;
+    what << "a warmup of " << warmup_epochs << " epochs must be shorter than the run (" << total_epochs << " epochs)";
+    throw Error(what.str(), ErrorKind::bad_input);
+  }
   const double done = progress * total_epochs;  // epochs done, fractional
   const double ramp = warmup_epochs > 0 && done < warmup_epochs ? done / warmup_epochs : 1.0;
   if (kind == "constant") return lr * ramp;
