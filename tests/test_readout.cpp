@@ -11,7 +11,7 @@
 #include "nnc/algo/rsa.hpp"
 #include "nnc/device/adc.hpp"
 #include "nnc/device/chip.hpp"
-#include "nnc/device/evaluate.hpp"
+#include "nnc/algo/chip_eval.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"

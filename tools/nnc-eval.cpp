@@ -11,7 +11,7 @@
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/report.hpp"
 #include "nnc/cli/tool.hpp"
-#include "nnc/device/evaluate.hpp"
+#include "nnc/algo/chip_eval.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
 

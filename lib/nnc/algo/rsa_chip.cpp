@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "nnc/device/evaluate.hpp"
+#include "nnc/algo/chip_eval.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/streams.hpp"
 #include "nnc/train/train.hpp"

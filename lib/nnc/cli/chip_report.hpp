@@ -5,7 +5,7 @@
 
 #include "nnc/cli/json.hpp"
 #include "nnc/device/chip.hpp"
-#include "nnc/device/evaluate.hpp"
+#include "nnc/algo/chip_eval.hpp"
 
 namespace nnc::cli {
 

@@ -1,4 +1,4 @@
-#include "nnc/device/evaluate.hpp"
+#include "nnc/algo/chip_eval.hpp"
 
 #include <algorithm>
 #include <chrono>
