@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   cli::CgapFlags cgap;
   cli::Registrar reg(tool.app());
   reg.add("--arch", arch, "template whose widths are grown: preset or spec");
-  data.Register(tool.app());
+  data.Register(reg);
   cgap.Register(reg);
   tool.add_output(output, "output model, - for stdout");
   tool.add_json_flag("print a summary (widths and accuracy, params, FLOPs at seed, peak and end) as JSON on stdout");

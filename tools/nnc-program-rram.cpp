@@ -1,11 +1,11 @@
 // nnc-program-rram: maps a model's conv and dense weights to RRAM crossbar tiles and programs
 // them (one-shot write or read-verify-write), writing a self-contained chip file.
-#include <cstdio>
 #include <iostream>
 
 #include "nnc/cli/chip_report.hpp"
 #include "nnc/cli/device_flags.hpp"
 #include "nnc/cli/options.hpp"
+#include "nnc/cli/registrar.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/io/chip.hpp"
@@ -18,17 +18,16 @@ int main(int argc, char** argv) {
                  "nnc-program-rram <model.h5|-> -o <chip.h5|-> [device flags] [--method oneshot|rvw] [--map fault-aware] "
                  "[--fault-map FILE]",
                  "nnc-program-rram exp/mnist/lenet5.h5 --sigma 0.1 --w-scale p99 -o exp/mnist/lenet5-chip.h5");
-  auto& app = tool.app();
-  std::string input, output;
+  std::string input, output, fault_map_in, fault_map_out;
   DeviceParams device;
-  app.add_option("input", input, "model file, - for stdin")->required();
+  cli::Registrar reg(tool.app());
+  reg.add("input", input, "model file, - for stdin")->required();
   tool.add_output(output, "output chip file, - for stdout");
-  cli::register_device_flags(app, device);
-  std::string fault_map_in, fault_map_out;
-  app.add_option("--fault-map", fault_map_in,
-                 "measured fault map (CSV or HDF5, docs/schema.md \"Fault maps and fault-aware mapping\"), used instead of drawn faults");
-  app.add_option("--write-fault-map", fault_map_out,
-                 "also write the chip's fault map (drawn or read) to FILE: CSV if it ends in .csv, else HDF5");
+  cli::register_device_flags(reg, device);
+  reg.add("--fault-map", fault_map_in,
+          "measured fault map (CSV or HDF5, docs/schema.md \"Fault maps and fault-aware mapping\"), used instead of drawn faults");
+  reg.add("--write-fault-map", fault_map_out,
+          "also write the chip's fault map (drawn or read) to FILE: CSV if it ends in .csv, else HDF5");
   tool.add_json_flag("print a summary of the chip as JSON on stdout (needs -o to a file)");
 
   return tool.run(argc, argv, [&] {
@@ -58,16 +57,9 @@ int main(int argc, char** argv) {
     chip.provenance = tool.provenance();
     save_chip(output, chip);
     if (!fault_map_out.empty()) save_fault_map(fault_map_out, faults, tool.name());
-    Json summary = cli::chip_json(chip.chip);
-    cli::info(output + ": " + std::to_string(chip.chip.layers.size()) + " layers on chip, " +
-              summary.find("tiles")->dump() + " tiles, " + summary.find("sf1")->dump() + " SF1 and " +
-              summary.find("sf0")->dump() + " SF0 cells" +
-              (chip.chip.verified() ? ", R-V-W " + std::to_string(chip.chip.pulses()) + " pulses, " +
-                                          summary.find("time_s")->dump() + " s modeled"
-                                    : "") +
-              ", " + summary.find("write_pulses")->dump() + " write pulses, " + summary.find("off_target")->dump() +
-              " weights off target (map " + device.map + ")");
+    cli::info(cli::programmed_text(output, chip.chip, device.map));
     if (tool.json) {
+      Json summary = cli::chip_json(chip.chip);
       summary.set("file", output).set("device", cli::device_json(device)).set("layers", cli::chip_layers_json(chip.chip));
       summary.set("fault_map", fault_map_in.empty() ? Json() : Json(fault_map_in));
       std::cout << summary.dump() << std::endl;

@@ -11,7 +11,7 @@ const Choices<PruneScope> kPruneScopes = {{"global", PruneScope::global}, {"laye
 
 void CgapFlags::Register(Registrar r) {
   CLI::App& app = r.app();
-  train.Register(app, 10);
+  train.Register(r, 10);
   app.remove_option(app.get_option("--checkpoint-every"));
   app.get_option("--epochs")->description("the whole budget: growth, pruning and final fine-tuning");
   app.get_option("--schedule")->description("learning-rate schedule over the whole run, as nnc-train's (growth and pruning happen while it runs)");

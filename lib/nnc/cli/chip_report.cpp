@@ -116,6 +116,17 @@ Json chip_json(const ChipState& chip) {
   return j;
 }
 
+std::string programmed_text(const std::string& output, const ChipState& chip, const std::string& map) {
+  const Json summary = chip_json(chip);
+  return output + ": " + std::to_string(chip.layers.size()) + " layers on chip, " + summary.find("tiles")->dump() +
+         " tiles, " + summary.find("sf1")->dump() + " SF1 and " + summary.find("sf0")->dump() + " SF0 cells" +
+         (chip.verified() ? ", R-V-W " + std::to_string(chip.pulses()) + " pulses, " + summary.find("time_s")->dump() +
+                                " s modeled"
+                          : "") +
+         ", " + summary.find("write_pulses")->dump() + " write pulses, " + summary.find("off_target")->dump() +
+         " weights off target (map " + map + ")";
+}
+
 Json chip_eval_json(const ChipEvalSummary& s) {
   Json j = Json::object();
   j.set("accuracy", s.mean).set("accuracy_std", s.std).set("accuracy_min", s.min).set("accuracy_max", s.max);

@@ -19,6 +19,10 @@ Json chip_layers_json(const ChipState& chip);
 std::string chip_layers_text(const ChipState& chip);
 // A chip summary: layers, cells, faults, R-V-W pulses and time.
 Json chip_json(const ChipState& chip);
+// nnc-program-rram's log line of what it wrote: "<output>: 4 layers on chip, 13 tiles, 856 SF1
+// and 323 SF0 cells[, R-V-W ... pulses, ... s modeled], ... write pulses, ... weights off target
+// (map default)", from chip_json's figures.
+std::string programmed_text(const std::string& output, const ChipState& chip, const std::string& map);
 // accuracy (the mean), accuracy_std, accuracy_min, accuracy_max, chips, samples,
 // seconds_per_chip, and per chip its seed and accuracy.
 Json chip_eval_json(const ChipEvalSummary& s);

@@ -29,7 +29,8 @@ CLI::Validator rule_validator(const DeviceParam& p) {
 
 }  // namespace
 
-void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method, bool readout_only) {
+void register_device_flags(Registrar r, DeviceParams& d, bool with_method, bool readout_only) {
+  CLI::App& app = r.app();
   for (const DeviceParam& p : kDeviceParams) {
     if (!with_method && p.section == DeviceParam::Section::programming) continue;
     if (readout_only && !p.at_readout) continue;

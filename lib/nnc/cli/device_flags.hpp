@@ -4,6 +4,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "nnc/cli/registrar.hpp"
 #include "nnc/device/params.hpp"
 
 namespace nnc::cli {
@@ -15,7 +16,7 @@ namespace nnc::cli {
 // exit 105; for that this sets the app's parse-complete callback. with_method = false leaves out
 // the programming flags (--method, --max-pulses, --rvw-fraction); readout_only = true registers
 // only the read-out conditions (rows with at_readout: nnc-rsa-adapt).
-void register_device_flags(CLI::App& app, DeviceParams& d, bool with_method = true, bool readout_only = false);
+void register_device_flags(Registrar r, DeviceParams& d, bool with_method = true, bool readout_only = false);
 
 // True if any device flag was given (on the command line or in a --config file).
 bool device_flags_given(const CLI::App& app);

@@ -6,14 +6,14 @@
 
 namespace nnc::cli {
 
-void DataOptions::Register(CLI::App& app, bool with_training) {
-  app.add_option("--dataset", dataset, "mnist | fashion-mnist | cifar10 | cifar100")->required()->check(dataset_name());
-  app.add_option("--data-dir", data_dir,
-                 "dataset directory (default: $NNC_DATASETS/<dir>, then data/<dir>; fashion-mnist also "
-                 "/usr/share/datasets/fashion-mnist)");
+void DataOptions::Register(Registrar r, bool with_training) {
+  r.add("--dataset", dataset, "mnist | fashion-mnist | cifar10 | cifar100", dataset_name())->required();
+  r.add("--data-dir", data_dir,
+        "dataset directory (default: $NNC_DATASETS/<dir>, then data/<dir>; fashion-mnist also "
+        "/usr/share/datasets/fashion-mnist)");
   if (with_training) {
-    app.add_option("--limit-train", limit_train, "use only the first N training images (0 = all)");
-    app.add_option("--validation", validation, "training images held out for validation (the last N)");
+    r.add("--limit-train", limit_train, "use only the first N training images (0 = all)");
+    r.add("--validation", validation, "training images held out for validation (the last N)");
   }
 }
 
@@ -55,37 +55,38 @@ Dataset DataOptions::load_test(std::size_t limit) const {
   return test;
 }
 
-void TrainFlags::Register(CLI::App& app, int default_epochs) {
+namespace {
+const std::vector<std::string> kSchedules = {"constant", "step", "cosine"};  // LrSchedule::kind
+}  // namespace
+
+void TrainFlags::Register(Registrar r, int default_epochs) {
   options.epochs = default_epochs;
-  app.add_option("--epochs", options.epochs, "training epochs")->check(CLI::Range(1, 100000));
-  app.add_option("--batch", options.batch, "mini-batch size")->check(CLI::Range(1, 1 << 20));
-  app.add_option("--lr", options.schedule.lr, "learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--schedule", options.schedule.kind, "learning-rate schedule")
-      ->check(CLI::IsMember({"constant", "step", "cosine"}));
-  app.add_option("--lr-step", options.schedule.step_epochs, "step schedule: epochs between drops (0 = a third of the run)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--lr-gamma", options.schedule.gamma, "step schedule: factor at each drop")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--warmup", options.schedule.warmup_epochs, "epochs over which lr rises linearly from 0 (0 = none)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--momentum", options.sgd.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--weight-decay", options.sgd.weight_decay, "L2 weight decay")->check(CLI::NonNegativeNumber);
+  r.add("--epochs", options.epochs, "training epochs", 1, 100000);
+  r.add("--batch", options.batch, "mini-batch size", 1, 1 << 20);
+  r.add("--lr", options.schedule.lr, "learning rate", CLI::PositiveNumber);
+  r.add_choice("--schedule", options.schedule.kind, kSchedules, "learning-rate schedule");
+  r.add("--lr-step", options.schedule.step_epochs, "step schedule: epochs between drops (0 = a third of the run)",
+        CLI::NonNegativeNumber);
+  r.add("--lr-gamma", options.schedule.gamma, "step schedule: factor at each drop", 0.0, 1.0);
+  r.add("--warmup", options.schedule.warmup_epochs, "epochs over which lr rises linearly from 0 (0 = none)",
+        CLI::NonNegativeNumber);
+  r.add("--momentum", options.sgd.momentum, "SGD momentum", 0.0, 1.0);
+  r.add("--weight-decay", options.sgd.weight_decay, "L2 weight decay", CLI::NonNegativeNumber);
   augment_.on_for_every_dataset = augment_by_default;
-  augment_.Register(app);
-  app.add_option("--label-smoothing", options.label_smoothing,
-                 "train against (1 - E) one-hot + E / classes instead of the one-hot label (0 = none)")
-      ->check(CLI::Range(0.0, 0.99));
-  app.add_option("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)")
-      ->check(CLI::NonNegativeNumber);
+  augment_.Register(r);
+  r.add("--label-smoothing", options.label_smoothing,
+        "train against (1 - E) one-hot + E / classes instead of the one-hot label (0 = none)", 0.0, 0.99);
+  r.add("--checkpoint-every", options.checkpoint_every, "steps between checkpoints (0 = each epoch)",
+        CLI::NonNegativeNumber);
 }
 
-void AugmentFlags::Register(CLI::App& app) {
-  flag_ = app.add_flag("--augment,!--no-augment", augment,
-                       on_for_every_dataset
-                           ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
-                           : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
-  app.add_option("--cutout", cutout,
-                 "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)")
-      ->check(CLI::Range(0, 1024));
+void AugmentFlags::Register(Registrar r) {
+  flag_ = r.add_flag("--augment,!--no-augment", augment,
+                     on_for_every_dataset
+                         ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
+                         : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
+  r.add("--cutout", cutout, "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)",
+        0, 1024);
 }
 
 AugmentFlags::Resolved AugmentFlags::resolved(const std::string& dataset) const {

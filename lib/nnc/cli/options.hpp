@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "nnc/cli/registrar.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/data/dataset.hpp"
 #include "nnc/nn/error.hpp"
@@ -21,7 +22,7 @@ struct DataOptions {
   bool needs_validation = false;
 
   // --dataset is checked against the dataset names (exit 105, with "did you mean mnist?").
-  void Register(CLI::App& app, bool with_training = true);
+  void Register(Registrar r, bool with_training = true);
   // The directory the dataset is read from (resolve_data_dir; a dataset not found names
   // --data-dir besides the places tried). Logged with -v; JSON records carry it as "data_dir".
   std::string dir() const;
@@ -40,7 +41,7 @@ struct AugmentFlags {
   bool augment = false;
   int cutout = 0;
   bool on_for_every_dataset = false;  // set before Register
-  void Register(CLI::App& app);
+  void Register(Registrar r);
   // The resolved settings for `dataset`. --cutout with augmentation off (by flag or by
   // default) is a bad flag value.
   struct Resolved {
@@ -58,7 +59,7 @@ struct AugmentFlags {
 struct TrainFlags {
   TrainOptions options;
   bool augment_by_default = false;  // augmentation on for every dataset, not only CIFAR (set before Register)
-  void Register(CLI::App& app, int default_epochs = 1);
+  void Register(Registrar r, int default_epochs = 1);
   // The options of a run: the flags, `seed`, and augmentation on by default for a dataset
   // whose name starts with "cifar" (or any, with augment_by_default) unless --augment or
   // --no-augment was given: CIFAR crops with pad 4 and flips, other datasets shift by up to 2

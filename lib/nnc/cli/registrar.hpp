@@ -5,6 +5,7 @@
 // options (in --help, --config and the recorded provenance like any other).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
