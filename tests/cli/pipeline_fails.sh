@@ -7,7 +7,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
 FAKE="$WORK/bin"
 mkdir -p "$FAKE"
-for tool in nnc-train nnc-eval nnc-info nnc-program-rram nnc-rsa-adapt nnc-swprune nnc-cgap; do
+for tool in nnc-train nnc-eval nnc-info nnc-program-rram nnc-rsa-adapt nnc-swprune nnc-cgap nnc-cost; do
   cat >"$FAKE/$tool" <<'EOF'
 #!/bin/bash
 name=${0##*/}

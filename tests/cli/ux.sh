@@ -134,7 +134,7 @@ nnc-info --arch lenet5 | contains "^7 +dense +fc10 +10x1x1 +5010$" || fail "nnc-
 nnc-info --arch c8k3,mp2,flat,fc10 --input 1x12x12 --json | contains '"output_shape": "8x5x5"' || fail "spec with --input"
 
 # One usage line per help page.
-for t in nnc-train nnc-eval nnc-info nnc-program-rram nnc-rsa-adapt nnc-swprune nnc-cgap nnc-import nnc-export; do
+for t in nnc-train nnc-eval nnc-info nnc-program-rram nnc-rsa-adapt nnc-swprune nnc-cgap nnc-import nnc-export nnc-cost; do
   [ "$($t --help | grep -c "Usage:")" -eq 1 ] || fail "$t --help: not one Usage line"
 done
 echo "ux.sh: ok"

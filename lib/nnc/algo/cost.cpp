@@ -1,0 +1,369 @@
+#include "nnc/algo/cost.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "nnc/nn/conv2d.hpp"
+#include "nnc/nn/error.hpp"
+#include "nnc/nn/stats.hpp"
+
+namespace nnc {
+
+namespace {
+
+// Input vectors per image of a mapped layer: output positions of a conv, 1 for a dense layer.
+double vectors_of(const Layer& l) {
+  if (dynamic_cast<const Conv2d*>(&l)) {
+    const Shape o = l.output_shape();
+    return static_cast<double>(o.h) * o.w;
+  }
+  return 1;
+}
+
+// Whether a chip layer's cells were written (map_to_tiles leaves every conductance 0).
+bool written(const LayerChip& lc) {
+  return std::any_of(lc.g_plus.begin(), lc.g_plus.end(), [](float g) { return g != 0; }) ||
+         std::any_of(lc.g_minus.begin(), lc.g_minus.end(), [](float g) { return g != 0; });
+}
+
+// Columns of tile column tc (edge tiles are narrower), rows of tile row tr.
+int span(int n, int tile, int t) { return std::min(tile, n - t * tile); }
+
+// Digital ops per image of a layer that stays off the chip, and their energy per op.
+struct DigitalOps {
+  double ops = 0;
+  double j_per_op = 0;
+};
+DigitalOps digital_ops(const Layer& l, const CostParams& p) {
+  const double s = p.scale_from_45nm;
+  const double add = p.accumulator_bits * p.add_j_per_bit * s;
+  const double compare = p.input_bits * p.add_j_per_bit * s;
+  const double mac = p.mult8_j * s + add;
+  const double out = static_cast<double>(l.output_shape().size());
+  const double in = static_cast<double>(l.input_shape().size());
+  const std::string t = l.type();
+  if (l.is_mapped()) return {l.macs(), mac};           // a conv or dense layer kept digital
+  if (t == "bn") return {out, mac};                    // x * scale + shift per element
+  if (t == "relu") return {out, compare};
+  if (t == "maxpool") return {in, compare};            // every input compared once
+  if (t == "avgpool" || t == "gap") return {in + out, add};  // sums, then one scaling per output
+  if (t == "add" || t == "shortcut") return {out, add};
+  return {0, 0};                                       // flatten, dropout (identity at inference)
+}
+
+}  // namespace
+
+TileLinks tile_links_between(const Layer& first, const Layer& second, int tile) {
+  const ConstMatrixMap W1 = crossbar_matrix(first), W2 = crossbar_matrix(second);
+  const int units = static_cast<int>(W1.cols());
+  TileLinks out;
+  if (units == 0 || W2.rows() % units != 0) return out;
+  const int g = static_cast<int>(W2.rows() / units);  // rows of the second layer per unit
+  const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
+  std::vector<std::vector<std::uint8_t>> feeds, fed;
+  for (int a = 0; a < tiles_of(W1.rows()); ++a)
+    for (int b = 0; b < tiles_of(W1.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
+      for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c) s[c] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
+      feeds.push_back(std::move(s));
+    }
+  for (int a = 0; a < tiles_of(W2.rows()); ++a)
+    for (int b = 0; b < tiles_of(W2.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
+      for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
+        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[r / g] = 1;
+      fed.push_back(std::move(s));
+    }
+  for (const auto& s1 : feeds)
+    for (const auto& s2 : fed) {
+      int shared = 0;
+      for (int u = 0; u < units; ++u) shared += s1[u] && s2[u];
+      if (shared > 0) {
+        ++out.links;
+        out.link_units += shared;
+      }
+    }
+  return out;
+}
+
+std::vector<LayerActivity> measure_activity(Model& model, const Tensor& images, int input_bits) {
+  if (input_bits < 1 || input_bits > 16) throw Error("measure_activity: input bits must be in [1, 16]");
+  std::vector<int> mapped;
+  for (std::size_t i = 0; i < model.layers().size(); ++i)
+    if (model.layers()[i]->is_mapped()) mapped.push_back(static_cast<int>(i));
+  const auto input_of = [&](int i) -> const Tensor& {
+    return model.activation(static_cast<std::size_t>(model.layer_inputs(static_cast<std::size_t>(i)).front() + 1));
+  };
+  const int chunk = 64;
+  ForwardContext ctx;  // inference mode
+  const auto each_chunk = [&](auto&& f) {
+    Tensor x;
+    for (int s = 0; s < images.n(); s += chunk) {
+      const int n = std::min(chunk, images.n() - s);
+      x.resize(n, images.shape());
+      std::copy(images.sample(s), images.sample(s) + static_cast<std::ptrdiff_t>(x.size()), x.data());
+      model.forward(x, ctx);
+      f(n);
+    }
+  };
+  // Pass 1: each layer's largest |input| and whether any is negative.
+  std::vector<double> xmax(mapped.size(), 0);
+  std::vector<char> negative(mapped.size(), 0);
+  each_chunk([&](int) {
+    for (std::size_t k = 0; k < mapped.size(); ++k) {
+      const Tensor& x = input_of(mapped[k]);
+      for (std::size_t e = 0; e < x.size(); ++e) {
+        xmax[k] = std::max(xmax[k], static_cast<double>(std::abs(x.data()[e])));
+        if (x.data()[e] < 0) negative[k] = 1;
+      }
+    }
+  });
+  // Pass 2: the 1 bits of each input's code, summed per crossbar row over the input vectors.
+  std::vector<LayerActivity> out(mapped.size());
+  for (std::size_t k = 0; k < mapped.size(); ++k) {
+    const Layer& l = *model.layers()[static_cast<std::size_t>(mapped[k])];
+    out[k].layer = mapped[k];
+    out[k].vectors = vectors_of(l);
+    out[k].row_ones.assign(static_cast<std::size_t>(crossbar_matrix(l).rows()), 0.0);
+  }
+  std::vector<std::uint8_t> ones;
+  each_chunk([&](int n) {
+    for (std::size_t k = 0; k < mapped.size(); ++k) {
+      const Layer& l = *model.layers()[static_cast<std::size_t>(mapped[k])];
+      const Tensor& x = input_of(mapped[k]);
+      const double top = negative[k] ? std::ldexp(1.0, input_bits - 1) - 1 : std::ldexp(1.0, input_bits) - 1;
+      const std::uint32_t mask = (1u << input_bits) - 1;
+      ones.resize(x.size());
+      for (std::size_t e = 0; e < x.size(); ++e) {
+        const double q = xmax[k] > 0 ? std::round(std::clamp(x.data()[e] / xmax[k], -1.0, 1.0) * top) : 0;
+        ones[e] = static_cast<std::uint8_t>(std::popcount(static_cast<std::uint32_t>(static_cast<std::int32_t>(q)) & mask));
+      }
+      auto& row = out[k].row_ones;
+      const std::size_t per = x.sample_size();
+      if (const auto* c = dynamic_cast<const Conv2d*>(&l)) {
+        const Shape in = l.input_shape(), o = l.output_shape();
+        const int kk = c->kernel(), st = c->stride(), pad = c->pad();
+        for (int s = 0; s < n; ++s)
+          for (int ch = 0; ch < in.c; ++ch)
+            for (int i = 0; i < kk; ++i)
+              for (int j = 0; j < kk; ++j) {
+                double sum = 0;
+                const std::uint8_t* plane = ones.data() + s * per + static_cast<std::size_t>(ch) * in.h * in.w;
+                for (int oy = 0; oy < o.h; ++oy) {
+                  const int iy = oy * st - pad + i;
+                  if (iy < 0 || iy >= in.h) continue;
+                  for (int ox = 0; ox < o.w; ++ox) {
+                    const int ix = ox * st - pad + j;
+                    if (ix >= 0 && ix < in.w) sum += plane[iy * in.w + ix];
+                  }
+                }
+                row[static_cast<std::size_t>((ch * kk + i) * kk + j)] += sum;
+              }
+      } else {
+        for (int s = 0; s < n; ++s)
+          for (std::size_t e = 0; e < per && e < row.size(); ++e) row[e] += ones[s * per + e];
+      }
+    }
+  });
+  for (auto& a : out)
+    for (double& r : a.row_ones) r /= std::max(1, images.n());
+  return out;
+}
+
+CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams& p, int adc_bits,
+                     const std::vector<LayerActivity>* activity, const RsaRecord* rsa, std::size_t activity_images) {
+  CostReport rep;
+  rep.params = p;
+  rep.adc_bits = adc_bits > 0 ? adc_bits : chip.device.adc_bits > 0 ? chip.device.adc_bits : static_cast<int>(p.adc_bits);
+  rep.measured_activity = activity != nullptr;
+  rep.images = activity ? activity_images : 0;
+  const DeviceParams& d = chip.device;
+  const int T = d.tile;
+  const double s45 = p.scale_from_45nm;
+  const double bin = p.input_bits;
+  const double f_um = p.node_nm * 1e-3;
+  const double cell_um2 = p.cell_area_f2 * f_um * f_um;
+  const double pitch_um = std::sqrt(cell_um2);
+  const double e_conv = p.adc_walden_fom_j * std::ldexp(1.0, rep.adc_bits);
+  const double t_conv = rep.adc_bits / 8.0 / p.adc_rate_hz;
+  const double adc_area = p.adc_area_8b_um2 * std::ldexp(1.0, rep.adc_bits - 8);
+  const double add_j = p.accumulator_bits * p.add_j_per_bit * s45;
+  const double sram_r = p.sram_read_j_per_bit * s45, sram_w = p.sram_write_j_per_bit * s45;
+  const double g_mid = (d.g_on_siemens + d.g_off_siemens) / 2;
+
+  // The RSA cells of each layer, by model layer index.
+  const auto rsa_cells_of = [&](int layer) -> double {
+    if (!rsa) return 0;
+    for (const auto& lc : rsa->state.selection.layers)
+      if (lc.layer == layer) return static_cast<double>(lc.index.size());
+    return 0;
+  };
+  const int rsa_bits = rsa && rsa->state.bits > 0 ? rsa->state.bits : 32;
+
+  double buffer_bits = 0;
+  std::vector<std::size_t> mapped_at;  // rep.layers index of each mapped layer
+  for (std::size_t li = 0; li < model.layers().size(); ++li) {
+    const Layer& l = *model.layers()[li];
+    const LayerChip* lc = chip.find(static_cast<int>(li));
+    LayerCost c;
+    c.layer = static_cast<int>(li);
+    c.type = l.type();
+    c.spec = l.spec();
+    buffer_bits = std::max(buffer_bits, static_cast<double>(l.input_shape().size() + l.output_shape().size()) * bin);
+    if (!lc) {
+      const DigitalOps ops = digital_ops(l, p);
+      if (ops.ops == 0) continue;
+      c.ops = ops.ops;
+      c.e_digital = ops.ops * ops.j_per_op;
+      c.latency_s = ops.ops * p.t_digital_op_s / p.digital_lanes;
+      rep.layers.push_back(c);
+      continue;
+    }
+    c.mapped = true;
+    c.tiles = lc->tiles();
+    const int rows = lc->rows, cols = lc->cols;
+    const LayerActivity* act = nullptr;
+    if (activity)
+      for (const auto& a : *activity)
+        if (a.layer == c.layer) act = &a;
+    if (activity && (!act || act->row_ones.size() != static_cast<std::size_t>(rows)))
+      throw Error("chip_cost: the activity does not fit layer " + std::to_string(c.layer));
+    c.vectors = act ? act->vectors : vectors_of(l);
+    const bool programmed = written(*lc);
+    for (int tr = 0; tr < lc->tile_rows; ++tr) {
+      for (int tc = 0; tc < lc->tile_cols; ++tc) {
+        if (!lc->tile_used[static_cast<std::size_t>(tr * lc->tile_cols + tc)]) continue;
+        ++c.tiles_used;
+        const int nr = span(rows, T, tr), nc = span(cols, T, tc);
+        c.adc_conversions += c.vectors * bin * nc;
+        // Partial sums: one shift-and-add per conversion, then tile rows added per column and vector.
+        c.e_shift_add += c.vectors * bin * nc * add_j + (tr > 0 ? c.vectors * nc * add_j : 0);
+        const double c_row = p.wire_cap_f_per_um * 2 * nc * pitch_um;  // the row runs across the G+ and G- arrays
+        for (int r = tr * T; r < tr * T + nr; ++r) {
+          double g = 0;
+          for (int col = tc * T; col < tc * T + nc; ++col) {
+            const std::size_t at = static_cast<std::size_t>(col) * rows + r;
+            if (programmed) {
+              g += lc->g_plus[at] + lc->g_minus[at];
+            } else {
+              const int k = std::abs(lc->target_level[at]);
+              g += d.level_siemens(k) + d.g_off_siemens;
+            }
+          }
+          const double ones = act ? act->row_ones[static_cast<std::size_t>(r)] : c.vectors * bin * p.activity_assumed;
+          c.e_array += ones * p.v_read_v * p.v_read_v * g * p.t_read_pulse_s;
+          c.e_driver += ones * c_row * p.vdd_v * p.vdd_v;
+        }
+      }
+    }
+    c.e_adc = c.adc_conversions * e_conv;
+    // Buffers: each input vector read, each output written, input_bits per value.
+    c.e_buffer = (static_cast<double>(rows) * c.vectors * bin) * sram_r + (static_cast<double>(cols) * c.vectors * bin) * sram_w;
+    // Latency: all tiles of the layer in parallel; per vector and input bit one read pulse, then
+    // the sampled columns converted adc_col_mux after another by each ADC.
+    c.latency_s = c.vectors * bin * (p.t_read_pulse_s + p.adc_col_mux * t_conv);
+    const double adcs = c.tiles_used * std::ceil(T / p.adc_col_mux);
+    c.a_array = c.tiles_used * 2.0 * T * T * cell_um2;
+    c.a_adc = adcs * adc_area;
+    c.a_driver = c.tiles_used * static_cast<double>(T) * p.driver_area_um2;
+    c.a_shift_add = adcs * p.accumulator_bits * p.adder_area_um2_per_bit;
+    c.a_overhead = p.tile_overhead * (c.a_array + c.a_adc + c.a_driver + c.a_shift_add);
+    c.rsa_cells = rsa_cells_of(c.layer);
+    if (c.rsa_cells > 0) {
+      c.a_rsa = c.rsa_cells * rsa_bits * p.sram_cell_area_um2 / p.sram_array_efficiency;
+      const double mult = p.mult8_j * s45 * (rsa_bits / 8.0) * (rsa_bits / 8.0);  // array multiplier ~ bits^2
+      c.e_rsa = c.rsa_cells * c.vectors * (rsa_bits * sram_r + mult + add_j);
+    }
+    mapped_at.push_back(rep.layers.size());
+    rep.layers.push_back(c);
+  }
+  rep.buffer_area_um2 = buffer_bits * p.sram_cell_area_um2 / p.sram_array_efficiency;
+
+  // Interconnect: link lengths from the chip's side, so fewer tiles also mean shorter wires.
+  double area = rep.buffer_area_um2;
+  for (const auto& c : rep.layers) area += c.area();
+  rep.side_um = std::sqrt(area);
+  rep.link_length_um = 2.0 / 3.0 * rep.side_um;  // mean Manhattan distance of two points in a square
+  for (std::size_t k = 0; k + 1 < mapped_at.size(); ++k) {
+    LayerCost& c = rep.layers[mapped_at[k]];
+    const Layer& first = *model.layers()[static_cast<std::size_t>(c.layer)];
+    const Layer& second = *model.layers()[static_cast<std::size_t>(rep.layers[mapped_at[k + 1]].layer)];
+    const TileLinks links = tile_links_between(first, second, T);
+    c.tile_links = links.links;
+    const double values_per_unit = static_cast<double>(second.input_shape().size()) / std::max(1, first.width());
+    c.link_bits = links.link_units * values_per_unit * bin;
+    c.e_interconnect = c.link_bits * 0.5 * p.wire_cap_f_per_um * rep.link_length_um * p.vdd_v * p.vdd_v;
+  }
+
+  // Programming: the chip's recorded pulses, or one write per cell of the placed tiles.
+  ProgrammingCost& pc = rep.programming;
+  pc.method = d.method;
+  if (std::none_of(chip.layers.begin(), chip.layers.end(), written)) {
+    for (const auto& lc : chip.layers)
+      for (int t = 0; t < lc.tiles(); ++t)
+        if (lc.tile_used[static_cast<std::size_t>(t)])
+          pc.write_pulses += 2ull * span(lc.rows, T, t / lc.tile_cols) * span(lc.cols, T, t % lc.tile_cols);
+  } else {
+    pc.write_pulses = chip.write_pulses();
+    pc.verify_reads = chip.pulses();
+  }
+  const double e_pulse = p.write_v * p.write_v * g_mid * p.write_pulse_width_s;
+  const double e_verify = p.v_read_v * p.v_read_v * g_mid * d.t_read_s + e_conv;
+  pc.energy_j = static_cast<double>(pc.write_pulses) * e_pulse + static_cast<double>(pc.verify_reads) * e_verify;
+  pc.time_s = static_cast<double>(pc.write_pulses) * d.t_write_s + static_cast<double>(pc.verify_reads) * d.t_read_s;
+
+  if (rsa) {
+    RsaCost r;
+    r.cells = rsa->state.cells();
+    r.bits = rsa_bits;
+    r.steps = rsa->report.steps;
+    for (const auto& c : rep.layers) {
+      r.area_um2 += c.a_rsa;
+      r.read_j_per_image += c.e_rsa;
+    }
+    r.update_j = static_cast<double>(r.steps) * static_cast<double>(r.cells) * rsa_bits * (sram_r + sram_w);
+    rep.rsa = r;
+  }
+  return rep;
+}
+
+double CostReport::energy_j() const {
+  double e = 0;
+  for (const auto& c : layers) e += c.energy();
+  return e;
+}
+double CostReport::area_um2() const {
+  double a = buffer_area_um2;
+  for (const auto& c : layers) a += c.area();
+  return a;
+}
+double CostReport::latency_s() const {
+  double t = 0;
+  for (const auto& c : layers) t += c.latency_s;
+  return t;
+}
+double CostReport::pipelined_interval_s() const {
+  double t = 0;
+  for (const auto& c : layers) t = std::max(t, c.latency_s);
+  return t;
+}
+double CostReport::adc_conversions() const {
+  double n = 0;
+  for (const auto& c : layers) n += c.adc_conversions;
+  return n;
+}
+int CostReport::tiles_used() const {
+  int n = 0;
+  for (const auto& c : layers) n += c.tiles_used;
+  return n;
+}
+int CostReport::tile_links() const {
+  int n = 0;
+  for (const auto& c : layers) n += c.tile_links;
+  return n;
+}
+
+}  // namespace nnc

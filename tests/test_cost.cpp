@@ -1,0 +1,255 @@
+// The cost model (algo/cost.hpp, issue 47): ADC energy linear in the conversions and doubling per
+// bit, conversions from placed tiles, pruning that frees tiles costs less area and interconnect,
+// tile links as the structure metrics count them, faults that change only what the arrays
+// draw, RSA's SRAM, array energy from the measured activity, programming from the pulses, and
+// the constants table documented in docs/design.md.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "fixtures.hpp"
+#include "nnc/algo/cost.hpp"
+#include "nnc/algo/metrics.hpp"
+#include "nnc/algo/rsa.hpp"
+#include "nnc/device/chip.hpp"
+#include "nnc/nn/stats.hpp"
+
+using namespace nnc;
+
+namespace {
+
+DeviceParams small_device(double p_fault = 0) {
+  DeviceParams d;
+  d.sigma = 0.1;
+  d.p_sf0 = d.p_sf1 = p_fault;
+  d.tile = 4;
+  return d;
+}
+
+// A conv layer then two dense layers on 1x6x6 inputs: every layer spans several 4x4 tiles.
+Model tiny_model() { return test::make_model("c3k3,relu,flat,fc9,relu,fc5", {1, 6, 6}, 5, 7); }
+
+}  // namespace
+
+TEST_CASE("cost: ADC energy is the conversions times the Walden energy and doubles per bit") {
+  const Model m = tiny_model();
+  const ChipState chip = program_chip(m, small_device(), 3);
+  CostParams p;
+  const CostReport r6 = chip_cost(chip, m, p, 6), r7 = chip_cost(chip, m, p, 7);
+  REQUIRE(r6.adc_conversions() > 0);
+  CHECK(r6.adc_conversions() == r7.adc_conversions());
+  for (std::size_t i = 0; i < r6.layers.size(); ++i) {
+    CHECK(r6.layers[i].e_adc == doctest::Approx(r6.layers[i].adc_conversions * p.adc_walden_fom_j * 64));
+    CHECK(r7.layers[i].e_adc == doctest::Approx(2 * r6.layers[i].e_adc));
+    CHECK(r7.layers[i].e_array == r6.layers[i].e_array);
+  }
+  // Twice the input bits: twice the conversions, twice the ADC energy (linear in conversions).
+  CostParams p16 = p;
+  p16.input_bits = 16;
+  const CostReport r16 = chip_cost(chip, m, p16, 6);
+  CHECK(r16.adc_conversions() == doctest::Approx(2 * r6.adc_conversions()));
+  double e6 = 0, e16 = 0;
+  for (std::size_t i = 0; i < r6.layers.size(); ++i) {
+    e6 += r6.layers[i].e_adc;
+    e16 += r16.layers[i].e_adc;
+  }
+  CHECK(e16 == doctest::Approx(2 * e6));
+  // The chip's own ADC bits when it has an ADC, else the table's.
+  CHECK(chip_cost(chip, m, p).adc_bits == 8);
+  ChipState with_adc = chip;
+  with_adc.device.adc_bits = 5;
+  CHECK(chip_cost(with_adc, m, p).adc_bits == 5);
+}
+
+TEST_CASE("cost: conversions are vectors x input bits x the columns of each placed tile") {
+  const Model m = tiny_model();
+  const ChipState chip = program_chip(m, small_device(), 3);
+  CostParams p;
+  const CostReport r = chip_cost(chip, m, p, 8);
+  REQUIRE(r.layers.front().mapped);
+  // conv c3k3 on 1x6x6: 4x4 = 16 positions, 9 rows x 3 columns: one 4-wide tile column of 3
+  // columns, 3 tile rows (4 + 4 + 1 rows), all placed.
+  const LayerCost& conv = r.layers.front();
+  CHECK(conv.vectors == 16);
+  CHECK(conv.tiles_used == 3);
+  CHECK(conv.adc_conversions == doctest::Approx(16 * 8 * 3 * 3));
+  // The dense layer fc9 reads 48 inputs: 12 x 3 tiles, 1 vector.
+  const LayerCost* fc9 = nullptr;
+  for (const auto& c : r.layers)
+    if (c.mapped && c.spec == "fc9") fc9 = &c;
+  REQUIRE(fc9);
+  CHECK(fc9->tiles_used == 36);
+  CHECK(fc9->adc_conversions == doctest::Approx(12 * 8 * 9));
+  CHECK(r.tiles_used() == 3 + 36 + 6);  // fc5: 9 x 5, 3 tile rows x 2 tile columns
+  // Digital layers are costed per op: the ReLUs are there, flatten is not.
+  int relus = 0;
+  for (const auto& c : r.layers) {
+    if (c.type == "relu") {
+      ++relus;
+      CHECK(c.e_digital > 0);
+    }
+    CHECK(c.type != "flatten");
+  }
+  CHECK(relus == 2);
+}
+
+TEST_CASE("cost: a pruned model with fewer tiles has less area, fewer conversions and less interconnect") {
+  const Model m = tiny_model();
+  Model pruned = m;
+  // Zero fc9's first 24 inputs (rows 0..23: 6 of its 12 tile rows) for every unit.
+  for (auto& l : pruned.layers()) {
+    if (l->spec() != "fc9") continue;
+    Param* w = l->weight_param();
+    for (int o = 0; o < 9; ++o)
+      for (int i = 0; i < 24; ++i) w->value[o * 48 + i] = 0;
+  }
+  // And the conv's first unit entirely, so the links from it to fc9 go too.
+  for (auto& l : pruned.layers()) {
+    if (l->type() != "conv") continue;
+    Param* w = l->weight_param();
+    for (int k = 0; k < 9; ++k) w->value[k] = 0;
+  }
+  const CostParams p;
+  const CostReport full = chip_cost(program_chip(m, small_device(), 3), m, p, 8);
+  const CostReport less = chip_cost(program_chip(pruned, small_device(), 3), pruned, p, 8);
+  CHECK(less.tiles_used() < full.tiles_used());
+  CHECK(less.area_um2() < full.area_um2());
+  CHECK(less.adc_conversions() < full.adc_conversions());
+  CHECK(less.tile_links() < full.tile_links());
+  double e_full = 0, e_less = 0;
+  for (const auto& c : full.layers) e_full += c.e_interconnect;
+  for (const auto& c : less.layers) e_less += c.e_interconnect;
+  CHECK(e_full > 0);
+  CHECK(e_less < e_full);
+  // The links are the ones the structure metrics count.
+  CHECK(full.tile_links() == structure_metrics(m, 1, 4).tile_links);
+  CHECK(less.tile_links() == structure_metrics(pruned, 1, 4).tile_links);
+}
+
+TEST_CASE("cost: faults change what the arrays draw, nothing else") {
+  const Model m = tiny_model();
+  const ChipState clean = program_chip(m, small_device(0), 3);
+  const ChipState faulty = program_chip(m, small_device(0.1), 3);
+  const CostParams p;
+  const CostReport a = chip_cost(clean, m, p, 8), b = chip_cost(faulty, m, p, 8);
+  REQUIRE(a.layers.size() == b.layers.size());
+  bool array_differs = false;
+  for (std::size_t i = 0; i < a.layers.size(); ++i) {
+    const LayerCost &x = a.layers[i], &y = b.layers[i];
+    CHECK(x.tiles_used == y.tiles_used);
+    CHECK(x.adc_conversions == y.adc_conversions);
+    CHECK(x.e_adc == y.e_adc);
+    CHECK(x.e_driver == doctest::Approx(y.e_driver));
+    CHECK(x.e_shift_add == y.e_shift_add);
+    CHECK(x.e_buffer == y.e_buffer);
+    CHECK(x.e_interconnect == doctest::Approx(y.e_interconnect));
+    CHECK(x.e_digital == y.e_digital);
+    CHECK(x.area() == y.area());
+    CHECK(x.latency_s == y.latency_s);
+    if (x.e_array != y.e_array) array_differs = true;
+  }
+  CHECK(array_differs);  // stuck cells conduct G_on or G_off whatever their level
+  CHECK(a.area_um2() == b.area_um2());
+}
+
+TEST_CASE("cost: RSA cells add SRAM area and energy") {
+  const Model m = tiny_model();
+  const ChipState chip = program_chip(m, small_device(), 3);
+  RsaRecord rec;
+  rec.state = init_rsa(m, select_rsa(m, mapped_layers(m), 0.1, RsaSelectionKind::balanced, 3, 4), RsaMode::additive,
+                       0.01, 0, 3);
+  rec.report.steps = 10;
+  const CostParams p;
+  const CostReport without = chip_cost(chip, m, p, 8);
+  const CostReport with = chip_cost(chip, m, p, 8, nullptr, &rec);
+  REQUIRE(with.rsa);
+  CHECK(!without.rsa);
+  const double cells = static_cast<double>(rec.state.cells());
+  REQUIRE(cells > 0);
+  CHECK(with.rsa->bits == 32);
+  CHECK(with.rsa->area_um2 == doctest::Approx(cells * 32 * p.sram_cell_area_um2 / p.sram_array_efficiency));
+  CHECK(with.area_um2() == doctest::Approx(without.area_um2() + with.rsa->area_um2));
+  CHECK(with.energy_j() > without.energy_j());
+  CHECK(with.rsa->read_j_per_image == doctest::Approx(with.energy_j() - without.energy_j()));
+  CHECK(with.rsa->update_j ==
+        doctest::Approx(10 * cells * 32 * (p.sram_read_j_per_bit + p.sram_write_j_per_bit) * p.scale_from_45nm));
+  // Quantized cells take their bits.
+  rec.state.bits = 4;
+  CHECK(chip_cost(chip, m, p, 8, nullptr, &rec).rsa->area_um2 == doctest::Approx(with.rsa->area_um2 / 8));
+}
+
+TEST_CASE("cost: array energy follows the measured input activity") {
+  Model m = test::make_model("flat,fc5", {1, 3, 3}, 5, 4);
+  const ChipState chip = program_chip(m, small_device(), 3);
+  const CostParams p;
+  // Equal positive inputs: every code is the top one, input_bits 1 bits per row.
+  Tensor ones(2, {1, 3, 3});
+  for (std::size_t i = 0; i < ones.size(); ++i) ones.data()[i] = 0.5f;
+  const auto act = measure_activity(m, ones, 8);
+  REQUIRE(act.size() == 1);
+  for (double r : act[0].row_ones) CHECK(r == 8);
+  const LayerChip& lc = chip.layers[0];
+  double g = 0;
+  for (std::size_t k = 0; k < lc.size(); ++k) g += lc.g_plus[k] + lc.g_minus[k];
+  const CostReport r = chip_cost(chip, m, p, 8, &act, nullptr, 2);
+  CHECK(r.measured_activity);
+  CHECK(r.layers[0].e_array == doctest::Approx(8 * p.v_read_v * p.v_read_v * g * p.t_read_pulse_s));
+  // Zero inputs draw nothing; the assumed activity is half of the full one here.
+  Tensor zeros(2, {1, 3, 3});
+  zeros.set_zero();
+  const auto none = measure_activity(m, zeros, 8);
+  CHECK(chip_cost(chip, m, p, 8, &none).layers[0].e_array == 0);
+  CHECK(chip_cost(chip, m, p, 8).layers[0].e_array == doctest::Approx(r.layers[0].e_array * p.activity_assumed));
+  // A conv layer's rows count the padded positions as 0: the centre tap sees every position.
+  Model c = test::make_model("c2k3p1,flat,fc5", {1, 4, 4}, 5, 4);
+  Tensor cones(1, {1, 4, 4});
+  for (std::size_t i = 0; i < cones.size(); ++i) cones.data()[i] = 1.0f;
+  const auto cact = measure_activity(c, cones, 4);
+  REQUIRE(cact.size() == 2);
+  CHECK(cact[0].vectors == 16);
+  CHECK(cact[0].row_ones[4] == 16 * 4);  // centre tap (1,1): 16 positions
+  CHECK(cact[0].row_ones[0] == 9 * 4);   // corner tap (0,0): 3 x 3 positions inside
+}
+
+TEST_CASE("cost: programming counts the chip's write pulses and verify reads") {
+  const Model m = tiny_model();
+  DeviceParams d = small_device(0.05);
+  d.method = "rvw";
+  const ChipState rvw = program_chip(m, d, 3);
+  const CostParams p;
+  const CostReport r = chip_cost(rvw, m, p, 8);
+  CHECK(r.programming.write_pulses == rvw.write_pulses());
+  CHECK(r.programming.verify_reads == rvw.pulses());
+  CHECK(r.programming.time_s == doctest::Approx(static_cast<double>(rvw.write_pulses()) * d.t_write_s +
+                                                static_cast<double>(rvw.pulses()) * d.t_read_s));
+  const ChipState oneshot = program_chip(m, small_device(0.05), 3);
+  const CostReport o = chip_cost(oneshot, m, p, 8);
+  CHECK(o.programming.verify_reads == 0);
+  CHECK(o.programming.energy_j < r.programming.energy_j);
+  CHECK(o.programming.time_s < r.programming.time_s);
+  // A model only mapped (no cell written) is costed at its target levels, programmed once.
+  const ChipState mapped = map_to_tiles(m, small_device(), 3);
+  const CostReport u = chip_cost(mapped, m, p, 8);
+  CHECK(u.programming.write_pulses == program_chip(m, small_device(), 3).write_pulses());
+  CHECK(u.layers[0].e_array > 0);
+}
+
+TEST_CASE("cost: every constant has a unit, a source and a row in docs/design.md") {
+  std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/design.md");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const CostParams p;
+  for (const auto& row : kCostParams) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(std::string(row.source).size() > 10);
+    CHECK(std::isfinite(p.*row.member));
+    CHECK(doc.find("`" + std::string(row.name) + "`") != std::string::npos);
+  }
+  CHECK(kCostParams.size() == sizeof(CostParams) / sizeof(double));
+}
