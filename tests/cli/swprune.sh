@@ -57,6 +57,13 @@ nnc-swprune --baseline magnitude --init dense.h5 --target-params 3000 --dataset 
 grep -q '"record": "baseline"' mag.jsonl || fail "no baseline record"
 pm=$(nnc-info mag.h5 --json | json_get nonzero_params)
 [ "$pm" -le 3000 ] && [ "$pm" -ge 2900 ] || fail "baseline has $pm parameters, target 3000"
+# One count everywhere (docs/design.md section 8): the baseline record's params are the
+# model's nonzero weights plus biases, as nnc-info and nnc-eval count them.
+rec=$(grep '"record": "baseline"' mag.jsonl)
+pr=$(echo "$rec" | json_get params); wn=$(echo "$rec" | json_get weights_nonzero); bi=$(echo "$rec" | json_get biases)
+[ "$pr" = "$pm" ] && [ "$pr" -eq $((wn + bi)) ] || fail "baseline record says $pr ($wn + $bi), the model holds $pm"
+pe=$(nnc-eval mag.h5 --dataset mnist --json | json_get params)
+[ "$pe" = "$pm" ] || fail "nnc-eval counts $pe parameters, nnc-info $pm"
 nnc-info mag.h5 >info.txt
 grep -q "<- init dense.h5" info.txt || fail "baseline provenance lacks its init"
 # Without --init the baseline trains the dense network first, then prunes it in steps.

@@ -455,7 +455,8 @@ struct CgapRun {
     r.phase = phase;
     r.val_accuracy = e.accuracy;
     r.val_loss = e.loss;
-    r.params = model.param_count();
+    r.params = model.nonzero_param_count();
+    r.params_dense = model.param_count();
     r.flops = model_flops(model);
     r.train_flops = res.train_flops;
     r.widths = widths(model, units);

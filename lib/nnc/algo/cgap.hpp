@@ -119,7 +119,8 @@ struct CgapRecord {
   double epoch = 0;  // epochs of training done
   CgapPhase phase = CgapPhase::seed;
   double val_accuracy = 0, val_loss = 0;
-  std::size_t params = 0;
+  std::size_t params = 0;        // Model::nonzero_param_count (docs/design.md section 8)
+  std::size_t params_dense = 0;  // Model::param_count: every weight, zeros included
   double flops = 0;  // per sample, 2 per multiply-accumulate
   double train_flops = 0;  // of all training steps so far (see CgapResult)
   double removal_accuracy = -1;  // pruning: val accuracy just after the units went (the test) ...

@@ -266,7 +266,8 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
   net.path_length_random = path_length(gr);
   net.clustering_random = bipartite_clustering(gr);
   net.small_world_sigma = sigma(net.clustering, net.clustering_random, net.path_length, net.path_length_random);
-  net.params = model.nonzero_param_count();
+  net.counts = model.param_counts();
+  net.params = net.counts.params();
   return net;
 }
 }  // namespace nnc

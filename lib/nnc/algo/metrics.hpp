@@ -55,7 +55,7 @@ struct LayerMetrics {
   double path_length = 0, clustering = 0;            // this layer's bipartite graph
   double path_length_random = 0, clustering_random = 0;
   double small_world_sigma = 0;                      // (C / C_rand) / (L / L_rand)
-  std::size_t params = 0;                            // nonzero weights + live biases
+  std::size_t params = 0;                            // nonzero weights + biases (LayerStats::nonzero)
   double flops = 0;                                  // per sample
   int tiles = 0, tiles_total = 0;
   int tile_links = 0;  // links from this layer's tiles to the next mapped layer's
@@ -67,7 +67,8 @@ struct NetworkMetrics {
   int live = 0;
   double path_length = 0, clustering = 0, path_length_random = 0, clustering_random = 0;
   double small_world_sigma = 0;
-  std::size_t params = 0;  // Model::nonzero_param_count (all layers)
+  std::size_t params = 0;  // counts.params(): Model::nonzero_param_count (all layers)
+  ParamCounts counts;      // what `params` is made of, and the dense count
   double flops = 0;
   int tiles = 0, tile_links = 0;
 };

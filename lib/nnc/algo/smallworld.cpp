@@ -217,7 +217,7 @@ std::size_t count_with(const Model& model, const std::vector<std::vector<std::ui
     for (std::size_t o = 0; o < outs; ++o) {
       std::size_t nz = 0;
       for (std::size_t i = 0; i < per_out; ++i) nz += k[o * per_out + i];
-      n += nz + (ps.size() > 1 && nz > 0 ? 1 : 0);
+      n += nz + (ps.size() > 1 ? 1 : 0);
     }
   }
   return n;

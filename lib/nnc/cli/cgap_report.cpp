@@ -16,7 +16,8 @@ Json point_json(const CgapRecord& r, double test_accuracy) {
   Json j = Json::object();
   j.set("epoch", r.epoch).set("val_accuracy", r.val_accuracy);
   if (test_accuracy >= 0) j.set("test_accuracy", test_accuracy);
-  j.set("params", r.params).set("flops", r.flops).set("widths", Json::array(r.widths));
+  j.set("params", r.params).set("params_dense", r.params_dense).set("flops", r.flops);
+  j.set("widths", Json::array(r.widths));
   return j;
 }
 
@@ -98,7 +99,8 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
   const auto& recs = res.records;
   Json j = Json::object();
   j.set("arch", arch).set("dataset", dataset).set("epochs", epochs);
-  j.set("test_accuracy", test_accuracy).set("params", recs[res.end].params).set("flops", recs[res.end].flops);
+  j.set("test_accuracy", test_accuracy).set("params", recs[res.end].params).set("params_dense", recs[res.end].params_dense);
+  j.set("flops", recs[res.end].flops);
   j.set("template_widths", Json::array(widths(templ, res.units)));
   j.set("template_params", templ.param_count()).set("template_flops", model_flops(templ));
   j.set("seed", point_json(recs[res.seed], -1)).set("peak", point_json(recs[res.peak], -1));
@@ -113,7 +115,7 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
     if (r.removal_accuracy >= 0)
       step.set("removal_accuracy", r.removal_accuracy).set("removal_loss", r.removal_loss)
           .set("before_accuracy", r.before_accuracy).set("removal_z", r.removal_z);
-    step.set("params", r.params).set("flops", r.flops).set("train_flops", r.train_flops);
+    step.set("params", r.params).set("params_dense", r.params_dense).set("flops", r.flops).set("train_flops", r.train_flops);
     st.push(std::move(step.set("widths", Json::array(r.widths))));
   }
   j.set("steps", std::move(st));

@@ -57,7 +57,8 @@ Json artifact_info_json(const Bytes& bytes, const std::string& name) {
   j.set("file", name).set("kind", d.kind).set("schema_version", d.version).set("creator", a.creator);
   j.set("arch", a.model.arch()).set("spec", a.model.spec());
   j.set("input_shape", a.model.input_shape().str()).set("classes", a.model.classes());
-  j.set("params", a.model.param_count()).set("nonzero_params", a.model.nonzero_param_count());
+  set_param_counts(j, a.model.param_counts());
+  j.set("nonzero_params", a.model.nonzero_param_count());  // the older name of params
   j.set("layers", layers_json(layer_stats(a.model)));
   j.set("history", history_json(a.history));
   Json series = Json::object();
@@ -85,9 +86,8 @@ std::string artifact_info_text(const Bytes& bytes, const std::string& name) {
   std::string out;
   append(out, "%s: nnc %s (schema %s), written by %s\n", name.c_str(), d.kind.c_str(), d.version.c_str(),
          (d.kind == "chip" ? chip.creator : a.creator).c_str());
-  append(out, "arch: %s\nspec: %s\ninput %s, %d classes, %zu parameters (%zu nonzero)\n\n", a.model.arch().c_str(),
-         a.model.spec().c_str(), a.model.input_shape().str().c_str(), a.model.classes(), a.model.param_count(),
-         a.model.nonzero_param_count());
+  append(out, "arch: %s\nspec: %s\ninput %s, %d classes, %s\n\n", a.model.arch().c_str(), a.model.spec().c_str(),
+         a.model.input_shape().str().c_str(), a.model.classes(), param_counts_text(a.model.param_counts()).c_str());
   append(out, "%s\n", layers_text(layer_stats(a.model)).c_str());
   if (!a.history.empty()) {
     out += "history:\n";

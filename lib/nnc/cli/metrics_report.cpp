@@ -4,7 +4,10 @@ namespace nnc {
 
 Json metrics_json(const NetworkMetrics& m) {
   Json j = Json::object();
-  j.set("params", m.params).set("flops", m.flops).set("L", m.L).set("C", m.C).set("live", m.live);
+  // params, then what it is made of (cli/report.hpp set_param_counts).
+  j.set("params", m.params).set("weights_nonzero", m.counts.weights_nonzero).set("biases", m.counts.biases);
+  j.set("batch_norm_params", m.counts.batch_norm).set("params_dense", m.counts.dense());
+  j.set("flops", m.flops).set("L", m.L).set("C", m.C).set("live", m.live);
   j.set("path_length", m.path_length).set("clustering", m.clustering);
   j.set("path_length_random", m.path_length_random).set("clustering_random", m.clustering_random);
   j.set("small_world_sigma", m.small_world_sigma).set("tiles", m.tiles).set("tile_links", m.tile_links);

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "nnc/cli/report.hpp"
 #include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
@@ -191,8 +192,7 @@ ModelArtifact load_model_input(Tool& tool, const std::string& path, const std::s
 }
 
 std::string model_summary(const Model& m) {
-  return m.spec() + ": " + std::to_string(m.param_count()) + " parameters, " +
-         std::to_string(m.nonzero_param_count()) + " nonzero";
+  return m.spec() + ": " + param_counts_text(m.param_counts());
 }
 
 }  // namespace nnc::cli

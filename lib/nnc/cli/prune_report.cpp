@@ -44,8 +44,9 @@ Json prune_record_json(const PrunePoint& p) {
   if (p.kind == PrunePointKind::theta) out.set("theta", p.theta);
   if (p.step > 0) out.set("step", static_cast<std::uint64_t>(p.step));
   out.set("val_accuracy", p.val_accuracy).set("test_accuracy", p.test_accuracy);
-  for (const char* key : {"params", "flops", "L", "C", "live", "path_length", "clustering", "path_length_random",
-                          "clustering_random", "small_world_sigma", "tiles", "tile_links", "layers"}) {
+  for (const char* key : {"params", "weights_nonzero", "biases", "batch_norm_params", "params_dense", "flops", "L", "C",
+                          "live", "path_length", "clustering", "path_length_random", "clustering_random",
+                          "small_world_sigma", "tiles", "tile_links", "layers"}) {
     out.set(key, *metrics.find(key));
   }
   return out;

@@ -20,6 +20,18 @@ Json layers_json(const std::vector<LayerStats>& stats) {
   return arr;
 }
 
+void set_param_counts(Json& j, const ParamCounts& c) {
+  j.set("params", c.params()).set("weights_nonzero", c.weights_nonzero).set("biases", c.biases);
+  j.set("batch_norm_params", c.batch_norm).set("params_dense", c.dense());
+}
+
+std::string param_counts_text(const ParamCounts& c) {
+  std::string s = std::to_string(c.params()) + " parameters (" + std::to_string(c.weights_nonzero) +
+                  " nonzero weights, " + std::to_string(c.biases) + " biases";
+  if (c.batch_norm > 0) s += ", " + std::to_string(c.batch_norm) + " batch norm";
+  return s + "; " + std::to_string(c.dense()) + " dense)";
+}
+
 std::string layers_text(const std::vector<LayerStats>& stats) {
   std::string out;
   char buf[256];

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "nnc/cli/report.hpp"
 #include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
@@ -94,7 +95,8 @@ Json train_json(const std::string& output, const std::string& dataset, const std
                 const ModelArtifact& out) {
   Json j = Json::object();
   j.set("file", output).set("dataset", dataset).set("data_dir", data_dir).set("arch", out.model.arch());
-  j.set("spec", out.model.spec()).set("params", out.model.param_count());
+  j.set("spec", out.model.spec());
+  set_param_counts(j, out.model.param_counts());
   j.set("epochs", static_cast<int>(out.history.size()));
   const EpochRecord last = out.history.empty() ? EpochRecord{} : out.history.back();
   const double none = std::nan("");

@@ -305,27 +305,25 @@ std::size_t Model::param_count() const {
   return n;
 }
 
-std::size_t Model::nonzero_param_count() const {
-  std::size_t n = 0;
+ParamCounts Model::param_counts() const {
+  ParamCounts c;
   for (const auto& l : layers_) {
     auto ps = l->params();
     if (!l->is_mapped()) {
       for (Param* p : ps)
-        if (p->trainable) n += p->size();
+        if (p->trainable) c.batch_norm += p->size();
       continue;
     }
     const Param& w = *ps[0];
-    const int outs = w.shape[0];
-    const std::size_t per_out = w.size() / static_cast<std::size_t>(outs);
-    for (int o = 0; o < outs; ++o) {
-      std::size_t nz = 0;
-      for (std::size_t i = 0; i < per_out; ++i) nz += w.value[static_cast<Eigen::Index>(o * per_out + i)] != 0;
-      n += nz;
-      if (ps.size() > 1 && nz > 0) n += 1;  // the bias of a unit that still has inputs
-    }
+    c.weights += w.size();
+    c.weights_nonzero += static_cast<std::size_t>((w.value.array() != 0).count());
+    for (std::size_t k = 1; k < ps.size(); ++k)
+      if (ps[k]->trainable) c.biases += ps[k]->size();
   }
-  return n;
+  return c;
 }
+
+std::size_t Model::nonzero_param_count() const { return param_counts().params(); }
 
 double Model::macs() const {
   double m = 0;

@@ -15,6 +15,20 @@ std::string resolve_arch(const std::string& arch);
 // Parses a spec into layers (not yet set up); throws Error naming the bad token.
 std::vector<LayerPtr> parse_spec(const std::string& spec);
 
+// The parameters of a model as it is stored, in one convention for every tool and report
+// (docs/design.md section 8, "Parameters"): params() = the nonzero weights of the conv and dense
+// layers, plus every bias (a unit whose inputs were all pruned keeps its bias, which still feeds
+// the next layer), plus the batch-norm gamma and beta: the values a chip and its digital
+// periphery must hold. dense() counts every weight, zeros included (Model::param_count).
+struct ParamCounts {
+  std::size_t weights_nonzero = 0;  // nonzero conv and dense weights
+  std::size_t weights = 0;          // every conv and dense weight
+  std::size_t biases = 0;           // every bias of a conv or dense layer
+  std::size_t batch_norm = 0;       // batch-norm gamma and beta (the other trainable values)
+  std::size_t params() const { return weights_nonzero + biases + batch_norm; }
+  std::size_t dense() const { return weights + biases + batch_norm; }
+};
+
 class Model {
  public:
   Model() = default;
@@ -56,9 +70,11 @@ class Model {
 
   std::vector<Param*> params();
   std::vector<const Param*> params() const;
-  // Trainable parameter count (weights and biases, batch-norm gamma and beta).
+  // Trainable parameter count (weights and biases, batch-norm gamma and beta), zeros included.
   std::size_t param_count() const;
-  // Nonzero weights plus the biases of units that still have connections (docs/design.md section 8).
+  // What the model holds, as every tool and report counts it (docs/design.md section 8).
+  ParamCounts param_counts() const;
+  // The parameters: param_counts().params(), nonzero weights plus every bias and batch-norm value.
   std::size_t nonzero_param_count() const;
   double macs() const;  // per sample, dense (masks not considered)
 

@@ -36,7 +36,7 @@ std::vector<LayerStats> layer_stats(const Model& m, int tile) {
       s.dense_flops = 2.0 * static_cast<double>(W.size()) * positions;
       for (int c = 0; c < W.cols(); ++c) {
         const auto nz = static_cast<std::size_t>((W.col(c).array() != 0).count());
-        s.nonzero += nz + (has_bias && nz > 0 ? 1 : 0);
+        s.nonzero += nz + (has_bias ? 1 : 0);
         s.flops += 2.0 * static_cast<double>(nz) * positions;
       }
       if (w->has_mask()) {

@@ -11,7 +11,7 @@ struct LayerStats {
   int index = 0;
   std::string type, spec;
   std::size_t params = 0;   // trainable values
-  std::size_t nonzero = 0;  // nonzero weights plus biases of live units (docs/design.md section 8)
+  std::size_t nonzero = 0;  // nonzero weights plus biases (ParamCounts::params, docs/design.md section 8)
   double flops = 0;         // per sample, 2 per multiply-accumulate of a nonzero weight
   double dense_flops = 0;   // per sample, 2 per multiply-accumulate of every weight (what a
                             // dense kernel computes, zeros included)
