@@ -498,7 +498,7 @@ if goal:
 # ---- table1 / fig7 ------------------------------------------------------------------------
 out("## Small-World pruning (the paper's Table I and Figure 7)")
 out()
-out("Test accuracy in % (mean ± std over training seeds), parameters = nonzero weights + live biases,")
+out("Test accuracy in % (mean ± std over training seeds), parameters = nonzero weights + every bias (docs/design.md section 8),")
 out("crossbar tiles of 128 x 128 holding at least one nonzero weight.")
 out()
 out("| model | seeds | params (nonzero, mean) | test accuracy | tiles | paper |")
