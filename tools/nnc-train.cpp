@@ -5,6 +5,7 @@
 
 #include "nnc/cli/arch_report.hpp"
 #include "nnc/cli/options.hpp"
+#include "nnc/cli/registrar.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/cli/train_run.hpp"
 #include "nnc/dist/dist.hpp"
@@ -17,18 +18,18 @@ int main(int argc, char** argv) {
                  "nnc-train --arch <preset|spec> --dataset <name> [options] -o <model.h5|-> [--json]",
                  "nnc-train --arch lenet5 --dataset mnist --epochs 8 -o exp/mnist/lenet5.h5");
   tool.graceful_stop = true;
-  auto& app = tool.app();
   std::string arch = "lenet5", init, output, checkpoint;
   bool resume = false;
   cli::DataOptions data;
   cli::TrainFlags flags;
-  app.add_option("--arch", arch, "preset (lenet5, lenet300, cnn9, vgg16) or spec, e.g. c20k5,mp2,flat,fc10");
-  data.Register(app);
-  flags.Register(app, 1);
-  app.add_option("--init", init, "continue training this model instead of a fresh one");
+  cli::Registrar reg(tool.app());
+  reg.add("--arch", arch, "preset (lenet5, lenet300, cnn9, vgg16) or spec, e.g. c20k5,mp2,flat,fc10");
+  data.Register(reg);
+  flags.Register(reg, 1);
+  reg.add("--init", init, "continue training this model instead of a fresh one");
   tool.add_output(output, "output model, - for stdout");
-  app.add_option("--checkpoint", checkpoint, "checkpoint file (default: <output>.ckpt)");
-  app.add_flag("--resume", resume, "continue from the checkpoint if there is one");
+  reg.add("--checkpoint", checkpoint, "checkpoint file (default: <output>.ckpt)");
+  reg.add_flag("--resume", resume, "continue from the checkpoint if there is one");
   tool.add_json_flag("print a summary (file, epochs, final train and validation numbers) as one JSON object");
 
   return tool.run(argc, argv, [&] {
