@@ -114,12 +114,12 @@ TrainOptions TrainFlags::resolved(const std::string& dataset, std::uint64_t seed
   if (o.schedule.warmup_epochs >= o.epochs) {
     throw Error("--warmup must be shorter than the run (" + std::to_string(o.epochs) + " epochs)", ErrorKind::bad_input);
   }
-  return o;
   const AugmentFlags::Resolved a = augment_.resolved(dataset);
   o.augment = a.augment;
   o.augment_pad = a.pad;
   o.augment_flip = a.flip;
   o.cutout = a.cutout;
+  return o;
 }
 
 CLI::Validator dataset_name() {
