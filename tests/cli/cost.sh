@@ -67,6 +67,18 @@ awk -v a="$(pe energy_j <"$WORK/c.json")" -v b="$(pe energy_j <"$WORK/rvw.json")
 nnc-cost - --json <"$WORK/c.h5" | total area_um2 | { read -r a; same "$a" "$(total area_um2 <"$WORK/c.json")"; } ||
   fail "stdin gives another report"
 
+# DNN+NeuroSim's network CSV and traces: one row per mapped layer, weights in [-1, 1], input bits.
+nnc-cost "$WORK/c.h5" --dataset mnist --neurosim-traces "$WORK/ns" --quiet >/dev/null
+[ "$(cat "$WORK/ns/net.csv")" = $'28,28,1,5,5,4,1,1\n1,1,576,1,1,10,0,1' ] || fail "net.csv: $(cat "$WORK/ns/net.csv")"
+[ "$(grep -c . "$WORK/ns/w1.csv")" -eq 25 ] && [ "$(head -1 "$WORK/ns/w1.csv" | tr , '\n' | grep -c .)" -eq 4 ] ||
+  fail "w1.csv is not 25 x 4"
+awk -F, '{ for (i = 1; i <= NF; i++) if ($i < -1 || $i > 1) exit 1 }' "$WORK/ns/w2.csv" || fail "a weight outside [-1, 1]"
+[ "$(grep -c . "$WORK/ns/in1.csv")" -eq 25 ] && [ "$(head -1 "$WORK/ns/in1.csv" | tr , '\n' | grep -c .)" -eq $((24 * 24 * 8)) ] ||
+  fail "in1.csv is not 25 rows of 24 x 24 vectors x 8 bits"
+[ "$(tr -d ',01\n' <"$WORK/ns/in2.csv" | wc -c)" -eq 0 ] || fail "in2.csv holds more than 0/1"
+grep -q 1 "$WORK/ns/in2.csv" || fail "in2.csv has no 1 bit"
+expect_exit 105 "--neurosim-traces needs --dataset" nnc-cost "$WORK/c.h5" --neurosim-traces "$WORK/ns2"
+
 # Bad inputs exit 2, bad flags 105.
 expect_exit 2 "no such file" nnc-cost "$WORK/none.h5"
 echo "not hdf5" >"$WORK/x.txt"

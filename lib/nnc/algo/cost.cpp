@@ -94,9 +94,7 @@ std::vector<LayerActivity> measure_activity(Model& model, const Tensor& images, 
   std::vector<int> mapped;
   for (std::size_t i = 0; i < model.layers().size(); ++i)
     if (model.layers()[i]->is_mapped()) mapped.push_back(static_cast<int>(i));
-  const auto input_of = [&](int i) -> const Tensor& {
-    return model.activation(static_cast<std::size_t>(model.layer_inputs(static_cast<std::size_t>(i)).front() + 1));
-  };
+  const auto input_of = [&](int i) -> const Tensor& { return layer_input(model, static_cast<std::size_t>(i)); };
   const int chunk = 64;
   ForwardContext ctx;  // inference mode
   const auto each_chunk = [&](auto&& f) {

@@ -171,6 +171,18 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
 // the largest |input| of that layer over the images; padding reads 0.
 std::vector<LayerActivity> measure_activity(Model& model, const Tensor& images, int input_bits);
 
+// The input of layer i as of m's last forward pass: the output of the layer it reads (a graph's
+// layer_inputs), else, in a model without graphs, of the layer before it. (A template only so
+// that it builds before and after nn/model.hpp has layer_inputs; once it has, one line.)
+template <class M>
+const Tensor& layer_input(const M& m, std::size_t i) {
+  if constexpr (requires { m.layer_inputs(i); }) {
+    return m.activation(static_cast<std::size_t>(m.layer_inputs(i).front() + 1));
+  } else {
+    return m.activation(i);
+  }
+}
+
 // Nonempty tile links between consecutive mapped layers (as algo/metrics.hpp tile_links) and,
 // per link, the units of the first tile that feed the second.
 struct TileLinks {

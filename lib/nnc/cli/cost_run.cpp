@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "nnc/algo/rsa.hpp"
+#include "nnc/cli/neurosim_traces.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
 
@@ -21,6 +22,9 @@ void CostFlags::Register(Registrar r) {
         0, 16)
       ->check(CLI::Validator([](std::string& v) { return v == "1" ? std::string("must be 0 or in [2, 16], found 1") : std::string(); },
                              "", "not 1"));
+  r.add("--neurosim-traces", neurosim_traces,
+        "directory: write DNN+NeuroSim's network CSV, weight and input traces of the first test image "
+        "(needs --dataset; bench/neurosim-compare.sh)");
 }
 
 namespace {
@@ -142,6 +146,9 @@ void run_cost(Tool& tool, CostFlags& f) {
   if (f.data.dataset.empty() && !f.data.data_dir.empty()) {
     throw CLI::ValidationError("--data-dir needs --dataset (the activity is measured on its test images)");
   }
+  if (f.data.dataset.empty() && !f.neurosim_traces.empty()) {
+    throw CLI::ValidationError("--neurosim-traces needs --dataset (the input trace is a test image's)");
+  }
   const Bytes bytes = read_bytes(f.input);
   const std::string kind = artifact_kind(bytes, f.input);
   ChipArtifact chip;
@@ -169,6 +176,14 @@ void run_cost(Tool& tool, CostFlags& f) {
     fill_batch(test, idx.data(), static_cast<int>(idx.size()), x, labels.data());
     activity = measure_activity(computes, x, static_cast<int>(CostParams{}.input_bits));
     images = idx.size();
+    if (!f.neurosim_traces.empty()) {
+      Tensor first(1, x.shape());
+      std::copy(x.sample(0), x.sample(0) + static_cast<std::ptrdiff_t>(x.sample_size()), first.data());
+      const Model weights = kind == "chip" ? read_back_weights(chip.chip, chip.model.model) : chip.model.model;
+      write_neurosim_traces(f.neurosim_traces, chip.chip, weights, computes, first,
+                            static_cast<int>(CostParams{}.input_bits));
+      info("NeuroSim's network CSV and traces written to " + f.neurosim_traces);
+    }
     info("input activity measured on " + std::to_string(images) + " " + f.data.dataset + " test images");
   }
   const CostReport r = chip_cost(chip.chip, chip.model.model, CostParams{}, f.adc_bits,

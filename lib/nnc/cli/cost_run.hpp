@@ -19,7 +19,9 @@ struct CostFlags {
   DataOptions data;         // optional here: --dataset gives the real input activity
   std::size_t limit = 100;  // test images the activity is measured on
   int adc_bits = 0;         // 0: the chip's, or the table's adc_bits when the chip's read-out is ideal
-  // The positional input, --dataset (optional), --data-dir, --limit-test (alias --limit), --adc-bits.
+  std::string neurosim_traces;  // a directory: write DNN+NeuroSim's network CSV and traces (first test image)
+  // The positional input, --dataset (optional), --data-dir, --limit-test (alias --limit), --adc-bits,
+  // --neurosim-traces.
   void Register(Registrar r);
 };
 
