@@ -93,13 +93,13 @@ void make_1_0_0(hid_t file) {
 
 }  // namespace
 
-TEST_CASE("schema: files are written as 1.6.0, the version docs/schema.md describes") {
-  CHECK(std::string(kSchemaVersion) == "1.6.0");
+TEST_CASE("schema: files are written as 1.7.0, the version docs/schema.md describes") {
+  CHECK(std::string(kSchemaVersion) == "1.7.0");
   CHECK(kSchemaMajor == 1);
   const ChipArtifact a = new_chip();
   h5::Reader r(encode_chip(a), "c.h5");
-  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.6.0");
-  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.6.0");  // what nnc-info shows
+  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.7.0");
+  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.7.0");  // what nnc-info shows
   std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/schema.md");
   REQUIRE(in);
   std::stringstream doc;

@@ -63,10 +63,15 @@ BnRecalibrationReport recalibrate_batch_norm(Model& m, const Dataset& images, co
       fill_batch(images, idx.data(), cn, x, labels.data());
       // Inference through layers [0, bi): the batch-norm layers before bi are already recalibrated.
       const Tensor* cur = &x;
-      for (int li = 0; li < bi; ++li) {
-        Tensor& out = cur == &a ? b : a;
-        m.layers()[static_cast<std::size_t>(li)]->forward(*cur, out, ForwardContext{false, 0, 0, li});
-        cur = &out;
+      if (m.is_chain()) {
+        for (int li = 0; li < bi; ++li) {
+          Tensor& out = cur == &a ? b : a;
+          m.layers()[static_cast<std::size_t>(li)]->forward(*cur, out, ForwardContext{false, 0, 0, li});
+          cur = &out;
+        }
+      } else {  // a graph: the whole inference pass, then the batch norm's input as it left its layer
+        m.forward(x, ForwardContext{false, 0, 0, 0});
+        cur = &m.activation(static_cast<std::size_t>(m.layer_inputs(static_cast<std::size_t>(bi)).front() + 1));
       }
       const Tensor& act = *cur;
       std::vector<Moments> chunk(static_cast<std::size_t>(C));

@@ -93,6 +93,7 @@ void set_layer_width(Layer& l, int width) {
 }
 
 std::vector<UnitLayer> unit_layers(const Model& m, double max_width_ratio) {
+  m.require_chain("CGaP");
   const auto& L = m.layers();
   std::vector<int> mapped;
   for (std::size_t i = 0; i < L.size(); ++i)

@@ -102,6 +102,7 @@ std::vector<Layer*> mapped_layers(Model& m) {
 }  // namespace
 
 std::vector<UnitMask> apply_smallworld(Model& model, const SmallWorldOptions& options) {
+  model.require_chain("the Small-World lattice");
   auto layers = mapped_layers(model);
   if (options.density.size() != 1 && options.density.size() != layers.size()) {
     throw Error("density list has " + std::to_string(options.density.size()) + " values for " +

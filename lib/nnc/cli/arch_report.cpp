@@ -12,6 +12,9 @@ std::vector<PresetInfo> presets() {
       {"lenet300", "", {1, 28, 28}, "mnist, fashion-mnist"},
       {"cnn9", "", {3, 32, 32}, "cifar10"},
       {"vgg16", "", {3, 32, 32}, "cifar10"},
+      {"resnet20", "", {3, 32, 32}, "cifar10"},
+      {"resnet32", "", {3, 32, 32}, "cifar10"},
+      {"resnet56", "", {3, 32, 32}, "cifar10"},
   };
   for (auto& p : out) p.spec = preset_spec(p.name);
   return out;
@@ -20,12 +23,17 @@ std::vector<PresetInfo> presets() {
 namespace {
 
 bool spatial_layers_fit(const std::string& spec, int channels, int side) {
-  Shape s{channels, side, side};
   try {
-    for (const auto& l : parse_spec(spec)) {
-      if (l->type() == "flatten" || l->type() == "dense") return true;
-      s = l->setup(s);
+    SpecGraph g = parse_graph(spec);
+    std::vector<Shape> node{Shape{channels, side, side}};  // the input, then each layer's output
+    for (std::size_t i = 0; i < g.layers.size(); ++i) {
+      auto& l = g.layers[i];
+      if (l->type() == "flatten" || l->type() == "dense" || l->type() == "gap") return true;
+      std::vector<Shape> in;
+      for (int j : g.inputs[i]) in.push_back(node[static_cast<std::size_t>(j + 1)]);
+      const Shape s = l->setup_inputs(in);
       if (s.h < 1 || s.w < 1) return false;
+      node.push_back(s);
     }
   } catch (const Error&) {
     return false;
@@ -101,14 +109,18 @@ std::string arch_text(const Model& m) {
          " with " + std::to_string(m.input_shape().c) + " channels), " + std::to_string(m.classes()) + " classes, " +
          std::to_string(m.param_count()) + " parameters\n\n";
   char buf[200];
-  std::snprintf(buf, sizeof buf, "%-4s %-8s %-12s %-14s %12s\n", "#", "type", "spec", "output", "params");
+  const bool graph = !m.is_chain();  // a graph also lists what each layer reads ("in": the input)
+  std::snprintf(buf, sizeof buf, "%-4s %-8s %-12s %-14s %12s%s\n", "#", "type", "spec", "output", "params",
+                graph ? "  inputs" : "");
   out += buf;
   for (std::size_t i = 0; i < m.layers().size(); ++i) {
     const auto& l = m.layers()[i];
     std::size_t params = 0;
     for (const Param* p : l->params()) params += p->trainable ? p->size() : 0;
-    std::snprintf(buf, sizeof buf, "%-4zu %-8s %-12s %-14s %12zu\n", i, l->type().c_str(), l->spec().c_str(),
-                  l->output_shape().str().c_str(), params);
+    std::string from;
+    for (int j : m.layer_inputs(i)) from += (from.empty() ? "  " : ",") + (j < 0 ? std::string("in") : std::to_string(j));
+    std::snprintf(buf, sizeof buf, "%-4zu %-8s %-12s %-14s %12zu%s\n", i, l->type().c_str(), l->spec().c_str(),
+                  l->output_shape().str().c_str(), params, graph ? from.c_str() : "");
     out += buf;
   }
   return out;
@@ -124,8 +136,14 @@ Json arch_json(const Model& m) {
     const auto& l = m.layers()[i];
     std::size_t params = 0;
     for (const Param* p : l->params()) params += p->trainable ? p->size() : 0;
-    layers.push(Json::object().set("index", i).set("type", l->type()).set("spec", l->spec())
-                    .set("output_shape", l->output_shape().str()).set("params", params));
+    Json layer = Json::object().set("index", i).set("type", l->type()).set("spec", l->spec())
+                     .set("output_shape", l->output_shape().str()).set("params", params);
+    if (!m.is_chain()) {  // -1: the network's input
+      Json from = Json::array();
+      for (int j : m.layer_inputs(i)) from.push(j);
+      layer.set("inputs", std::move(from));
+    }
+    layers.push(std::move(layer));
   }
   j.set("layers", std::move(layers));
   return j;

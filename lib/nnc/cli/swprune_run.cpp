@@ -110,6 +110,7 @@ void run_swprune(Tool& tool, SwpruneFlags& f) {
   } else {
     out.model = Model(f.arch, train_set.shape, train_set.classes);
     out.model.init(tool.seed);
+    out.model.require_chain("the Small-World lattice");  // the architecture's fault (exit 2), not --density's
     const std::size_t dense_params = out.model.param_count();
     if (f.density.empty()) f.density = default_density(f.arch);
     blame_flag("--density", [&] { apply_smallworld(out.model, {f.p, f.density, tool.seed}); });

@@ -129,6 +129,8 @@ void write_model_group(hid_t group, const ModelArtifact& a) {
     h5::Id lg = h5::create_group(layers, h5::layer_name(i));
     h5::write_attr(lg, "type", l.type());
     h5::write_attr(lg, "spec", l.spec());
+    const auto& from = m.layer_inputs(i);
+    h5::write_attr(lg, "inputs", std::vector<std::int64_t>(from.begin(), from.end()));
     for (const Param* p : l.params()) {
       h5::write_dataset(lg, p->name, dims_of(*p), p->value.data());
       if (p->has_mask()) {
@@ -219,6 +221,19 @@ ModelArtifact read_model_group(const h5::Reader& r, hid_t group) {
     const std::string type = h5::read_attr_string(r, lg, "type");
     if (type != l.type()) {
       throw r.error(h5::object_path(lg), "layer type '" + type + "', the architecture says '" + l.type() + "'");
+    }
+    // Before 1.7.0 every model was a chain: no @inputs, each layer reads the previous one.
+    const std::vector<int>& want = a.model.layer_inputs(i);
+    std::vector<std::int64_t> from{static_cast<std::int64_t>(i) - 1};
+    if (h5::has_attr(lg, "inputs")) from = h5::read_attr_ints(r, lg, "inputs");
+    if (!std::equal(from.begin(), from.end(), want.begin(), want.end())) {
+      auto list = [](const auto& v) {
+        std::string s;
+        for (auto j : v) s += (s.empty() ? "" : ", ") + std::to_string(j);
+        return "[" + s + "]";
+      };
+      throw r.error(h5::object_path(lg), "inputs " + list(from) + (h5::has_attr(lg, "inputs") ? "" : " (no @inputs: a chain)") +
+                                             ", the architecture says " + list(want));
     }
     for (Param* p : l.params()) {
       auto v = h5::read_dataset<float>(r, lg, p->name, dims_of(*p));

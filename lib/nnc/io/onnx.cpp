@@ -647,6 +647,7 @@ std::vector<std::int64_t> chw(Shape s, int rank) {
 }  // namespace
 
 Bytes export_onnx(const Model& model, const std::string& graph_name, const std::string& producer_version) {
+  model.require_chain("ONNX export");
   ox::ModelProto m;
   m.set_ir_version(7);
   m.set_producer_name("nnc");

@@ -75,6 +75,18 @@ class Layer {
   virtual void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // A layer of a graph may read more than one tensor (Add: two). Such a layer overrides these
+  // four; every other layer has one input, and these call its one-input versions. x[k] (and
+  // dx[k], which may be null when that gradient is not needed) is the layer's k-th input.
+  virtual int arity() const { return 1; }
+  virtual Shape setup_inputs(const std::vector<Shape>& in) { return setup(in.front()); }
+  virtual void forward_inputs(const std::vector<const Tensor*>& x, Tensor& y, const ForwardContext& ctx) {
+    forward(*x.front(), y, ctx);
+  }
+  virtual void backward_inputs(const std::vector<const Tensor*>& x, const Tensor& y, const Tensor& dy,
+                               const std::vector<Tensor*>& dx) {
+    backward(*x.front(), y, dy, dx.front());
+  }
   // Called on a copy that will only run inference with its weights as they are now (the
   // per-thread copies of Model::infer): a layer may precompute what its weights give, and drop
   // the weights if its forward pass no longer reads them.

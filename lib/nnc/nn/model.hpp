@@ -1,6 +1,9 @@
-// Model: a sequential network built from a spec string (docs/design.md section 5), with the
-// activations of its last forward pass kept for backward.
+// Model: a network built from a spec string (docs/design.md section 5), with the activations
+// of its last forward pass kept for backward. Its layers run in the order of the spec, each
+// reading earlier layers' outputs (by default the previous layer's): a chain, or a graph with
+// branches that add up again (residual networks); the last layer's output is the logits.
 #pragma once
+#include <array>
 #include <string>
 #include <vector>
 
@@ -12,7 +15,18 @@ namespace nnc {
 std::string preset_spec(const std::string& name);  // "" if not a preset
 // A preset name or a spec, resolved to a spec.
 std::string resolve_arch(const std::string& arch);
-// Parses a spec into layers (not yet set up); throws Error naming the bad token.
+// A spec parsed: the layers (not yet set up) in the order they run, each with its inputs (the
+// indices of earlier layers whose outputs it reads, -1 for the network's input) and its name
+// in the spec ("" when it has none).
+struct SpecGraph {
+  std::vector<LayerPtr> layers;
+  std::vector<std::vector<int>> inputs;
+  std::vector<std::string> names;
+};
+// Parses a spec; throws Error naming the bad token, a dangling or forward reference, a name
+// given twice, or a layer whose output no layer reads.
+SpecGraph parse_graph(const std::string& spec);
+// The layers of parse_graph(spec), without their inputs.
 std::vector<LayerPtr> parse_spec(const std::string& spec);
 
 // The parameters of a model as it is stored, in one convention for every tool and report
@@ -60,10 +74,12 @@ class Model {
   // With keep_input_grad, input_grad() holds d loss / d input afterwards.
   void backward(const Tensor& dlogits, bool keep_input_grad = false);
   const Tensor& input_grad() const { return grads_.front(); }
-  // The input (i = 0) or the output of layer i-1, as of the last forward pass.
+  // The input (i = 0) or the output of layer i-1 (node i of the graph), as of the last
+  // forward pass.
   const Tensor& activation(std::size_t i) const;
-  // The gradient of the loss by activation(i), as of the last backward pass; not kept for
-  // the output of a batch norm whose ReLU was folded in (relu_folded(i)).
+  // The gradient of the loss by activation(i), as of the last backward pass (summed over the
+  // layers that read it); not kept for the output of a batch norm whose ReLU was folded in
+  // (relu_folded(i)).
   const Tensor& activation_grad(std::size_t i) const { return grads_[i]; }
   // Whether layer i is a ReLU that the last forward pass ran inside the batch norm before it.
   bool relu_folded(std::size_t i) const { return i < relu_folded_.size() && relu_folded_[i]; }
@@ -85,6 +101,15 @@ class Model {
   int classes() const { return classes_; }
   std::vector<LayerPtr>& layers() { return layers_; }
   const std::vector<LayerPtr>& layers() const { return layers_; }
+  // The layers whose outputs layer i reads, in the order it takes them (-1: the network's input).
+  const std::vector<int>& layer_inputs(std::size_t i) const { return inputs_[i]; }
+  // The name layer i has in the spec ("" if none).
+  const std::string& layer_name(std::size_t i) const { return names_[i]; }
+  // Whether every layer reads the previous layer's output alone (every network before graphs).
+  bool is_chain() const;
+  // Unless is_chain(), throws a bad-input Error: `what` does not support graphs, naming the
+  // first layer that reads out of turn.
+  void require_chain(const std::string& what) const;
   // Re-runs setup over all layers, keeping params whose shapes still fit (after a width change).
   void setup();
   // Throws if any param holds NaN or Inf (names the layer and param).
@@ -94,9 +119,20 @@ class Model {
   std::string arch_;
   Shape input_;
   int classes_ = 0;
+  // Whether layer j reads only the previous layer's output and is its only reader, so that a
+  // pass may fold layer j into the one before it (a ReLU into its batch norm, and so on).
+  bool follows_alone(std::size_t j) const;
+  // Which buffer of an inference worker holds each node (-1: the input's), given the layers
+  // folded away; buffers are reused once their last reader has run.
+  std::vector<int> inference_slots(const std::vector<char>& fused) const;
+
   std::vector<LayerPtr> layers_;
+  std::vector<std::vector<int>> inputs_;  // per layer: the layers it reads, -1 the input
+  std::vector<std::string> names_;        // per layer: its name in the spec, or ""
+  std::vector<int> readers_;              // per node (0 the input, i+1 layer i's output)
   const Tensor* last_input_ = nullptr;
   std::vector<Tensor> acts_, grads_;
+  std::array<Tensor, 2> extra_grads_;  // a second reader's gradient, before it is summed in
   std::vector<char> relu_folded_;
 };
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Networks with branches (docs/design.md section 5, "Graphs"): nnc-info shows a CIFAR ResNet
+# preset, a small residual spec trains, evaluates and reads back, its chips are programmed and
+# evaluated (every conv on tiles, the adds and pooling digital), the tools that take only
+# chains say so, and malformed graphs are one-line errors with exit 2.
+FIXTURE_TRAIN=${FIXTURE_TRAIN:-600}
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+
+nnc-info --arch resnet20 >info.txt
+grep -q "269722 parameters" info.txt || fail "resnet20: $(head -3 info.txt)"
+grep -q -E "^[0-9]+ +add .* 0  [0-9]+,[0-9]+$" info.txt || fail "resnet20: no add with its two inputs: $(cat info.txt)"
+grep -q -E "shortcut +id32s2 +32x16x16" info.txt || fail "resnet20: no option A shortcut to 32x16x16"
+[ "$(grep -c ' add ' info.txt)" = 9 ] || fail "resnet20: not 9 adds"
+nnc-info --presets | contains "resnet56 +input 3x32x32 +853018 parameters"
+
+# Two blocks: an identity shortcut, then a 1x1 projection with batch norm at stride 2.
+SPEC="c8p1,bn,b0=relu,c8p1,bn,relu,c8p1,bn,add@b0,b1=relu,c16k1s2,s=bn,c16s2p1@b1,bn,relu,c16p1,bn,add@s,relu,gap,fc10"
+nnc-train --arch "$SPEC" --dataset cifar10 $VAL --epochs 3 --batch 32 --lr 0.05 --seed 3 --quiet -o r.h5 --json >train.json
+nnc-info r.h5 | contains "add@b0"
+nnc-eval r.h5 --dataset cifar10 --json >eval.json
+acc=$(json_get accuracy <eval.json)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.3) }' || fail "residual spec: accuracy $acc on the bars"
+# The same run writes the same bytes.
+mkdir again
+(cd again && nnc-train --arch "$SPEC" --dataset cifar10 $VAL --epochs 3 --batch 32 --lr 0.05 --seed 3 --quiet -o r.h5 --json >train.json)
+cmp r.h5 again/r.h5 || fail "the same residual run wrote different bytes"
+
+# Chips: every conv (the projection too) and the dense layer mapped; Monte Carlo over chips.
+nnc-program-rram r.h5 --sigma 0.1 --seed 2 --quiet -o c.h5
+nnc-info c.h5 | contains "add@b0"
+nnc-eval c.h5 --dataset cifar10 --json | json_get accuracy >/dev/null
+nnc-eval r.h5 --dataset cifar10 --chips 2 --sigma 0.1 --json | contains '"chips": 2'
+
+# What takes only chains says so.
+expect_exit 2 "ONNX export does not support networks with branches" nnc-export r.h5 -o r.onnx
+expect_exit 2 "CGaP does not support networks with branches" nnc-cgap --arch "$SPEC" --dataset cifar10 $VAL -o g.h5
+expect_exit 2 "Small-World lattice does not support networks with branches" \
+  nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL -o sw.h5
+
+# Malformed graphs.
+expect_exit 2 "reads 'x', which no layer is named" nnc-train --arch "c8,add@x,gap,fc10" --dataset cifar10 $VAL -o x.h5
+expect_exit 2 "which is not an earlier layer" nnc-train --arch "c8,add@z,z=relu,gap,fc10" --dataset cifar10 $VAL -o x.h5
+expect_exit 2 "inputs have different shapes" nnc-train --arch "a=c8,c16,add@a,gap,fc10" --dataset cifar10 $VAL -o x.h5
+expect_exit 2 "is read by no layer" nnc-train --arch "c8,x=relu,c8@in,gap,fc10" --dataset cifar10 $VAL -o x.h5
+[ ! -e x.h5 ] || fail "output left behind after an error"
+echo "resnet: ok"
