@@ -9,7 +9,7 @@
 # energies and their ratio, each layer's share of its tool's total, then both chip areas. The last
 # line is one JSON object: the largest per-layer energy ratio (either way), the Spearman rank
 # correlation of the per-layer energies, the largest share difference (points) and the total-area
-# ratio (nnc / NeuroSim).
+# ratio (nnc / NeuroSim), with both totals.
 #
 # Differences, not reconciled here: NeuroSim encodes a signed weight with a reference column,
 # nnc with a differential pair (G+ - G-, two arrays per tile); NeuroSim counts leakage, its
@@ -110,5 +110,6 @@ print(f"area: nnc {nnc_area * 1e-6:.4g} mm^2, NeuroSim {ns_area * 1e-6:.4g} mm^2
 print(json.dumps({"layers": len(mapped), "max_energy_ratio": worst, "spearman": spearman(ours, theirs),
                   "max_share_difference_points": share,
                   "area_ratio": nnc_area / ns_area if ns_area == ns_area and ns_area > 0 else None,
-                  "adc_bits": nnc["adc_bits"]}))
+                  "adc_bits": nnc["adc_bits"], "nnc_energy_j": so, "neurosim_energy_j": st,
+                  "nnc_area_um2": nnc_area, "neurosim_area_um2": ns_area}))
 EOF
