@@ -52,9 +52,9 @@ rb=$(json_get sram_bytes <"$WORK/r.json")
 [ "$rc" = "$cells" ] || fail "random selection chose $rc cells, balanced $cells"
 [ "$rb" = "$rc" ] || fail "8-bit cells take $rb bytes for $rc cells"
 
-# Augmentation (off by default for MNIST): recorded in the chip and the JSON; augmented
+# Augmentation (off by default for RSA): recorded in the chip and the JSON; augmented
 # training sees other images, so it ends elsewhere, and the same seed repeats it exactly.
-grep -q '"augment": false' "$WORK/a.json" || fail "RSA on MNIST augmented by default"
+grep -q '"augment": false' "$WORK/a.json" || fail "RSA augmented by default"
 for k in 1 2; do
   nnc-rsa-adapt "$C" --dataset mnist $VAL --density 0.1 --epochs 1 --lr 0.05 --batch 16 --augment --cutout 4 \
     --json --quiet -o "$WORK/aug$k.h5" >"$WORK/aug$k.json"

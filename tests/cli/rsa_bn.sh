@@ -48,6 +48,7 @@ nnc-rsa-adapt "$C" --dataset cifar10 $VAL --density 0.1 --epochs 1 --recalibrate
 cmp -s "$WORK/t1.h5" "$WORK/t2.h5" || fail "recalibrated and adapted chip bytes depend on --threads"
 h5diff "$C" "$WORK/t1.h5" /chip /chip >/dev/null || fail "the RRAM state changed (with RSA)"
 h5dump -a /rsa/bn_recalibration/images "$WORK/t1.h5" | contains "200" || fail "--bn-images 200 not recorded"
+h5dump -a /rsa/augment "$WORK/t1.h5" | grep -q "(0): 0" || fail "RSA augmented CIFAR-10 images by default"
 h5diff "$WORK/b.h5" "$WORK/t1.h5" /model/layers/001/running_var /model/layers/001/running_var >/dev/null &&
   fail "--bn-images did not change the statistics"
 

@@ -73,7 +73,7 @@ void TrainFlags::Register(Registrar r, int default_epochs) {
         CLI::NonNegativeNumber);
   r.add("--momentum", options.sgd.momentum, "SGD momentum", 0.0, 1.0);
   r.add("--weight-decay", options.sgd.weight_decay, "L2 weight decay", CLI::NonNegativeNumber);
-  augment_.on_for_every_dataset = augment_by_default;
+  augment_.by_default = augment_by_default ? AugmentFlags::On::every_dataset : AugmentFlags::On::cifar;
   augment_.Register(r);
   r.add("--label-smoothing", options.label_smoothing,
         "train against (1 - E) one-hot + E / classes instead of the one-hot label (0 = none)", 0.0, 0.99);
@@ -82,10 +82,12 @@ void TrainFlags::Register(Registrar r, int default_epochs) {
 }
 
 void AugmentFlags::Register(Registrar r) {
+  const char* when = by_default == On::every_dataset ? "default on (CIFAR: "
+                     : by_default == On::cifar       ? "default on for CIFAR ("
+                                                     : "default off (CIFAR: ";
   flag_ = r.add_flag("--augment,!--no-augment", augment,
-                     on_for_every_dataset
-                         ? "random shifts; default on (CIFAR: crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)"
-                         : "random shifts; default on for CIFAR (crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
+                     std::string("random shifts; ") + when +
+                         "crop with pad 4 and flip; others: shifts of up to 2 pixels, no flip)");
   r.add("--cutout", cutout, "with augmentation, set a random NxN square of each training image to the mean (Cutout; 0 = none)",
         0, 1024);
 }
@@ -94,7 +96,7 @@ AugmentFlags::Resolved AugmentFlags::resolved(const std::string& dataset) const 
   Resolved r;
   const bool cifar = dataset.rfind("cifar", 0) == 0;
   const bool asked = flag_ != nullptr && flag_->count() > 0;
-  r.augment = asked ? augment : (cifar || on_for_every_dataset);
+  r.augment = asked ? augment : (by_default == On::every_dataset || (by_default == On::cifar && cifar));
   r.cutout = cutout;
   if (cutout > 0 && !r.augment) {
     const std::string why = asked ? "--no-augment turned off" : "is off by default for " + dataset + " (give --augment)";

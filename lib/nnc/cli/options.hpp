@@ -34,13 +34,15 @@ struct DataOptions {
 };
 
 // --augment/--no-augment and --cutout, for every tool that trains on images (nnc-train and the
-// tools built on its flags, nnc-rsa-adapt). Augmentation is on by default for a dataset whose
-// name starts with "cifar" (or any, with on_for_every_dataset) unless a flag says otherwise:
+// tools built on its flags, nnc-rsa-adapt). Unless a flag says otherwise, augmentation is on
+// for the datasets `by_default` names: those whose name starts with "cifar" (training), every
+// one (nnc-swprune), or none (RSA: docs/results.md measured that it does not help there).
 // CIFAR crops with pad 4 and flips, other datasets shift by up to 2 pixels without flips.
 struct AugmentFlags {
+  enum class On { cifar, every_dataset, none };
   bool augment = false;
   int cutout = 0;
-  bool on_for_every_dataset = false;  // set before Register
+  On by_default = On::cifar;  // set before Register
   void Register(Registrar r);
   // The resolved settings for `dataset`. --cutout with augmentation off (by flag or by
   // default) is a bad flag value.

@@ -36,6 +36,7 @@ void RsaFlags::Register(Registrar r) {
   r.add_choice("--schedule", o.schedule, kRsaSchedules,
                "learning rate over the run: constant, or cosine (from --lr down to 0)");
   r.add("--momentum", o.momentum, "SGD momentum", 0.0, 1.0);
+  augment.by_default = AugmentFlags::On::none;  // docs/results.md: it does not help RSA
   augment.Register(r);
   r.add("--batch", o.batch, "batch size", 1, 1 << 20);
   r.add("--eval-points", o.eval_points, "validation accuracy at this many points of the run (plus the start)", 1, 10000);

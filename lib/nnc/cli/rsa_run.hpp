@@ -19,7 +19,7 @@ struct RsaFlags {
   std::string input, output;  // registered by the tool, before these flags
   DataOptions data;
   ChipRsaOptions options;     // options.train: how the cells are trained
-  AugmentFlags augment;       // as in training: on by default for CIFAR
+  AugmentFlags augment;       // as in training, but off by default (Register sets it)
   std::size_t limit_test = 0;
   std::vector<int> test_epochs;
   bool compare_rvw = false;
