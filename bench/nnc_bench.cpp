@@ -147,6 +147,7 @@ double bench_gemm(int n, int reps) {
 // the time goes; printed as one JSON line per layer). A ReLU folded into its batch norm
 // (Model::relu_folded) is timed with the batch norm and shows 0.
 void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool training) {
+  model.require_chain("nnc-bench's per-layer profile");  // it feeds each layer its predecessor's output
   std::vector<int> labels(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
   std::iota(idx.begin(), idx.end(), std::size_t{0});

@@ -226,7 +226,10 @@ int main(int argc, char** argv) {
     const std::vector<std::string> specs = {
         "lenet5", "lenet300", "cnn9", "c20k5,mp2,c50k5,mp2,flat,fc500,relu,fc10",
         "c4k3s2p1,bn,relu,ap2,drop0.5,flat,fc10", "flat,fc16,relu,drop0.25,fc10",
-        "c3k1,bn,relu,mp2,c5p2k5,flat,fc10"};
+        "c3k1,bn,relu,mp2,c5p2k5,flat,fc10", "resnet20",
+        // Graphs: an identity block, option A's shortcut, a projection, add of two named inputs.
+        "c4p1,bn,b0=relu,c4p1,bn,add@b0,b1=relu,s=id8s2,c8s2p1@b1,bn,add@s,gap,fc10",
+        "a=c4p1,c4k1@in,b=bn,c4p1@a,add@b,x=relu,c4k1,y=bn,add@x+y,gap,flat,fc10"};
     for (std::size_t i = 0; i < specs.size(); ++i) {
       put(dir / "spec" / ("spec-" + std::to_string(i)), Bytes(specs[i].begin(), specs[i].end()));
     }
@@ -239,6 +242,11 @@ int main(int argc, char** argv) {
     put(dir / "model/tiny.h5", nnc::encode_model(m));
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // edits of objects a file lacks just fail
     mutants(nnc::encode_model(m), "", dir / "model", "tiny");
+    nnc::ModelArtifact g = m;  // a graph: /layers/NNN@inputs
+    g.model = nnc::Model("c2p1,a=relu,c2p1,add@a,gap,fc10", nnc::Shape{1, 6, 6}, 10);
+    g.model.init(1);
+    put(dir / "model/graph.h5", nnc::encode_model(g));
+    mutants(nnc::encode_model(g), "", dir / "model", "graph");
 
     nnc::ChipArtifact c;
     c.model = m;

@@ -32,11 +32,17 @@ nnc-info c.h5 | contains "add@b0"
 nnc-eval c.h5 --dataset cifar10 --json | json_get accuracy >/dev/null
 nnc-eval r.h5 --dataset cifar10 --chips 2 --sigma 0.1 --json | contains '"chips": 2'
 
+# RSA on a graph's chip, with batch-norm recalibration (each batch norm's input from the graph).
+nnc-rsa-adapt c.h5 --dataset cifar10 $VAL --density 0.1 --epochs 1 --recalibrate-bn --seed 2 --quiet -o a.h5
+nnc-eval a.h5 --dataset cifar10 --json | json_get accuracy >/dev/null
+
 # What takes only chains says so.
 expect_exit 2 "ONNX export does not support networks with branches" nnc-export r.h5 -o r.onnx
 expect_exit 2 "CGaP does not support networks with branches" nnc-cgap --arch "$SPEC" --dataset cifar10 $VAL -o g.h5
 expect_exit 2 "Small-World lattice does not support networks with branches" \
   nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL -o sw.h5
+expect_exit 2 "Small-World metrics \(L and C\) does not support networks with branches" \
+  nnc-swprune --baseline magnitude --arch "$SPEC" --dataset cifar10 $VAL --epochs 1 --target-params 3000 -o sw.h5
 
 # Malformed graphs.
 expect_exit 2 "reads 'x', which no layer is named" nnc-train --arch "c8,add@x,gap,fc10" --dataset cifar10 $VAL -o x.h5

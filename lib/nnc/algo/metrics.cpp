@@ -77,6 +77,7 @@ double bipartite_clustering(const Graph& g) {
 }
 
 UnitGraph unit_graph(const Model& model) {
+  model.require_chain("the unit graph of Small-World metrics (L and C)");
   UnitGraph ug;
   for (std::size_t li = 0; li < model.layers().size(); ++li) {
     const Layer& l = *model.layers()[li];
