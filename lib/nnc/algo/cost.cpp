@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 
+#include "nnc/algo/metrics.hpp"
 #include "nnc/nn/conv2d.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/stats.hpp"
@@ -53,41 +54,6 @@ DigitalOps digital_ops(const Layer& l, const CostParams& p) {
 }
 
 }  // namespace
-
-TileLinks tile_links_between(const Layer& first, const Layer& second, int tile) {
-  const ConstMatrixMap W1 = crossbar_matrix(first), W2 = crossbar_matrix(second);
-  const int units = static_cast<int>(W1.cols());
-  TileLinks out;
-  if (units == 0 || W2.rows() % units != 0) return out;
-  const int g = static_cast<int>(W2.rows() / units);  // rows of the second layer per unit
-  const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
-  std::vector<std::vector<std::uint8_t>> feeds, fed;
-  for (int a = 0; a < tiles_of(W1.rows()); ++a)
-    for (int b = 0; b < tiles_of(W1.cols()); ++b) {
-      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
-      const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
-      for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c) s[c] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
-      feeds.push_back(std::move(s));
-    }
-  for (int a = 0; a < tiles_of(W2.rows()); ++a)
-    for (int b = 0; b < tiles_of(W2.cols()); ++b) {
-      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
-      const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
-      for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
-        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[r / g] = 1;
-      fed.push_back(std::move(s));
-    }
-  for (const auto& s1 : feeds)
-    for (const auto& s2 : fed) {
-      int shared = 0;
-      for (int u = 0; u < units; ++u) shared += s1[u] && s2[u];
-      if (shared > 0) {
-        ++out.links;
-        out.link_units += shared;
-      }
-    }
-  return out;
-}
 
 std::vector<LayerActivity> measure_activity(Model& model, const Tensor& images, int input_bits) {
   if (input_bits < 1 || input_bits > 16) throw Error("measure_activity: input bits must be in [1, 16]");

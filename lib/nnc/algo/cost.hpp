@@ -183,12 +183,4 @@ const Tensor& layer_input(const M& m, std::size_t i) {
   }
 }
 
-// Nonempty tile links between consecutive mapped layers (as algo/metrics.hpp tile_links) and,
-// per link, the units of the first tile that feed the second.
-struct TileLinks {
-  int links = 0;
-  double link_units = 0;  // summed over links
-};
-TileLinks tile_links_between(const Layer& first, const Layer& second, int tile);
-
 }  // namespace nnc

@@ -147,41 +147,6 @@ double sigma(double c, double c_rand, double l, double l_rand) {
   return (c / c_rand) / (l / l_rand);
 }
 
-// Nonempty tile-to-tile links between consecutive crossbar matrices: tile (a, b) of W1 and
-// tile (a2, b2) of W2 are linked when a column of W1 with a nonzero inside (a, b) is a unit
-// whose rows (g per unit) hold a nonzero inside (a2, b2).
-int tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile) {
-  const int units = static_cast<int>(W1.cols());
-  const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
-  std::vector<std::vector<std::uint8_t>> feeds, fed;
-  for (int a = 0; a < tiles_of(W1.rows()); ++a)
-    for (int b = 0; b < tiles_of(W1.cols()); ++b) {
-      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
-      const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
-      for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c)
-        s[c] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
-      feeds.push_back(std::move(s));
-    }
-  for (int a = 0; a < tiles_of(W2.rows()); ++a)
-    for (int b = 0; b < tiles_of(W2.cols()); ++b) {
-      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
-      const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
-      for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
-        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[r / g] = 1;
-      fed.push_back(std::move(s));
-    }
-  int links = 0;
-  for (const auto& s1 : feeds)
-    for (const auto& s2 : fed) {
-      for (int u = 0; u < units; ++u)
-        if (s1[u] && s2[u]) {
-          ++links;
-          break;
-        }
-    }
-  return links;
-}
-
 }  // namespace
 
 NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int tile) {
@@ -251,7 +216,7 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
     lm.tiles_total = s.tiles_total;
     if (j + 1 < m) {
       lm.tile_links = tile_links(crossbar_matrix(l), crossbar_matrix(*model.layers()[ug.layer_index[j + 1]]),
-                                 ug.rows_per_unit[j + 1], tile);
+                                 ug.rows_per_unit[j + 1], tile).links;
     }
     net.flops += lm.flops;
     net.tiles += lm.tiles;
@@ -271,4 +236,44 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
   net.params = net.counts.params();
   return net;
 }
+TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile) {
+  const int units = static_cast<int>(W1.cols());
+  const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
+  std::vector<std::vector<std::uint8_t>> feeds, fed;
+  for (int a = 0; a < tiles_of(W1.rows()); ++a)
+    for (int b = 0; b < tiles_of(W1.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
+      for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c)
+        s[c] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
+      feeds.push_back(std::move(s));
+    }
+  for (int a = 0; a < tiles_of(W2.rows()); ++a)
+    for (int b = 0; b < tiles_of(W2.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
+      for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
+        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[r / g] = 1;
+      fed.push_back(std::move(s));
+    }
+  TileLinks out;
+  for (const auto& s1 : feeds)
+    for (const auto& s2 : fed) {
+      int shared = 0;
+      for (int u = 0; u < units; ++u) shared += s1[u] && s2[u];
+      if (shared > 0) {
+        ++out.links;
+        out.link_units += shared;
+      }
+    }
+  return out;
+}
+
+TileLinks tile_links_between(const Layer& first, const Layer& second, int tile) {
+  const ConstMatrixMap W1 = crossbar_matrix(first), W2 = crossbar_matrix(second);
+  const auto units = W1.cols();
+  if (units == 0 || W2.rows() % units != 0) return {};
+  return tile_links(W1, W2, static_cast<int>(W2.rows() / units), tile);
+}
+
 }  // namespace nnc

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nnc/nn/model.hpp"
+#include "nnc/nn/stats.hpp"
 
 namespace nnc {
 
@@ -76,6 +77,18 @@ struct NetworkMetrics {
 // The random reference of each layer is a bipartite graph on the same units with the same
 // edge count, edges drawn uniformly without repetition from Rng(seed, {stream::kMetrics, j}).
 NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed = 1, int tile = 128);
+
+// Nonempty tile-to-tile links between consecutive crossbar matrices: tile (a, b) of W1 and
+// tile (a2, b2) of W2 are linked when a column of W1 with a nonzero inside (a, b) is a unit
+// whose rows (g per unit) hold a nonzero inside (a2, b2). link_units: per link, the units of
+// the first tile that feed the second, summed over links (what the interconnect carries).
+struct TileLinks {
+  int links = 0;
+  double link_units = 0;
+};
+TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile);
+// The same between two mapped layers, g = W2's rows per W1 column (no link if they do not divide).
+TileLinks tile_links_between(const Layer& first, const Layer& second, int tile);
 
 
 }  // namespace nnc
