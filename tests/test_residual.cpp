@@ -365,7 +365,7 @@ ModelArtifact without_inputs(const Model& m, const std::string& tag) {
 
 }  // namespace
 
-TEST_CASE("a chain file without @inputs (before 1.7.0) reads as a chain; a graph's does not") {
+TEST_CASE("a chain file without @inputs (before 1.7.0) reads as a chain, a graph's file does not") {
   const Model chain = test::make_model("c4k3,bn,relu,flat,fc4", {1, 6, 6}, 4);
   const ModelArtifact a = without_inputs(chain, "chain");
   CHECK(a.model.is_chain());
