@@ -4,6 +4,7 @@
 
 #include "nnc/data/dataset.hpp"
 #include "nnc/device/chip.hpp"
+#include "nnc/io/artifact.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/gemm_bf16.hpp"
@@ -72,6 +73,25 @@ inline TrainOptions small_train_options(int epochs, double lr = 0.05, std::uint6
 
 // A model of `spec` initialized with `seed` and trained `epochs` epochs on `tr` (batch 16,
 // lr 0.05; `val` may be empty), for tests that need a trained network.
+// Trains m from st with `opt` until `stop_after` steps have run, then stops it as a signal would;
+// returns its last checkpoint as the HDF5 encoder writes it (model, history, position).
+inline Bytes train_until_stopped(Model& m, const Dataset& tr, const Dataset& val, const TrainOptions& opt,
+                                 TrainState& st, int stop_after) {
+  int steps = 0;
+  Bytes checkpoint;
+  TrainHooks hooks;
+  hooks.should_stop = [&] { return steps++ == stop_after; };
+  hooks.checkpoint = [&](const Model& model, const TrainState& s) {
+    ModelArtifact a;
+    a.model = model;
+    a.history = s.history;
+    a.checkpoint = s;
+    checkpoint = encode_model(a);
+  };
+  train(m, tr, val, opt, st, hooks);
+  return checkpoint;
+}
+
 inline Model trained_model(const char* spec, const Dataset& tr, const Dataset& val, std::uint64_t seed, int epochs) {
   Model m(spec, tr.shape, tr.classes);
   m.init(seed);

@@ -273,18 +273,7 @@ TEST_CASE("a run interrupted mid-epoch and resumed from its checkpoint ends bitw
   Model part(kTinySpec, tr.shape, tr.classes);
   part.init(1);
   TrainState st;
-  int steps = 0;
-  Bytes checkpoint;
-  TrainHooks hooks;
-  hooks.should_stop = [&] { return steps++ == 27; };
-  hooks.checkpoint = [&](const Model& m, const TrainState& s) {
-    ModelArtifact a;
-    a.model = m;
-    a.history = s.history;
-    a.checkpoint = s;
-    checkpoint = encode_model(a);
-  };
-  train(part, tr, val, opt, st, hooks);
+  const Bytes checkpoint = test::train_until_stopped(part, tr, val, opt, st, 27);
   REQUIRE(st.epoch == 1);
   REQUIRE(st.step > 0);
 

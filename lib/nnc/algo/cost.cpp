@@ -294,40 +294,29 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
   return rep;
 }
 
-double CostReport::energy_j() const {
-  double e = 0;
-  for (const auto& c : layers) e += c.energy();
-  return e;
+namespace {
+// The sum of f over a report's layers.
+template <class T, class F>
+T sum_layers(const std::vector<LayerCost>& layers, T start, F f) {
+  for (const auto& c : layers) start += f(c);
+  return start;
 }
+}  // namespace
+
+double CostReport::energy_j() const { return sum_layers(layers, 0.0, [](const LayerCost& c) { return c.energy(); }); }
 double CostReport::area_um2() const {
-  double a = buffer_area_um2;
-  for (const auto& c : layers) a += c.area();
-  return a;
+  return sum_layers(layers, buffer_area_um2, [](const LayerCost& c) { return c.area(); });
 }
-double CostReport::latency_s() const {
-  double t = 0;
-  for (const auto& c : layers) t += c.latency_s;
-  return t;
-}
+double CostReport::latency_s() const { return sum_layers(layers, 0.0, [](const LayerCost& c) { return c.latency_s; }); }
 double CostReport::pipelined_interval_s() const {
   double t = 0;
   for (const auto& c : layers) t = std::max(t, c.latency_s);
   return t;
 }
 double CostReport::adc_conversions() const {
-  double n = 0;
-  for (const auto& c : layers) n += c.adc_conversions;
-  return n;
+  return sum_layers(layers, 0.0, [](const LayerCost& c) { return c.adc_conversions; });
 }
-int CostReport::tiles_used() const {
-  int n = 0;
-  for (const auto& c : layers) n += c.tiles_used;
-  return n;
-}
-int CostReport::tile_links() const {
-  int n = 0;
-  for (const auto& c : layers) n += c.tile_links;
-  return n;
-}
+int CostReport::tiles_used() const { return sum_layers(layers, 0, [](const LayerCost& c) { return c.tiles_used; }); }
+int CostReport::tile_links() const { return sum_layers(layers, 0, [](const LayerCost& c) { return c.tile_links; }); }
 
 }  // namespace nnc
