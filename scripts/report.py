@@ -775,7 +775,7 @@ else:
 
 
 def vgg16_curve(name):
-    """Test accuracy and training curve of exp/all/cifar10/<name>.h5, if it ran."""
+    """Test accuracy and training curve of OUT/cifar10/<name>.h5 (VGG-16s, ResNets), if it ran."""
     v, info = load(os.path.join(C, name + ".eval.json")), load(os.path.join(C, name + ".info.json"))
     if not (v or info):
         return False
@@ -851,6 +851,20 @@ elif PROFILE == "all":
     out("Not run yet (`make -f Makefile.pipeline PROFILE=all vgg16`).")
     out()
 
+# ---- residual networks --------------------------------------------------------------------
+RESNETS = (("resnet20", "91.25%"), ("resnet32", "92.49%"))
+if any(os.path.exists(os.path.join(C, m + ".eval.json")) for m, _ in RESNETS):
+    out("## Residual networks on CIFAR-10")
+    out()
+    out("He et al. 2016 (original images, 164 epochs): ResNet-20 91.25%, ResNet-32 92.49%. nnc's goals "
+        "(issue 44): 90.5% and 91.5%.")
+    out()
+    for name, paper in RESNETS:
+        out(f"### {name} (He et al.: {paper})")
+        out()
+        if not vgg16_curve(name):
+            out(f"Not run yet (`make -f Makefile.pipeline PROFILE={PROFILE} {os.path.join(C, name)}.eval.json`).")
+            out()
 
 
 # ---- fault-aware --------------------------------------------------------------------------
