@@ -945,6 +945,137 @@ def fault_aware():
 fault_aware()
 
 
+# ---- cost ---------------------------------------------------------------------------------
+COMPONENTS = ("array", "adc", "driver", "shift_add", "buffer", "interconnect", "digital", "rsa")
+
+
+def cost_row(label, j, params=None):
+    """One totals row of a nnc-cost JSON: tiles, links, conversions, energy, area, latency, programming."""
+    t, e, p = j["total"], j["total"]["energy_j"], j["programming"]
+    return (f"| {label} | {'' if params is None else f'{params:,.0f}'} | {t['tiles_used']} | {t['tile_links']} | "
+            f"{t['adc_conversions']:,.0f} | {e['total'] * 1e9:,.1f} | {e['adc'] * 1e9:,.1f} | {e['array'] * 1e9:,.2f} | "
+            f"{e['interconnect'] * 1e9:.2f} | {t['area_mm2']:.3f} | {t['latency_s'] * 1e6:.1f} | {p['energy_j'] * 1e6:.2f} |")
+
+
+def sw_params(path):
+    """Parameters of a Table I model: its eval JSON, else the summary or last record of its run."""
+    e = load(path[:-len(".h5")] + ".eval.json")
+    if e and e.get("nonzero_params") is not None:
+        return e["nonzero_params"]
+    recs = [r for r in jsonl(path + ".jsonl") if r.get("params") is not None]
+    return recs[-1]["params"] if recs else None
+
+
+def cost():
+    """nnc-cost on the chips and models of the other sections (the `cost` target, issue 47)."""
+    chip = load(os.path.join(D, "cost", "chips", "s0.1-1.json"))
+    found = glob.glob(os.path.join(OUT, "*", "cost", "**", "*.json"), recursive=True)
+    if not (chip or found):
+        return
+    out("## What a chip costs (nnc-cost, issue 47)")
+    out()
+    out("A first-order estimate per inference image (constants and sources: docs/design.md section 14; formulas: "
+        "docs/algorithms.md \"Cost model\"): energy in nJ, latency in us with the layers in sequence, area in mm^2; "
+        "programming energy in uJ. Input activity measured on the first test images (COST_LIMIT); an ADC of the "
+        "table's 8 bits where the chip's read-out is ideal; a model file is costed mapped onto the default device.")
+    out()
+    if chip:
+        out(f"LeNet-5 chip s0.1-1 (sigma 0.1, default faults), per layer, {chip['adc_bits']}-bit ADC, "
+            f"{chip['input_bits']}-bit inputs bit-serial:")
+        out()
+        out("| layer | type | tiles | ADC conv. | " + " | ".join(COMPONENTS) + " | total nJ | latency us | area mm^2 |")
+        out("|---|---|---|---|" + "---|" * len(COMPONENTS) + "---|---|---|")
+        for l in chip["layers"]:
+            e = l["energy_j"]
+            area = l["area_um2"]["total"] if isinstance(l["area_um2"], dict) else l["area_um2"]
+            head = (f"| {l['layer']} | {l['spec']} | {l['tiles_used']} | {l['adc_conversions']:,.0f} | " if l["mapped"]
+                    else f"| {l['layer']} | {l['spec']} | - | - | ")
+            out(head + " | ".join(f"{e[k] * 1e9:.3g}" for k in COMPONENTS) +
+                f" | {e['total'] * 1e9:.4g} | {l['latency_s'] * 1e6:.3g} | {area * 1e-6:.4f} |")
+        t = chip["total"]
+        out(f"| total | | {t['tiles_used']} | {t['adc_conversions']:,.0f} | " +
+            " | ".join(f"{t['energy_j'][k] * 1e9:.4g}" for k in COMPONENTS) +
+            f" | {t['energy_j']['total'] * 1e9:.4g} | {t['latency_s'] * 1e6:.4g} | {t['area_mm2']:.4f} |")
+        out()
+        share = t["energy_j"]["adc"] / t["energy_j"]["total"]
+        out(f"ADC conversions take {100 * share:.0f}% of the energy; {t['throughput_images_per_s']:,.0f} images/s with "
+            f"the layers in sequence, {t['pipelined_images_per_s']:,.0f} pipelined. Command: "
+            + cmd(os.path.join(D, "cost", "chips", "s0.1-1.json")))
+        out()
+    # Totals for the paper's comparisons: Small-World against magnitude pruning (Table I), CGaP
+    # against its template, fault-aware against default mapping, cnn9 and VGG-16 chips.
+    rows = []
+    for kind, name in (("dense", "dense LeNet-5"), ("sw", "Small-World LeNet-5"), ("mag", "magnitude-pruned LeNet-5")):
+        for f in sorted(glob.glob(os.path.join(D, "cost", "sw", f"{kind}-s*.json"))):
+            j, seed = load(f), os.path.basename(f)[len(kind) + 2:-len(".json")]
+            if j:
+                rows.append(cost_row(f"{name}, seed {seed} (model)", j, sw_params(os.path.join(D, "sw", f"{kind}-s{seed}.h5"))))
+    for m, name in (("mnist-base", "LeNet-5 template, MNIST (CGaP baseline)"), ("mnist-cgap", "CGaP LeNet-5, MNIST"),
+                    ("cifar10-cnn9-base", "cnn9 template (CGaP baseline)"), ("cifar10-cnn9-cgap", "CGaP cnn9")):
+        j, e = load(os.path.join(OUT, "cgap", "cost", m + ".json")), load(os.path.join(OUT, "cgap", m + ".eval.json"))
+        if j:
+            rows.append(cost_row(name, j, (e or {}).get("nonzero_params")))
+    for path, name in ((os.path.join(D, "cost", "fault-aware", "chips", "df-1.json"), "LeNet-5 chip 1, default mapping"),
+                       (os.path.join(D, "cost", "fault-aware", "chips", "fa-1.json"), "LeNet-5 chip 1, fault-aware mapping"),
+                       (os.path.join(C, "cost", "chips", "s0.1-1.json"), "cnn9 chip s0.1-1"),
+                       (os.path.join(C, "cost", "rsa-fa", "chip-s0.1-1.json"), "cnn9 chip s0.1-1, fault-aware mapping"),
+                       (os.path.join(C, "cost", "vgg16", "chips", "s0.1-1.json"), "VGG-16 chip s0.1-1")):
+        j = load(path)
+        if j:
+            rows.append(cost_row(name, j))
+    for m, name in (("cnn9", "dense cnn9 (model)"), (os.path.join("sw", "cnn9-sw"), "Small-World cnn9 (model)")):
+        j, e = load(os.path.join(C, "cost", m + ".json")), load(os.path.join(C, m + ".eval.json"))
+        if j:
+            rows.append(cost_row(name, j, (e or {}).get("nonzero_params")))
+    if rows:
+        out("Totals per image: the paper's comparisons (Table I's models at equal parameters, CGaP against its "
+            "template) and the chips of the other sections.")
+        out()
+        out("| chip or model | params | tiles | tile links | ADC conv. | energy nJ | ADC nJ | array nJ | interconnect nJ "
+            "| area mm^2 | latency us | programming uJ |")
+        out("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            out(r)
+        out()
+        out("Command (one of them): " + cmd(os.path.join(D, "cost", "sw", "sw-s1.json")))
+        out()
+    # RSA against R-V-W: the energy and time to recover a chip. RSA's adaptation reads the chip
+    # forward for every training image (steps x batch images at the RSA chip's energy per image;
+    # the backward pass and the validation reads are not counted) and updates its SRAM cells.
+    rrows = []
+    for d, name in ((D, "LeNet-5"), (C, "cnn9")):
+        r, rc, vc = (load(os.path.join(d, "rsa", "s0.1-1-0.05.json")), load(os.path.join(d, "cost", "rsa", "s0.1-1-0.05.json")),
+                     load(os.path.join(d, "cost", "rvw", "s0.1-1.json")))
+        if not (r and rc and vc):
+            continue
+        p, v = rc["programming"], vc["programming"]
+        images = r["steps"] * r["batch"]
+        forward = images * rc["total"]["energy_j"]["total"]
+        update = (rc.get("rsa") or {}).get("update_j", 0)
+        to_rvw = r.get("rvw", {}).get("rsa_time_to_rvw_val_accuracy_s")
+        rrows.append(f"| {name} | one-shot + RSA 5%, 1 epoch | {p['write_pulses']:,} | {p['energy_j'] * 1e6:.2f} | "
+                     f"{update * 1e6:.2f} | {forward * 1e6:,.0f} ({images:,} images) | {p['time_s']:.2f} + {r['time_s']:.3g} | "
+                     f"{'never' if to_rvw is None else f'{to_rvw:.3g} s'} | {pct(r.get('accuracy_after'))} |")
+        rrows.append(f"| {name} | R-V-W (same chip seed) | {v['write_pulses']:,} + {v['verify_reads']:,} reads | "
+                     f"{v['energy_j'] * 1e6:.2f} | - | - | {v['time_s']:.2f} | - | {pct(r.get('rvw', {}).get('accuracy'))} |")
+    if rrows:
+        out("RSA against read-verify-write, sigma-0.1 chip 1: programming energy and modeled time, and what RSA "
+            "adds (SRAM updates; forward reads of its training images on the chip, a lower bound: the backward pass "
+            "is not costed). Time: programming + RSA's modeled time; accuracy on the RSA run's test images.")
+        out()
+        out("| network | method | write pulses | programming uJ | RSA SRAM updates uJ | RSA forward reads uJ | time s "
+            "| RSA reaches R-V-W's accuracy after | test accuracy |")
+        out("|---|---|---|---|---|---|---|---|---|")
+        for r in rrows:
+            out(r)
+        out()
+        out("Commands: " + cmd(os.path.join(D, "cost", "rsa", "s0.1-1-0.05.json")) + "; " +
+            cmd(os.path.join(D, "cost", "rvw", "s0.1-1.h5")))
+        out()
+
+cost()
+
+
 # ---- the claim table, first in the report -------------------------------------------------
 def jsons(pattern):
     return [j for j in (load(f) for f in sorted(glob.glob(os.path.join(OUT, pattern)))) if j]
