@@ -1,0 +1,171 @@
+// ONNX export (docs/algorithms.md, "ONNX import and export"): an nnc model as an ONNX graph.
+#include <cstdio>
+#include <cstring>
+
+#include "nnc/io/onnx.hpp"
+#include "nnc/io/onnx_proto.hpp"
+#include "nnc/nn/error.hpp"
+#include "nnc/nn/layers.hpp"
+
+namespace nnc {
+
+namespace {
+
+using namespace onnx_detail;
+
+// Builds the graph node by node; names are stable, so the same model gives the same bytes.
+class GraphWriter {
+ public:
+  explicit GraphWriter(ox::GraphProto* g) : g_(g) {}
+
+  std::string add_init(const std::string& name, const std::vector<std::int64_t>& dims, const Vector& v,
+                       const std::vector<std::uint8_t>* mask = nullptr) {
+    auto* t = g_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(ox::TensorProto::FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    std::string raw(static_cast<std::size_t>(v.size()) * sizeof(float), '\0');
+    for (Eigen::Index i = 0; i < v.size(); ++i) {
+      const float x = (mask && !mask->empty() && (*mask)[static_cast<std::size_t>(i)] == 0) ? 0.0f : v[i];
+      std::memcpy(raw.data() + static_cast<std::size_t>(i) * sizeof(float), &x, sizeof(float));
+    }
+    t->set_raw_data(raw);
+    return name;
+  }
+  ox::NodeProto* add_node(const std::string& op, const std::string& name, std::vector<std::string> inputs) {
+    auto* n = g_->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& i : inputs) n->add_input(i);
+    n->add_output(name);
+    return n;
+  }
+  static void ints(ox::NodeProto* n, const std::string& name, std::vector<std::int64_t> v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(ox::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+  static void i(ox::NodeProto* n, const std::string& name, std::int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(ox::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void f(ox::NodeProto* n, const std::string& name, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(ox::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+  static void value_info(ox::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(ox::TensorProto::FLOAT);
+    auto* s = tt->mutable_shape();
+    s->add_dim()->set_dim_param("N");
+    for (auto d : dims) s->add_dim()->set_dim_value(d);
+  }
+
+ private:
+  ox::GraphProto* g_;
+};
+
+std::vector<std::int64_t> chw(Shape s, int rank) {
+  if (rank == 2) return {static_cast<std::int64_t>(s.size())};
+  return {s.c, s.h, s.w};
+}
+
+}  // namespace
+
+Bytes export_onnx(const Model& model, const std::string& graph_name, const std::string& producer_version) {
+  model.require_chain("ONNX export");
+  ox::ModelProto m;
+  m.set_ir_version(7);
+  m.set_producer_name("nnc");
+  m.set_producer_version(producer_version);
+  auto* opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+  ox::GraphProto* g = m.mutable_graph();
+  g->set_name(graph_name);
+  GraphWriter w(g);
+
+  // [N, C] when the model never looks at space, [N, C, H, W] otherwise.
+  const Shape in = model.input_shape();
+  bool spatial = in.h != 1 || in.w != 1;
+  for (const auto& l : model.layers())
+    if (l->type() == "conv" || l->type() == "maxpool" || l->type() == "avgpool") spatial = true;
+  int rank = spatial ? 4 : 2;
+  GraphWriter::value_info(g->add_input(), "input", chw(in, rank));
+
+  std::string cur = "input";
+  const auto& layers = model.layers();
+  for (std::size_t li = 0; li < layers.size(); ++li) {
+    Layer& l = *layers[li];
+    const std::string type = l.type();
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "l%03zu_", li);
+    const std::string name = prefix + type;
+    if (type == "conv") {
+      auto& c = static_cast<Conv2d&>(l);
+      std::vector<std::string> ins = {cur, w.add_init(name + ".weight", {c.weight.shape.begin(), c.weight.shape.end()},
+                                                      c.weight.value, &c.weight.mask)};
+      if (c.has_bias()) ins.push_back(w.add_init(name + ".bias", {c.out_channels()}, c.bias.value));
+      auto* n = w.add_node("Conv", name, ins);
+      GraphWriter::ints(n, "kernel_shape", {c.kernel(), c.kernel()});
+      GraphWriter::ints(n, "strides", {c.stride(), c.stride()});
+      GraphWriter::ints(n, "pads", {c.pad(), c.pad(), c.pad(), c.pad()});
+    } else if (type == "dense") {
+      auto& d = static_cast<Dense&>(l);
+      if (rank != 2) {
+        auto* f = w.add_node("Flatten", name + ".flatten", {cur});
+        GraphWriter::i(f, "axis", 1);
+        cur = f->output(0);
+        rank = 2;
+      }
+      auto* n = w.add_node("Gemm", name,
+                           {cur, w.add_init(name + ".weight", {d.weight.shape.begin(), d.weight.shape.end()},
+                                            d.weight.value, &d.weight.mask),
+                            w.add_init(name + ".bias", {d.outputs()}, d.bias.value)});
+      GraphWriter::i(n, "transB", 1);
+    } else if (type == "relu") {
+      w.add_node("Relu", name, {cur});
+    } else if (type == "maxpool" || type == "avgpool") {
+      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " pools a flat tensor");
+      const int k = static_cast<Pool&>(l).kernel();
+      auto* n = w.add_node(type == "maxpool" ? "MaxPool" : "AveragePool", name, {cur});
+      GraphWriter::ints(n, "kernel_shape", {k, k});
+      GraphWriter::ints(n, "strides", {k, k});
+    } else if (type == "bn") {
+      auto& b = static_cast<BatchNorm&>(l);
+      const std::int64_t C = b.gamma.value.size();
+      auto* n = w.add_node("BatchNormalization", name,
+                           {cur, w.add_init(name + ".gamma", {C}, b.gamma.value),
+                            w.add_init(name + ".beta", {C}, b.beta.value),
+                            w.add_init(name + ".running_mean", {C}, b.running_mean.value),
+                            w.add_init(name + ".running_var", {C}, b.running_var.value)});
+      GraphWriter::f(n, "epsilon", static_cast<float>(BatchNorm::kEps));
+    } else if (type == "dropout") {
+      Vector ratio(1);
+      ratio[0] = static_cast<Real>(static_cast<Dropout&>(l).rate());
+      w.add_node("Dropout", name, {cur, w.add_init(name + ".ratio", {}, ratio)});
+    } else if (type == "flatten") {
+      auto* n = w.add_node("Flatten", name, {cur});
+      GraphWriter::i(n, "axis", 1);
+      rank = 2;
+    } else {
+      throw Error("export: layer " + std::to_string(li) + " of type '" + type + "' has no ONNX counterpart here");
+    }
+    cur = g->node(g->node_size() - 1).output(0);
+  }
+  // The last node writes the graph output, named "logits".
+  g->mutable_node(g->node_size() - 1)->set_output(0, "logits");
+  GraphWriter::value_info(g->add_output(), "logits", chw(layers.back()->output_shape(), rank));
+
+  std::string s;
+  if (!m.SerializeToString(&s)) throw Error("export: protobuf could not serialize the model");
+  return Bytes(s.begin(), s.end());
+}
+
+}  // namespace nnc
