@@ -1,7 +1,8 @@
 // The Small-World pruning flows (algo/sweep): the theta selection rule on hand-made results
 // (ties, none within tolerance, exactly at the threshold, a theta that prunes nothing), the
 // sweep on a tiny trained model (every theta from the same model, the kept model is the chosen
-// one, interruption), the magnitude baseline, and library messages that name no flag.
+// one, interruption), the magnitude baseline, its theta probes, a run stopped in any phase and
+// resumed from its checkpoint, and library messages that name no flag.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -10,6 +11,7 @@
 #include "fixtures.hpp"
 #include "nnc/algo/smallworld.hpp"
 #include "nnc/algo/sweep.hpp"
+#include "nnc/cli/prune_report.hpp"
 #include "nnc/nn/error.hpp"
 
 using namespace nnc;
@@ -25,6 +27,16 @@ std::vector<std::vector<Real>> weights_of(const Model& m) {
 }
 
 TrainOptions finetune_options(int epochs) { return test::small_train_options(epochs, 0.01, 5); }
+
+// The records a point prints, every number in them.
+std::string record_of(const PrunePoint& p) { return cli::prune_record_json(p).dump(); }
+
+// Epoch records without their wall time.
+std::vector<std::vector<double>> epochs_of(const std::vector<EpochRecord>& h) {
+  std::vector<std::vector<double>> out;
+  for (const EpochRecord& e : h) out.push_back({double(e.epoch), e.lr, e.train_loss, e.train_accuracy, e.val_accuracy});
+  return out;
+}
 
 }  // namespace
 
@@ -235,6 +247,98 @@ TEST_CASE("magnitude_baseline in steps: each step prunes further and retrains wi
   CHECK(m.nonzero_param_count() <= 300u);
   REQUIRE(r.finetune_history.size() == 4);  // 1 + 1 retraining epochs, then 2 fine-tuning
   CHECK(r.finetune_history.back().epoch == 4);
+}
+
+TEST_CASE("magnitude_baseline probes: the trained model pruned at each theta, not fine-tuned, the schedule untouched") {
+  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 9);
+  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
+  const Model trained = test::trained_model(kSpec, tr, val, 4, 2);
+  MagnitudeBaselineOptions o;
+  o.target_params = 300;
+  o.finetune = finetune_options(1);
+  Model plain = trained;
+  const MagnitudeBaselineResult a = magnitude_baseline(plain, {tr, val, val}, o);
+  o.probe_thetas = {0.5, 1.5};
+  Model probed = trained;
+  std::vector<std::string> kinds;
+  const MagnitudeBaselineResult b =
+      magnitude_baseline(probed, {tr, val, val}, o, {}, [&](const PrunePoint& p) { kinds.push_back(to_string(p.kind)); });
+  CHECK(kinds == std::vector<std::string>{"dense", "theta_probe", "theta_probe"});
+  REQUIRE(b.probes.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    Model m = trained;
+    prune_by_theta(m, o.probe_thetas[k], PruneGranularity::weight);
+    CHECK(b.probes[k].theta == o.probe_thetas[k]);
+    CHECK(b.probes[k].metrics.params == m.nonzero_param_count());
+    CHECK(b.probes[k].val_accuracy == evaluate(m, val).accuracy);
+  }
+  CHECK(b.probes[1].metrics.params < b.probes[0].metrics.params);
+  CHECK(weights_of(probed) == weights_of(plain));  // the probes change nothing the schedule does
+  CHECK(record_of(b.pruned) == record_of(a.pruned));
+}
+
+TEST_CASE("magnitude_baseline stopped in any phase resumes from its checkpoint to the same model and records") {
+  const Dataset all = test::bars_dataset(400, {1, 12, 12}, 4, 9);
+  const Dataset tr = all.slice(0, 300), val = all.slice(300, 400);
+  const PruneData data{tr, val, val};
+  Model fresh(kSpec, tr.shape, tr.classes);
+  fresh.init(2);
+  apply_smallworld(fresh, {0.01, {1, 0.5, 1}, 2});
+  MagnitudeBaselineOptions o;
+  o.train = test::small_train_options(2);
+  o.train.checkpoint_every = 5;
+  o.target_params = 250;
+  o.steps = 3;
+  o.retrain = finetune_options(1);
+  o.retrain.checkpoint_every = 5;
+  o.finetune = finetune_options(2);
+  o.smallworld = true;
+  o.probe_thetas = {0.5};
+  Model whole = fresh;
+  std::vector<std::string> records;
+  const MagnitudeBaselineResult w =
+      magnitude_baseline(whole, data, o, {}, [&](const PrunePoint& p) { records.push_back(record_of(p)); });
+  REQUIRE(records.size() == 4);  // unpruned, the probe, steps 1 and 2
+
+  const auto resumed_equals_whole = [&](ModelArtifact ck) {
+    const PruneProgress from = cli::progress_of(ck);
+    std::vector<std::string> seen;
+    for (const PrunePoint& p : from.points) seen.push_back(record_of(p));
+    const MagnitudeBaselineResult r =
+        magnitude_baseline(ck.model, data, o, {}, [&](const PrunePoint& p) { seen.push_back(record_of(p)); }, {}, {}, from);
+    CHECK(weights_of(ck.model) == weights_of(whole));
+    CHECK(seen == records);
+    CHECK(record_of(r.pruned) == record_of(w.pruned));
+    CHECK(r.reached == w.reached);
+    CHECK(r.val_accuracy_before_finetune == w.val_accuracy_before_finetune);
+    CHECK(epochs_of(r.training) == epochs_of(w.training));
+    CHECK(epochs_of(r.finetune_history) == epochs_of(w.finetune_history));
+    return from.phase;
+  };
+  // 18 steps an epoch, and a stop is asked before each step and once after each phase: phase 0
+  // asks 0-36, the retrainings 37-55 and 56-74, the fine-tuning 75-111. A stop right after a
+  // phase resumes from that phase's last checkpoint.
+  std::vector<int> phases;
+  for (const int stop_after : {3, 36, 45, 60, 74, 80, 110}) {
+    CAPTURE(stop_after);
+    Model m = fresh;
+    int steps = 0;
+    Bytes checkpoint;
+    TrainHooks hooks;
+    hooks.should_stop = [&] { return steps++ >= stop_after; };  // a signal stays seen
+    const PruneCheckpoint save = [&](const Model& model, const PruneProgress& p) {
+      checkpoint = encode_model(cli::progress_checkpoint(model, p));
+    };
+    CHECK(test::error_of([&] { magnitude_baseline(m, data, o, hooks, {}, {}, save); }) == "interrupted");
+    REQUIRE_FALSE(checkpoint.empty());
+    phases.push_back(resumed_equals_whole(decode_model(checkpoint, "checkpoint")));
+  }
+  CHECK(phases == std::vector<int>{0, 0, 1, 2, 2, 3, 3});
+  // A checkpoint of the training alone, as train() writes it (no progress): phase 0.
+  Model m = fresh;
+  TrainState st;
+  const Bytes part = test::train_until_stopped(m, tr, val, o.train, st, 27);
+  CHECK(resumed_equals_whole(decode_model(part, "checkpoint")) == 0);
 }
 
 TEST_CASE("Small-World library errors speak of the values, not of flags") {

@@ -9,8 +9,7 @@
 namespace nnc {
 
 std::vector<EpochRecord> train_or_interrupt(Model& model, const Dataset& train_set, const Dataset& validation,
-                                            const TrainOptions& options, const TrainHooks& hooks) {
-  TrainState state;
+                                            const TrainOptions& options, const TrainHooks& hooks, TrainState state) {
   if (options.epochs > 0) train(model, train_set, validation, options, state, hooks);
   if (hooks.should_stop && hooks.should_stop()) throw Error("interrupted", ErrorKind::interrupted);
   return state.history;
@@ -33,6 +32,7 @@ std::string to_string(PrunePointKind k) {
     case PrunePointKind::baseline: return "baseline";
     case PrunePointKind::step: return "step";
     case PrunePointKind::target: return "target";
+    case PrunePointKind::theta_probe: return "theta_probe";
   }
   return "?";
 }
@@ -118,28 +118,73 @@ std::vector<std::size_t> prune_targets(std::size_t from, std::size_t to, int ste
 
 MagnitudeBaselineResult magnitude_baseline(Model& model, const PruneData& data, const MagnitudeBaselineOptions& options,
                                            const TrainHooks& hooks, const std::function<void(const PrunePoint&)>& each,
-                                           const std::function<void(std::size_t)>& pruned) {
+                                           const std::function<void(std::size_t)>& pruned,
+                                           const PruneCheckpoint& checkpoint, const PruneProgress& from) {
+  PruneProgress at = from;
+  // at.phase is the phase whose prune is done and whose training runs or has run.
+  const auto phase_hooks = [&](int phase) {
+    TrainHooks h = hooks;
+    h.checkpoint = nullptr;
+    if (checkpoint) {
+      h.checkpoint = [&at, &checkpoint, phase](const Model& m, const TrainState& st) {
+        at.phase = phase;
+        at.train = st;
+        checkpoint(m, at);
+      };
+    }
+    return h;
+  };
+  const auto report = [&](const PrunePoint& p) {
+    at.points.push_back(p);
+    if (each) each(p);
+  };
   MagnitudeBaselineResult r;
-  const auto start_kind = options.smallworld ? PrunePointKind::unpruned : PrunePointKind::dense;
-  r.start = evaluate_point(model, data, start_kind, -1, options.metrics_seed);
-  if (each) each(r.start);
-  r.targets = prune_targets(model.nonzero_param_count(), options.target_params, options.steps);
+  if (at.phase == 0) {
+    at.training = train_or_interrupt(model, data.train, data.validation, options.train, phase_hooks(0), at.train);
+    at.train = {};
+    if (options.train.epochs > 0) model.check_finite();
+    const auto start_kind = options.smallworld ? PrunePointKind::unpruned : PrunePointKind::dense;
+    report(evaluate_point(model, data, start_kind, -1, options.metrics_seed));
+    for (const double theta : options.probe_thetas) {
+      Model m = model;
+      prune_by_theta(m, theta, options.probe_granularity);
+      report(evaluate_point(m, data, PrunePointKind::theta_probe, theta, options.metrics_seed));
+    }
+  }
+  r.training = at.training;
+  for (const PrunePoint& p : at.points) {
+    if (p.kind == PrunePointKind::theta_probe) r.probes.push_back(p);
+    else if (p.kind == PrunePointKind::step) r.steps.push_back(p);
+    else r.start = p;
+  }
+  r.targets = prune_targets(r.start.metrics.params, options.target_params, options.steps);
   const int last = static_cast<int>(r.targets.size());
   for (int step = 1; step <= last; ++step) {
-    r.reached = magnitude_prune_to(model, r.targets[static_cast<std::size_t>(step - 1)], options.scope);
-    if (step == last) break;
-    const auto history = train_or_interrupt(model, data.train, data.validation, options.retrain, hooks);
-    r.finetune_history = continue_history(std::move(r.finetune_history), history);
+    if (at.phase > step) continue;  // ended before the checkpoint the run resumed from
+    if (at.phase < step) {
+      const std::size_t reached = magnitude_prune_to(model, r.targets[static_cast<std::size_t>(step - 1)], options.scope);
+      at.phase = step;
+      at.train = {};
+      if (step == last) {
+        at.reached = reached;
+        if (pruned) pruned(reached);
+        at.val_accuracy_before_finetune = evaluate(model, data.validation).accuracy;
+      }
+    }
+    const TrainOptions& o = step == last ? options.finetune : options.retrain;
+    const auto history = train_or_interrupt(model, data.train, data.validation, o, phase_hooks(step), at.train);
+    at.retraining = continue_history(std::move(at.retraining), history);
+    at.train = {};
     model.check_finite();
-    r.steps.push_back(evaluate_point(model, data, PrunePointKind::step, -1, options.metrics_seed));
-    r.steps.back().step = step;
-    if (each) each(r.steps.back());
+    if (step == last) break;
+    PrunePoint p = evaluate_point(model, data, PrunePointKind::step, -1, options.metrics_seed);
+    p.step = step;
+    r.steps.push_back(p);
+    report(p);
   }
-  if (pruned) pruned(r.reached);
-  r.val_accuracy_before_finetune = evaluate(model, data.validation).accuracy;
-  const auto history = train_or_interrupt(model, data.train, data.validation, options.finetune, hooks);
-  r.finetune_history = continue_history(std::move(r.finetune_history), history);
-  model.check_finite();
+  r.reached = at.reached;
+  r.val_accuracy_before_finetune = at.val_accuracy_before_finetune;
+  r.finetune_history = at.retraining;
   const auto end_kind = options.smallworld ? PrunePointKind::target : PrunePointKind::baseline;
   r.pruned = evaluate_point(model, data, end_kind, -1, options.metrics_seed);
   r.pruned.step = last;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "nnc/nn/error.hpp"
+
 #include "nnc/cli/metrics_report.hpp"
 
 namespace nnc::cli {
@@ -41,7 +43,7 @@ Json prune_record_json(const PrunePoint& p) {
   // Flat: the record's own fields first, then the metrics' keys.
   Json out = Json::object();
   out.set("record", to_string(p.kind));
-  if (p.kind == PrunePointKind::theta) out.set("theta", p.theta);
+  if (p.kind == PrunePointKind::theta || p.kind == PrunePointKind::theta_probe) out.set("theta", p.theta);
   if (p.step > 0) out.set("step", static_cast<std::uint64_t>(p.step));
   out.set("val_accuracy", p.val_accuracy).set("test_accuracy", p.test_accuracy);
   for (const char* key : {"params", "weights_nonzero", "biases", "batch_norm_params", "params_dense", "flops", "L", "C",
@@ -94,6 +96,12 @@ std::string prune_point_text(const PrunePoint& p) {
                     p.val_accuracy, p.test_accuracy);
       return buf;
     }
+    case PrunePointKind::theta_probe: {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "theta %.3g (not fine-tuned): %.0f parameters, val acc %.4f, L %.2f, C %.2f", p.theta,
+                    params, p.val_accuracy, p.metrics.L, p.metrics.C);
+      return buf;
+    }
     case PrunePointKind::dense: return "";
     case PrunePointKind::baseline:
       return fmt("baseline: %.0f parameters, val acc %.4f, test acc %.4f", params, p.val_accuracy, p.test_accuracy);
@@ -144,6 +152,138 @@ void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult
   out.notes["swprune_mode"] = mode;
   if (result.start.kind == PrunePointKind::unpruned) out.notes["swprune_selected_theta"] = "none (" + target_selection_text(result) + ")";
   out.notes["swprune_metrics"] = metrics_json(result.pruned.metrics).dump();
+}
+
+namespace {
+
+// A PrunePoint as numbers: the point's and the network's scalars, then every layer's.
+constexpr std::size_t kPointHead = 22, kPointLayer = 17;
+
+std::vector<double> point_values(const PrunePoint& p) {
+  const NetworkMetrics& m = p.metrics;
+  const ParamCounts& c = m.counts;
+  std::vector<double> v = {static_cast<double>(p.kind), p.theta, static_cast<double>(p.step), p.val_accuracy,
+                           p.test_accuracy, m.L, m.C, static_cast<double>(m.live), m.path_length, m.clustering,
+                           m.path_length_random, m.clustering_random, m.small_world_sigma, static_cast<double>(m.params),
+                           static_cast<double>(c.weights_nonzero), static_cast<double>(c.weights),
+                           static_cast<double>(c.biases), static_cast<double>(c.batch_norm), m.flops,
+                           static_cast<double>(m.tiles), static_cast<double>(m.tile_links),
+                           static_cast<double>(m.layers.size())};
+  for (const LayerMetrics& l : m.layers) {
+    v.insert(v.end(), {static_cast<double>(l.index), static_cast<double>(l.units_in), static_cast<double>(l.units_out),
+                       static_cast<double>(l.edges), l.L, l.C, static_cast<double>(l.live), l.path_length, l.clustering,
+                       l.path_length_random, l.clustering_random, l.small_world_sigma, static_cast<double>(l.params),
+                       l.flops, static_cast<double>(l.tiles), static_cast<double>(l.tiles_total),
+                       static_cast<double>(l.tile_links)});
+  }
+  return v;
+}
+
+PrunePoint point_from(const double* v, const Model& model) {
+  PrunePoint p;
+  const auto z = [](double x) { return static_cast<std::size_t>(x); };
+  const auto i = [](double x) { return static_cast<int>(x); };
+  p.kind = static_cast<PrunePointKind>(i(v[0]));
+  p.theta = v[1];
+  p.step = i(v[2]);
+  p.val_accuracy = v[3];
+  p.test_accuracy = v[4];
+  NetworkMetrics& m = p.metrics;
+  m.L = v[5], m.C = v[6], m.live = i(v[7]), m.path_length = v[8], m.clustering = v[9];
+  m.path_length_random = v[10], m.clustering_random = v[11], m.small_world_sigma = v[12], m.params = z(v[13]);
+  m.counts = {z(v[14]), z(v[15]), z(v[16]), z(v[17])};
+  m.flops = v[18], m.tiles = i(v[19]), m.tile_links = i(v[20]);
+  for (std::size_t k = 0; k < z(v[21]); ++k) {
+    const double* w = v + kPointHead + k * kPointLayer;
+    LayerMetrics l;
+    l.index = i(w[0]);
+    const Layer& layer = *model.layers().at(static_cast<std::size_t>(l.index));
+    l.type = layer.type();
+    l.spec = layer.spec();
+    l.units_in = i(w[1]), l.units_out = i(w[2]), l.edges = z(w[3]), l.L = w[4], l.C = w[5], l.live = i(w[6]);
+    l.path_length = w[7], l.clustering = w[8], l.path_length_random = w[9], l.clustering_random = w[10];
+    l.small_world_sigma = w[11], l.params = z(w[12]), l.flops = w[13], l.tiles = i(w[14]);
+    l.tiles_total = i(w[15]), l.tile_links = i(w[16]);
+    m.layers.push_back(std::move(l));
+  }
+  return p;
+}
+
+constexpr std::size_t kEpochColumns = 6;
+
+Series epochs_series(const std::vector<EpochRecord>& h) {
+  Series s{{h.size(), kEpochColumns}, {}};
+  for (const EpochRecord& e : h) {
+    s.values.insert(s.values.end(), {static_cast<double>(e.epoch), e.lr, e.train_loss, e.train_accuracy, e.val_loss,
+                                     e.val_accuracy});
+  }
+  return s;
+}
+
+std::vector<EpochRecord> epochs_of(const ModelArtifact& ck, const std::string& name) {
+  std::vector<EpochRecord> h;
+  const auto it = ck.series.find(name);
+  if (it == ck.series.end()) return h;
+  const std::vector<double>& v = it->second.values;
+  for (std::size_t k = 0; k + kEpochColumns <= v.size(); k += kEpochColumns) {
+    h.push_back(EpochRecord{static_cast<int>(v[k]), v[k + 1], v[k + 2], v[k + 3], v[k + 4], v[k + 5], 0});
+  }
+  return h;
+}
+
+}  // namespace
+
+ModelArtifact progress_checkpoint(const Model& model, const PruneProgress& progress) {
+  ModelArtifact ck;
+  ck.model = model;
+  ck.history = progress.train.history;
+  ck.checkpoint = progress.train;
+  ck.series["swprune_resume_state"] = Series{{3}, {static_cast<double>(progress.phase),
+                                                    static_cast<double>(progress.reached),
+                                                    progress.val_accuracy_before_finetune}};
+  // Empty series are left out (HDF5 datasets of no rows are not worth their special cases).
+  if (!progress.training.empty()) ck.series["swprune_resume_training"] = epochs_series(progress.training);
+  if (!progress.retraining.empty()) ck.series["swprune_resume_retraining"] = epochs_series(progress.retraining);
+  if (!progress.points.empty()) {
+    const std::size_t width = kPointHead + kPointLayer * progress.points.front().metrics.layers.size();
+    Series s{{progress.points.size(), width}, {}};
+    for (const PrunePoint& p : progress.points) {
+      const std::vector<double> v = point_values(p);
+      if (v.size() != width) throw Error("pruning points of different networks in one run");
+      s.values.insert(s.values.end(), v.begin(), v.end());
+    }
+    ck.series["swprune_resume_points"] = std::move(s);
+  }
+  ck.notes["swprune_resume"] = "where nnc-swprune's run is: swprune_resume_state (phase, parameters after the last "
+                               "prune, validation accuracy before fine-tuning), the epochs of the phases that ended, "
+                               "and every evaluated model's record";
+  return ck;
+}
+
+PruneProgress progress_of(const ModelArtifact& ck) {
+  PruneProgress p;
+  if (ck.checkpoint) p.train = *ck.checkpoint;
+  const auto state = ck.series.find("swprune_resume_state");
+  if (state == ck.series.end()) return p;
+  if (state->second.values.size() != 3) throw Error("swprune_resume_state holds " + std::to_string(state->second.values.size()) + " values, not 3");
+  p.phase = static_cast<int>(state->second.values[0]);
+  p.reached = static_cast<std::size_t>(state->second.values[1]);
+  p.val_accuracy_before_finetune = state->second.values[2];
+  p.training = epochs_of(ck, "swprune_resume_training");
+  p.retraining = epochs_of(ck, "swprune_resume_retraining");
+  const auto points = ck.series.find("swprune_resume_points");
+  if (points != ck.series.end()) {
+    const Series& s = points->second;
+    if (s.dims.size() != 2 || s.dims[1] < kPointHead) throw Error("swprune_resume_points is not a table of pruning points");
+    for (std::size_t r = 0; r < s.dims[0]; ++r) {
+      const double* row = s.values.data() + r * s.dims[1];
+      if (kPointHead + kPointLayer * static_cast<std::size_t>(row[21]) != s.dims[1]) {
+        throw Error("swprune_resume_points row " + std::to_string(r) + " does not fit its width");
+      }
+      p.points.push_back(point_from(row, ck.model));
+    }
+  }
+  return p;
 }
 
 }  // namespace nnc::cli

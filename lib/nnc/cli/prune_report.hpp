@@ -46,4 +46,12 @@ void record_theta_sweep(ModelArtifact& out, ThetaSweepResult result, const std::
 void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult& result, const std::string& mode,
                                const std::vector<EpochRecord>& training = {});
 
+// A checkpoint of nnc-swprune: `model` and the phase's TrainState as nnc-train keeps them, and
+// where the flow is (PruneProgress) in the swprune_resume_* series, every number as stored in
+// memory, so that a resumed run prints and writes exactly what the uninterrupted one would.
+ModelArtifact progress_checkpoint(const Model& model, const PruneProgress& progress);
+// The PruneProgress of a checkpoint progress_checkpoint wrote (ck.model's layers name the
+// points' layers); a checkpoint without the series is one of phase 0 (the training before pruning).
+PruneProgress progress_of(const ModelArtifact& ck);
+
 }  // namespace nnc::cli

@@ -1,9 +1,11 @@
 #include "nnc/cli/swprune_run.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 #include "nnc/algo/sweep.hpp"
 #include "nnc/cli/prune_report.hpp"
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
@@ -48,13 +50,41 @@ void SwpruneFlags::Register(Registrar r) {
   auto* o_init = r.add("--init", init, "baseline: the trained dense model (default: train --arch first)");
   r.add_choice("--baseline-scope", scope, kMagnitudeScopes,
                "magnitude pruning: one global |w| threshold, or the same fraction per layer");
+  auto* o_probes = r.add("--theta-probes", probe_thetas,
+                         "also evaluate the trained model pruned at each theta, not fine-tuned: L and C for Figure 7 "
+                         "(the output is unchanged)")
+                       ->delimiter(',')->check(CLI::NonNegativeNumber);
+  r.add("--checkpoint", checkpoint, "checkpoint file (default: <output>.ckpt)");
+  r.add_flag("--resume", resume, "continue from the checkpoint if there is one");
   o_init->needs(o_base);
   for (auto* o : {o_p, o_density, o_theta, o_sweep, o_gran}) o_base->excludes(o);
   for (auto* o : {o_theta, o_sweep}) o->excludes(o_target);
+  for (auto* o : {o_theta, o_sweep}) o->excludes(o_probes);
 }
+
+namespace {
+
+// Where the run starts: the checkpoint's model and progress when `resume` and the file exists
+// (its recorded options must be out's, else bad input), else a fresh start with out.model as is.
+PruneProgress start_progress(const std::string& checkpoint, bool resume, ModelArtifact& out) {
+  if (!resume || checkpoint.empty() || !std::filesystem::exists(checkpoint)) return {};
+  ModelArtifact ck = load_model(checkpoint);
+  if (!ck.checkpoint) throw bad_input(checkpoint, "is a model, not a checkpoint");
+  if (ck.provenance.config != out.provenance.config) {
+    throw bad_input(checkpoint, "was written by a run with different options; remove it or rerun with the same flags");
+  }
+  PruneProgress p = progress_of(ck);
+  out.model = std::move(ck.model);
+  info("resuming from " + checkpoint + " at phase " + std::to_string(p.phase) + " (0: training before pruning), epoch " +
+       std::to_string(p.train.epoch + 1) + ", step " + std::to_string(p.train.step));
+  return p;
+}
+
+}  // namespace
 
 void run_swprune(Tool& tool, SwpruneFlags& f) {
   check_writable(f.output);
+  if (f.checkpoint.empty() && f.output != "-") f.checkpoint = f.output + ".ckpt";
   const TrainOptions opt = f.train.resolved(f.data.dataset, tool.seed);
   auto [train_set, val_set] = f.data.load_train();
   const Dataset test_set = f.data.load_test(f.limit_test);
@@ -85,54 +115,85 @@ void run_swprune(Tool& tool, SwpruneFlags& f) {
   check_warmup(f.finetune_epochs, "--finetune-epochs");
   const bool by_theta = tool.app().count("--theta") > 0 || tool.app().count("--theta-sweep") > 0;
   if ((f.magnitude_baseline || !by_theta) && f.prune_steps > 1) check_warmup(f.retrain_epochs, "--retrain-epochs");
-  // The magnitude pruning of both modes: to --target-params, or 2.3% of the dense count.
-  const auto iterative = [&](Model& m, std::size_t dense_params, bool smallworld) {
-    const std::size_t target = f.target_params ? f.target_params : default_target_params(dense_params);
-    return magnitude_baseline(m, pd, {target, f.scope, f.prune_steps, retrain, ft, tool.seed, smallworld}, hooks, each,
-                              [&](std::size_t n) { info(magnitude_text(scope, n, target)); });
-  };
+
   ModelArtifact out;
-  std::vector<EpochRecord> training;
-  if (f.magnitude_baseline) {
-    if (f.init.empty()) {
-      out.model = Model(f.arch, train_set.shape, train_set.classes);
-      out.model.init(tool.seed);
-      info("dense: " + model_summary(out.model));
-      training = train_or_interrupt(out.model, train_set, val_set, opt, hooks);
-    } else {
-      out = load_model_input(tool, f.init, "init");
-      check_model_fits(out.model, train_set, f.init, f.data.dataset);
-    }
-    const auto r = iterative(out.model, out.model.param_count(), false);
-    emit(baseline_record_json(r));
-    record_magnitude_baseline(out, r, "baseline magnitude (" + scope + ")", training);
-    info(baseline_text(r));
+  out.creator = tool.name();
+  out.provenance = tool.provenance();
+  if (f.magnitude_baseline && !f.init.empty()) {
+    out = load_model_input(tool, f.init, "init");
+    check_model_fits(out.model, train_set, f.init, f.data.dataset);
+    out.creator = tool.name();
+    out.provenance = tool.provenance();
   } else {
     out.model = Model(f.arch, train_set.shape, train_set.classes);
     out.model.init(tool.seed);
+  }
+  const std::size_t dense_params = out.model.param_count();  // every weight, before any lattice
+  if (f.magnitude_baseline) {
+    if (f.init.empty()) info("dense: " + model_summary(out.model));
+  } else {
     out.model.require_chain("the Small-World lattice");  // the architecture's fault (exit 2), not --density's
-    const std::size_t dense_params = out.model.param_count();
     if (f.density.empty()) f.density = default_density(f.arch);
     blame_flag("--density", [&] { apply_smallworld(out.model, {f.p, f.density, tool.seed}); });
     info("Small-World structure: " + model_summary(out.model));
-    training = train_or_interrupt(out.model, train_set, val_set, opt, hooks);
-    if (tool.app().count("--theta") == 0 && tool.app().count("--theta-sweep") == 0) {
-      const auto r = iterative(out.model, dense_params, true);
-      emit(baseline_record_json(r));
-      emit(target_summary_json(r));
-      record_magnitude_baseline(out, r, "smallworld", training);
-      info(baseline_text(r));
-    } else {
+  }
+  const PruneProgress from = start_progress(f.checkpoint, f.resume, out);
+  // The records a resumed run printed before it stopped, printed again: its stdout is whole.
+  for (const PrunePoint& p : from.points) emit(prune_record_json(p));
+  const PruneCheckpoint save = [&](const Model& m, const PruneProgress& p) {
+    if (f.checkpoint.empty()) return;
+    ModelArtifact ck = progress_checkpoint(m, p);
+    ck.creator = out.creator;
+    ck.provenance = out.provenance;
+    save_model(f.checkpoint, ck);
+  };
+
+  const auto prune = [&] {
+    if (by_theta) {
+      // The training before the sweep checkpoints; the sweep reruns from the trained model.
+      TrainHooks h0 = hooks;
+      h0.checkpoint = [&](const Model& m, const TrainState& st) {
+        PruneProgress p;
+        p.train = st;
+        save(m, p);
+      };
+      const std::vector<EpochRecord> training = train_or_interrupt(out.model, train_set, val_set, opt, h0, from.train);
       ThetaSweepResult r = theta_sweep(out.model, pd, {f.thetas.empty() ? std::vector<double>{f.theta} : f.thetas,
                                                        f.granularity, f.tolerance, ft, tool.seed}, hooks, each);
       if (!r.choice.index) warn("no theta kept validation accuracy within the tolerance; writing the unpruned model");
       emit(sweep_summary_json(r, f.tolerance));
       record_theta_sweep(out, std::move(r), training);
+    } else {
+      // Iterative magnitude pruning, of the lattice or of a dense model: to --target-params, or
+      // 2.3% of the dense count.
+      MagnitudeBaselineOptions o;
+      if (!f.magnitude_baseline || f.init.empty()) o.train = opt;
+      o.target_params = f.target_params ? f.target_params : default_target_params(dense_params);
+      o.scope = f.scope;
+      o.steps = f.prune_steps;
+      o.retrain = retrain;
+      o.finetune = ft;
+      o.metrics_seed = tool.seed;
+      o.smallworld = !f.magnitude_baseline;
+      o.probe_thetas = f.probe_thetas;
+      o.probe_granularity = f.granularity;
+      const auto r = magnitude_baseline(out.model, pd, o, hooks, each,
+                                        [&](std::size_t n) { info(magnitude_text(scope, n, o.target_params)); }, save, from);
+      emit(baseline_record_json(r));
+      if (o.smallworld) emit(target_summary_json(r));
+      record_magnitude_baseline(out, r, o.smallworld ? "smallworld" : "baseline magnitude (" + scope + ")", r.training);
+      info(baseline_text(r));
     }
+  };
+  try {
+    prune();
+  } catch (const Error& e) {
+    // A stop names the checkpoint to resume from, as nnc-train's does.
+    if (e.kind() != ErrorKind::interrupted || f.checkpoint.empty() || !std::filesystem::exists(f.checkpoint)) throw;
+    throw Error("interrupted; continue with --resume from " + f.checkpoint, ErrorKind::interrupted);
   }
-  out.creator = tool.name();
-  out.provenance = tool.provenance();
   save_model(f.output, out);
+  if (!f.checkpoint.empty() && dist::root()) std::filesystem::remove(f.checkpoint);  // rank 0 wrote it
   info("wrote " + f.output + " (" + model_summary(out.model) + ")");
 }
 

@@ -31,6 +31,9 @@ struct SwpruneFlags {
   bool magnitude_baseline = false;  // --baseline magnitude
   std::string init;
   MagnitudeScope scope = MagnitudeScope::global;
+  std::vector<double> probe_thetas;  // --theta-probes: Figure 7's points of the trained model
+  std::string checkpoint;            // empty: <output>.ckpt (none for -o -)
+  bool resume = false;
   std::string output;  // registered by the tool (Tool::add_output), after these flags
 
   // --arch, the dataset and training flags, then Small-World's, pruning's and the baseline's,
@@ -39,7 +42,10 @@ struct SwpruneFlags {
 };
 
 // Trains, prunes and fine-tunes as the flags say, logs each evaluated model (JSON lines on
-// stdout with tool.json) and writes the model to f.output.
+// stdout with tool.json) and writes the model to f.output. Every training phase checkpoints
+// (as nnc-train does: epoch ends, --checkpoint-every, a stop); with --resume a run continues
+// from its checkpoint, prints the records it had printed, and writes what the uninterrupted run
+// would. A theta sweep resumes from its trained model (the fine-tunings of the thetas rerun).
 void run_swprune(Tool& tool, SwpruneFlags& f);
 
 }  // namespace nnc::cli
