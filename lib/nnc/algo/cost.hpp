@@ -30,7 +30,7 @@ struct CostParams {
   double input_bits = 8;               // activations as B-bit codes fed bit-serially, one bit per read cycle
   double activity_assumed = 0.5;       // share of 1 bits per input when no dataset is given
   double adc_bits = 8;                 // ADC resolution when the chip's read-out is ideal (adc_bits 0)
-  double adc_walden_fom_j = 20e-15;    // Walden FoM, J per conversion step: E = FoM * 2^B
+  double adc_walden_fom_j = 10.1e-15;  // J per conversion step over the nominal bits: E = FoM * 2^B
   double adc_area_8b_um2 = 1200;       // area of one 8-bit ADC; scaled by 2^(B-8)
   double adc_rate_hz = 1.2e9;          // conversions per second of one 8-bit ADC; SAR: t = B/8 / rate
   double adc_col_mux = 8;              // weight columns sharing one ADC
@@ -68,7 +68,7 @@ inline constexpr auto kCostParams = std::to_array<CostParam>({
     {"input_bits", &CostParams::input_bits, "bits", "8-bit activations fed bit-serially, as ISAAC (Shafiee et al., ISCA 2016) and NeuroSim do"},
     {"activity_assumed", &CostParams::activity_assumed, "", "assumed: half the input bits are 1 when no dataset gives the real activity"},
     {"adc_bits", &CostParams::adc_bits, "bits", "ISAAC's 8-bit ADC (Shafiee et al., ISCA 2016), used when the chip's read-out is ideal"},
-    {"adc_walden_fom_j", &CostParams::adc_walden_fom_j, "J/step", "3.1 mW / 1.2 GS/s / 2^7 (ENOB about 7) = 20 fJ: Kull et al., JSSC 2013 (8b SAR, 32 nm), in Murmann's ADC survey"},
+    {"adc_walden_fom_j", &CostParams::adc_walden_fom_j, "J/step", "3.1 mW / 1.2 GS/s / 2^8 = 10.1 fJ, so that E = FoM 2^B gives the cited 8b ADC's own 2.58 pJ per conversion: Kull et al., JSSC 2013 (8b SAR, 32 nm), in Murmann's ADC survey"},
     {"adc_area_8b_um2", &CostParams::adc_area_8b_um2, "um^2", "ISAAC: 8 ADCs in 0.0096 mm^2 (Shafiee et al., ISCA 2016, Table 1); capacitive DAC area ~ 2^B"},
     {"adc_rate_hz", &CostParams::adc_rate_hz, "1/s", "1.2 GS/s (Kull et al., JSSC 2013)"},
     {"adc_col_mux", &CostParams::adc_col_mux, "", "8 columns per ADC, NeuroSim's default column multiplexing (Peng et al., IEDM 2019)"},
