@@ -1184,6 +1184,20 @@ def c_fig9():
             all(p[0] < p[1] < p[2] for p in order))
 
 
+def c_sw_cost():
+    """Small-World against magnitude pruning on the chip (nnc-cost): area and interconnect energy, seed means."""
+    get = lambda kind: [j for j in (load(f) for f in sorted(glob.glob(os.path.join(D, "cost", "sw", f"{kind}-s*.json")))) if j]
+    sw, mag = get("sw"), get("mag")
+    if not (sw and mag):
+        return None
+    m = lambda js, f: statistics.mean(f(j) for j in js)
+    area = lambda j: j["total"]["area_mm2"]
+    ic = lambda j: j["total"]["energy_j"]["interconnect"] * 1e9
+    e = lambda j: j["total"]["energy_j"]["total"] * 1e9
+    return (f"area {m(sw, area):.3f} vs {m(mag, area):.3f} mm^2, interconnect {m(sw, ic):.2f} vs {m(mag, ic):.2f} nJ, "
+            f"energy {m(sw, e):.0f} vs {m(mag, e):.0f} nJ per image ({n_of(len(sw), 'seed')})",
+            m(sw, area) < m(mag, area) and m(sw, ic) < m(mag, ic))
+
 NOT_BUILT = lambda: None
 # (claim, the paper's number, nnc's goal, make target, artifact under OUT, extractor -> (nnc's value, met) or None)
 CLAIMS = [
@@ -1216,6 +1230,8 @@ CLAIMS = [
      "fig7", "mnist/sw/theta-s1.h5.jsonl", c_fig7),
     ("Figure 9: CGaP widths by dataset (LeNet-5)", "MNIST < Fashion-MNIST < CIFAR-10", "the order on every seed",
      "fig9", "cgap/*-cgap*.h5.json", c_fig9),
+    ("Small-World on the chip: lower memory and interconnect cost (LeNet-5)", "qualitative",
+     "less area and interconnect energy than magnitude pruning", "cost", "mnist/cost/sw/*.json", c_sw_cost),
 ]
 
 
