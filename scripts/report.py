@@ -968,7 +968,9 @@ def sw_params(path):
 
 def cost():
     """nnc-cost on the chips and models of the other sections (the `cost` target, issue 47)."""
-    chip = load(os.path.join(D, "cost", "chips", "s0.1-1.json"))
+    # The per-layer table: LeNet-5's chip, else cnn9's.
+    chip_path = next((f for f in (os.path.join(d, "cost", "chips", "s0.1-1.json") for d in (D, C)) if load(f)), None)
+    chip = load(chip_path) if chip_path else None
     found = glob.glob(os.path.join(OUT, "*", "cost", "**", "*.json"), recursive=True)
     if not (chip or found):
         return
@@ -980,7 +982,8 @@ def cost():
         "table's 8 bits where the chip's read-out is ideal; a model file is costed mapped onto the default device.")
     out()
     if chip:
-        out(f"LeNet-5 chip s0.1-1 (sigma 0.1, default faults), per layer, {chip['adc_bits']}-bit ADC, "
+        out(f"{'LeNet-5' if chip_path.startswith(D) else 'cnn9'} chip s0.1-1 (sigma 0.1, default faults), per layer, "
+            f"{chip['adc_bits']}-bit ADC, "
             f"{chip['input_bits']}-bit inputs bit-serial:")
         out()
         out("| layer | type | tiles | ADC conv. | " + " | ".join(COMPONENTS) + " | total nJ | latency us | area mm^2 |")
@@ -1000,21 +1003,23 @@ def cost():
         share = t["energy_j"]["adc"] / t["energy_j"]["total"]
         out(f"ADC conversions take {100 * share:.0f}% of the energy; {t['throughput_images_per_s']:,.0f} images/s with "
             f"the layers in sequence, {t['pipelined_images_per_s']:,.0f} pipelined. Command: "
-            + cmd(os.path.join(D, "cost", "chips", "s0.1-1.json")))
+            + cmd(chip_path))
         out()
     # Totals for the paper's comparisons: Small-World against magnitude pruning (Table I), CGaP
     # against its template, fault-aware against default mapping, cnn9 and VGG-16 chips.
-    rows = []
+    rows, sources = [], []
     for kind, name in (("dense", "dense LeNet-5"), ("sw", "Small-World LeNet-5"), ("mag", "magnitude-pruned LeNet-5")):
         for f in sorted(glob.glob(os.path.join(D, "cost", "sw", f"{kind}-s*.json"))):
             j, seed = load(f), os.path.basename(f)[len(kind) + 2:-len(".json")]
             if j:
                 rows.append(cost_row(f"{name}, seed {seed} (model)", j, sw_params(os.path.join(D, "sw", f"{kind}-s{seed}.h5"))))
+                sources.append(f)
     for m, name in (("mnist-base", "LeNet-5 template, MNIST (CGaP baseline)"), ("mnist-cgap", "CGaP LeNet-5, MNIST"),
                     ("cifar10-cnn9-base", "cnn9 template (CGaP baseline)"), ("cifar10-cnn9-cgap", "CGaP cnn9")):
         j, e = load(os.path.join(OUT, "cgap", "cost", m + ".json")), load(os.path.join(OUT, "cgap", m + ".eval.json"))
         if j:
             rows.append(cost_row(name, j, (e or {}).get("nonzero_params")))
+            sources.append(os.path.join(OUT, "cgap", "cost", m + ".json"))
     for path, name in ((os.path.join(D, "cost", "fault-aware", "chips", "df-1.json"), "LeNet-5 chip 1, default mapping"),
                        (os.path.join(D, "cost", "fault-aware", "chips", "fa-1.json"), "LeNet-5 chip 1, fault-aware mapping"),
                        (os.path.join(C, "cost", "chips", "s0.1-1.json"), "cnn9 chip s0.1-1"),
@@ -1023,10 +1028,12 @@ def cost():
         j = load(path)
         if j:
             rows.append(cost_row(name, j))
+            sources.append(path)
     for m, name in (("cnn9", "dense cnn9 (model)"), (os.path.join("sw", "cnn9-sw"), "Small-World cnn9 (model)")):
         j, e = load(os.path.join(C, "cost", m + ".json")), load(os.path.join(C, m + ".eval.json"))
         if j:
             rows.append(cost_row(name, j, (e or {}).get("nonzero_params")))
+            sources.append(os.path.join(C, "cost", m + ".json"))
     if rows:
         out("Totals per image: the paper's comparisons (Table I's models at equal parameters, CGaP against its "
             "template) and the chips of the other sections.")
@@ -1037,7 +1044,7 @@ def cost():
         for r in rows:
             out(r)
         out()
-        out("Command (one of them): " + cmd(os.path.join(D, "cost", "sw", "sw-s1.json")))
+        out("Command (the first row's): " + cmd(sources[0]))
         out()
     # RSA against R-V-W: the energy and time to recover a chip. RSA's adaptation reads the chip
     # forward for every training image (steps x batch images at the RSA chip's energy per image;
