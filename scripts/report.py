@@ -550,6 +550,78 @@ if recs:
         out("Command (p = 0.01): " + cmd(os.path.join(D, "sw", "p0.01.h5")))
         out()
 
+# ---- fig7 on VGG-16 (issue 42) --------------------------------------------------------------
+VP = os.path.join(OUT, "cifar10", "vgg16-prune")
+
+
+def lc_groups(r):
+    """L and C of a record's conv layers and of its fully connected layers, each group as the
+    network's are made of its layers (docs/algorithms.md "L and C"): L summed over the group's
+    layers, C = the classes reached summed over the group's live units / its live units."""
+    out = {}
+    for kind, name in (("conv", "conv"), ("dense", "fc")):
+        ls = [l for l in r.get("layers", []) if l.get("type") == kind]
+        live = sum(l.get("live", 0) for l in ls)
+        out[name] = (sum(l.get("L", 0) for l in ls),
+                     sum(l.get("C", 0) * l.get("live", 0) for l in ls) / live if live else 0.0)
+    return out
+
+
+def fig7_vgg16_records(name):
+    return [r for r in jsonl(os.path.join(VP, name + ".h5.jsonl")) if r.get("record") in ("unpruned", "theta_probe")]
+
+
+def fig7_vgg16():
+    trained, init = fig7_vgg16_records("sw-5.3m"), fig7_vgg16_records("sw-init")
+    if not (trained or init):
+        if PROFILE == "all":
+            out("### Figure 7 on VGG-16")
+            out()
+            out("Not run yet (`make -f Makefile.pipeline PROFILE=all fig7-vgg16`).")
+            out()
+        return
+    out("### Figure 7 on VGG-16: L and C of the convolutional and the fully connected layers against theta")
+    out()
+    out("The Small-World VGG-16 lattice (p = 0.0001) pruned at each theta (|w| below theta x the std of the")
+    out("layer's surviving weights), not fine-tuned: fine-tuning keeps the masks, so L and C are those of the theta")
+    out("flow. Units: filters and input channels of a convolution, neurons of a dense layer. Per group, L sums the")
+    out("layers' L (units with a path to class k, averaged over the classes) and C is the classes a live unit")
+    out("reaches, averaged over the group's live units.")
+    out()
+    for recs, what, src in ((trained, "the trained lattice (before pruning to 5.3M)", "sw-5.3m.h5"),
+                            (init, "the lattice after one SGD step on 64 images (near initialization: not the paper's "
+                                   "figure, what the structure alone gives)", "sw-init.h5")):
+        if not recs:
+            continue
+        out(f"Of {what}:")
+        out()
+        out("| theta | params | val accuracy | L conv | C conv | L fc | C fc | tiles | tile links |")
+        out("|---|---|---|---|---|---|---|---|---|")
+        for r in recs:
+            g = lc_groups(r)
+            out(f"| {r.get('theta', 0)} | {r.get('params'):,} | {pct(r.get('val_accuracy'))} | {g['conv'][0]:.1f} | "
+                f"{g['conv'][1]:.2f} | {g['fc'][0]:.1f} | {g['fc'][1]:.2f} | {r.get('tiles')} | {r.get('tile_links')} |")
+        out()
+        out("Command: " + cmd(os.path.join(VP, src)))
+        out()
+    recs, when = (trained, "trained lattice") if trained else (init, "lattice near initialization")
+    for group, label in (("fc", "fully connected"), ("conv", "convolutional")):
+        rows = [(r.get("theta", 0),) + lc_groups(r)[group] for r in recs]
+        out(plot(f"fig7-vgg16-{group}", f"Small-World VGG-16 ({when}), {label} layers: L and C against theta",
+                 "set xlabel 'pruning threshold theta (0: before pruning)'\nset ylabel 'L (units reaching a class)'\n"
+                 "set y2label 'C (classes a live unit reaches)'\nset y2tics\nset ytics nomirror\n" +
+                 xrange_of([x[0] for x in rows]) + yrange([x[1] for x in rows], below=0.1, above=0.35, least=0.1) +
+                 yrange([x[2] for x in rows], below=0.1, above=0.35, least=0.01, axis="y2") +
+                 "plot '{lc}' using 1:2 with linespoints title 'L', '{lc}' using 1:3 axes x1y2 with linespoints title 'C'\n",
+                 {"lc": rows}, key="top center horizontal"))
+        out()
+    out("Paper (Figure 7, Small-World VGG-16, p = 0.0001): L falls with theta while C stays high.")
+    out()
+
+
+fig7_vgg16()
+
+
 # ---- fig9 ---------------------------------------------------------------------------------
 def cgap_layer_names(n):
     """Names of the grown layers (conv1, conv2, fc1, ...) from the layer types in a LeNet-5 CGaP
@@ -1179,6 +1251,40 @@ def c_fig7():
             f"{b.get('C', 0):.2f}", b.get("L", 0) < a.get("L", 0) and b.get("C", 0) >= 0.8 * a.get("C", 0))
 
 
+def c_vgg16_pruned(name, most_params, points):
+    """A pruned VGG-16 (cifar10/vgg16-prune/NAME) against the dense network it came from."""
+    j = load(os.path.join(OUT, "cifar10", "vgg16-prune", name + ".eval.json"))
+    dense = (load(os.path.join(OUT, "cifar10", "vgg16-cut60-full20.eval.json")) or {}).get("accuracy")
+    if not (j and dense):
+        return None
+    gap = 100 * (dense - j["accuracy"])
+    return (f"{pct(j['accuracy'])} at {j['params'] / 1e6:.2f}M, {gap:.2f} below the dense {pct(dense)}",
+            gap <= points and j["params"] <= most_params)
+
+
+def c_vgg16_tiles():
+    """Tiles and tile links of the pruned networks' last records (docs/algorithms.md "Tiles")."""
+    last = lambda name: next((r for r in reversed(jsonl(os.path.join(VP, name + ".h5.jsonl")))
+                              if r.get("record") in ("target", "baseline")), None)
+    sw, mag = last("sw-5.3m"), last("mag-5.4m")
+    if not (sw and mag):
+        return None
+    fewer = 1 - sw["tiles"] / mag["tiles"]
+    return (f"{sw['tiles']} tiles, {sw['tile_links']} links at {sw['params'] / 1e6:.2f}M against magnitude's "
+            f"{mag['tiles']}, {mag['tile_links']} at {mag['params'] / 1e6:.2f}M ({100 * fewer:.0f}% fewer tiles)",
+            fewer >= 0.3 and sw["tile_links"] < mag["tile_links"])
+
+
+def c_fig7_vgg16():
+    recs = fig7_vgg16_records("sw-5.3m")
+    if len(recs) < 2:
+        return None
+    a, b = lc_groups(recs[0]), lc_groups(recs[-1])
+    text = "; ".join(f"{g}: L {a[g][0]:.0f} -> {b[g][0]:.0f}, C {a[g][1]:.2f} -> {b[g][1]:.2f}" for g in ("conv", "fc"))
+    return (f"theta 0 -> {recs[-1].get('theta')}: {text}",
+            all(b[g][0] < a[g][0] and b[g][1] >= 0.8 * a[g][1] for g in ("conv", "fc")))
+
+
 def c_fig9():
     runs = cgap_runs()
     seeds = sorted({s for (_, arch, s) in runs if arch == "lenet5"})
@@ -1205,7 +1311,6 @@ def c_sw_cost():
             f"energy {m(sw, e):.0f} vs {m(mag, e):.0f} nJ per image ({n_of(len(sw), 'seed')})",
             m(sw, area) < m(mag, area) and m(sw, ic) < m(mag, ic))
 
-NOT_BUILT = lambda: None
 # (claim, the paper's number, nnc's goal, make target, artifact under OUT, extractor -> (nnc's value, met) or None)
 CLAIMS = [
     ("Table I: LeNet-5, dense (MNIST)", "99.29% at 431K", ">= 99.19%", "table1", "mnist/sw/dense-s*.eval.json",
@@ -1216,9 +1321,14 @@ CLAIMS = [
      lambda: c_accuracy("mnist/sw/mag-s*.eval.json", 0.991, 10700)),
     ("Table I: VGG-16, dense (CIFAR-10)", "92.93% at 15.3M", ">= 92.0% (JPEG images; issue 42)", "vgg16",
      "cifar10/vgg16*.eval.json", c_vgg16),
-    ("Table I: VGG-16, pruning (Zhang et al.)", "93.40% at 5.4M", "within 0.3 of dense at <= 5.4M", "", "", NOT_BUILT),
-    ("Table I: VGG-16, Small-World", "93.10% at 5.3M", "within 0.3 of dense at <= 5.3M", "", "", NOT_BUILT),
-    ("Table I: VGG-16, 90.8% pruned", "93.24% at 1.4M", "within 0.5 of dense at <= 1.41M", "", "", NOT_BUILT),
+    ("Table I: VGG-16, pruning (Zhang et al.)", "93.40% at 5.4M", "within 0.3 of dense at <= 5.4M", "table1-vgg16",
+     "cifar10/vgg16-prune/mag-5.4m.eval.json", lambda: c_vgg16_pruned("mag-5.4m", 5.4e6, 0.3)),
+    ("Table I: VGG-16, Small-World", "93.10% at 5.3M", "within 0.3 of dense at <= 5.3M", "table1-vgg16",
+     "cifar10/vgg16-prune/sw-5.3m.eval.json", lambda: c_vgg16_pruned("sw-5.3m", 5.3e6, 0.3)),
+    ("Table I: VGG-16, 90.8% pruned", "93.24% at 1.4M", "within 0.5 of dense at <= 1.41M", "table1-vgg16",
+     "cifar10/vgg16-prune/mag-1.41m.eval.json", lambda: c_vgg16_pruned("mag-1.41m", 1.41e6, 0.5)),
+    ("Table I hardware: Small-World VGG-16 against magnitude", "locally dense, globally sparse",
+     ">= 30% fewer tiles, fewer tile links", "table1-vgg16", "cifar10/vgg16-prune/*.h5.jsonl", c_vgg16_tiles),
     ("Figure 2: LeNet-5 on RRAM chips", "accuracy falls with variation and stuck-at faults", "both cost accuracy",
      "degradation", "mnist/degradation/max/*.json", c_degradation),
     ("Figure 4: RSA on LeNet-5 chips (sigma 0.1)", "< 5% cells recover the accuracy", "within 0.3 of ideal at 5%",
@@ -1235,6 +1345,8 @@ CLAIMS = [
      ">= 10x, accuracy >= R-V-W's", "fig4", "mnist/rsa/s*-*-0.05.json", c_rvw),
     ("Figure 7: L and C against theta (LeNet-5)", "L falls with theta, C stays high", "L falls, C keeps >= 80%",
      "fig7", "mnist/sw/theta-s1.h5.jsonl", c_fig7),
+    ("Figure 7 on VGG-16: L and C against theta, conv and fc", "L falls with theta, C stays high",
+     "L falls, C keeps >= 80% in both", "fig7-vgg16", "cifar10/vgg16-prune/sw-5.3m.h5.jsonl", c_fig7_vgg16),
     ("Figure 9: CGaP widths by dataset (LeNet-5)", "MNIST < Fashion-MNIST < CIFAR-10", "the order on every seed",
      "fig9", "cgap/*-cgap*.h5.json", c_fig9),
     ("Small-World on the chip: lower memory and interconnect cost (LeNet-5)", "qualitative",

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "fixtures.hpp"
 #include "nnc/cli/metrics_report.hpp"
@@ -380,4 +381,43 @@ TEST_CASE("metrics: a Small-World network is more clustered than its random refe
   CHECK(a.clustering == b.clustering);
   CHECK(a.clustering_random == b.clustering_random);
   CHECK(metrics_json(a).dump() == metrics_json(b).dump());
+}
+
+TEST_CASE("metrics: a conv lattice leaves whole 128 x 128 tiles empty, counted as its unit mask says") {
+  // A conv layer's crossbar column o holds filter o, its rows channel c's k x k weights at rows
+  // 9c .. 9c + 8, so a lattice of channels is a band of whole kernels: tiles off the band are empty.
+  Model m("c128k3p1,c256k3p1,c256k3p1,flat,fc10", {16, 4, 4}, 10);
+  m.init(5);
+  const std::vector<UnitMask> masks = apply_smallworld(m, SmallWorldOptions{0, {1, 0.1, 0.1, 1}, 5});
+  const auto tiles_of = [](const UnitMask& u) {
+    std::set<std::pair<int, int>> t;
+    for (int o = 0; o < u.n_out; ++o)
+      for (int c = 0; c < u.n_in; ++c)
+        if (u.at(o, c))
+          for (int r = 9 * c; r < 9 * c + 9; ++r) t.insert({r / 128, o / 128});
+    return t;
+  };
+  const NetworkMetrics nm = structure_metrics(m, 1);
+  REQUIRE(nm.layers.size() == 4);
+  for (int j : {1, 2}) {
+    CAPTURE(j);
+    CHECK(nm.layers[j].tiles == static_cast<int>(tiles_of(masks[j]).size()));
+  }
+  CHECK(nm.layers[1].tiles_total == 18);  // 1,152 rows x 256 columns
+  CHECK(nm.layers[2].tiles_total == 36);  // 2,304 rows x 256 columns
+  CHECK(nm.layers[2].tiles < 24);         // K = 26 of 256 channels: 234 rows of each column
+  // Links conv2 -> conv3: tile (a, b) of conv2 feeds tile (a2, b2) of conv3 when a filter u of
+  // conv2 in column block b has a weight in row block a and conv3 reads channel u inside (a2, b2).
+  std::set<std::tuple<int, int, int, int>> links;
+  for (int u = 0; u < masks[1].n_out; ++u)
+    for (int c = 0; c < masks[1].n_in; ++c) {
+      if (!masks[1].at(u, c)) continue;
+      for (int r = 9 * c; r < 9 * c + 9; ++r)
+        for (int o = 0; o < masks[2].n_out; ++o) {
+          if (!masks[2].at(o, u)) continue;
+          for (int r2 = 9 * u; r2 < 9 * u + 9; ++r2) links.insert({r / 128, u / 128, r2 / 128, o / 128});
+        }
+    }
+  CHECK(nm.layers[1].tile_links == static_cast<int>(links.size()));
+  CHECK(nm.layers[1].tile_links < nm.layers[1].tiles * nm.layers[2].tiles);
 }
