@@ -52,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --bin) bin=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "neurosim-compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) chip=$1; shift ;;
   esac
