@@ -1,4 +1,4 @@
-// nnc-import: an ONNX model (a simple chain of the layers nnc has) to an nnc model file.
+// nnc-import: an ONNX model (a chain or a residual network of the layers nnc has) to an nnc model file.
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"
 #include "nnc/io/onnx.hpp"

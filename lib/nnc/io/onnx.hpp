@@ -1,6 +1,7 @@
-// ONNX interchange: an ONNX graph that is a simple chain of the layers nnc has becomes an nnc
-// Model (import), and an nnc Model becomes an ONNX graph (export, opset kOnnxOpset). Protobuf
-// parsing is Debian's libonnx/libprotobuf; nothing outside onnx.cpp sees their types.
+// ONNX interchange: an ONNX graph of the layers nnc has, chain or residual network, becomes an
+// nnc Model (import), and an nnc Model becomes an ONNX graph (export, opset kOnnxOpset).
+// Protobuf parsing is Debian's libonnx/libprotobuf; nothing outside lib/nnc/io/onnx*.cpp sees
+// their types.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -21,6 +22,7 @@ struct OnnxTensor {
   std::string name;
   std::vector<std::int64_t> dims;
   std::vector<double> values;  // row-major
+  bool integer = false;        // of an integer or bool element type
 };
 
 // A serialized TensorProto (the input_N.pb / output_N.pb files of ONNX's test data).
@@ -46,19 +48,26 @@ struct OnnxImport {
   std::string producer;             // producer_name and producer_version of the file
 };
 
-// Reads an ONNX model whose graph is a simple chain (each node takes the previous node's
-// output and initializers) of: Conv (2-D, square kernel, symmetric padding, equal strides,
-// dilation 1, group 1), Gemm (transA 0) or MatMul with an optional Add of a bias, Relu,
-// MaxPool/AveragePool (window = stride, no padding), BatchNormalization (inference),
-// Flatten/Reshape to [N, rest], Dropout (inference), Identity, and a final Softmax (dropped).
-// `bind` gives values to graph inputs, which then act as initializers (ONNX's node tests pass
-// weights that way). Anything else is refused with a bad-input error naming the node and its
-// operator; nothing is silently skipped.
+// Reads an ONNX model whose graph nnc can hold (docs/algorithms.md, "ONNX import and export"):
+// Conv (2-D, square kernel, symmetric padding, one stride, dilation 1, group 1), Gemm or MatMul
+// (with an Add of a constant as the bias), Relu, MaxPool/AveragePool (window = stride, no
+// padding), GlobalAveragePool and ReduceMean over H and W, BatchNormalization (inference),
+// Flatten/Reshape to [N, rest], Dropout (inference), Identity, Add of two computed tensors of
+// one shape, option A's shortcut (Slice x[:, :, ::S, ::S], then zero channels by Pad or by
+// Concat with zeros), a final Softmax (dropped), and the shape arithmetic exporters write over
+// constants (Constant, ConstantOfShape, Shape, Gather, Unsqueeze, Squeeze, Concat, Reshape,
+// Slice, Transpose, Cast, Sub, Mul, Div), which is folded. Nodes run in topological order,
+// whatever the file's order. `bind` gives values to graph inputs, which then act as
+// initializers (ONNX's node tests pass weights that way). Anything else, a cycle, a tensor that
+// nothing writes and shapes that do not fit included, is refused with a bad-input error naming
+// the node and its operator; nothing is silently skipped (a layer whose output never reaches
+// the graph output is left out, noted).
 OnnxImport import_onnx(const Bytes& bytes, const std::string& file, const std::string& arch_name = "",
                        const std::map<std::string, OnnxTensor>& bind = {});
 
-// The model as an ONNX graph (opset kOnnxOpset): input "input" [N, C, H, W] (or [N, C] when
-// H = W = 1), output "logits"; masks applied, so pruned weights are exact zeros.
+// The model, chain or graph, as an ONNX graph (opset kOnnxOpset): input "input" [N, C, H, W]
+// (or [N, C] when H = W = 1), output "logits"; masks applied, so pruned weights are exact
+// zeros. add is Add, gap GlobalAveragePool, idN[sS] a Slice (S > 1) then a Pad of the channels.
 Bytes export_onnx(const Model& model, const std::string& graph_name, const std::string& producer_version);
 
 }  // namespace nnc
