@@ -1,5 +1,5 @@
-// nnc-export: an nnc model file, or the model a chip computes, to an ONNX model (opset 13),
-// pruned weights as exact zeros.
+// nnc-export: an nnc model file (a chain or a graph), or the model a chip computes, to an ONNX
+// model (opset 13), pruned weights as exact zeros.
 #include "nnc/algo/rsa.hpp"
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/tool.hpp"

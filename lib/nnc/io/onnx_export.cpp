@@ -1,4 +1,5 @@
 // ONNX export (docs/algorithms.md, "ONNX import and export"): an nnc model as an ONNX graph.
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -6,6 +7,7 @@
 #include "nnc/io/onnx_proto.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
+#include "nnc/nn/residual.hpp"
 
 namespace nnc {
 
@@ -29,6 +31,16 @@ class GraphWriter {
       const float x = (mask && !mask->empty() && (*mask)[static_cast<std::size_t>(i)] == 0) ? 0.0f : v[i];
       std::memcpy(raw.data() + static_cast<std::size_t>(i) * sizeof(float), &x, sizeof(float));
     }
+    t->set_raw_data(raw);
+    return name;
+  }
+  std::string add_init_i64(const std::string& name, const std::vector<std::int64_t>& values) {
+    auto* t = g_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(ox::TensorProto::INT64);
+    t->add_dims(static_cast<std::int64_t>(values.size()));
+    std::string raw(values.size() * sizeof(std::int64_t), '\0');
+    if (!values.empty()) std::memcpy(raw.data(), values.data(), raw.size());
     t->set_raw_data(raw);
     return name;
   }
@@ -79,7 +91,6 @@ std::vector<std::int64_t> chw(Shape s, int rank) {
 }  // namespace
 
 Bytes export_onnx(const Model& model, const std::string& graph_name, const std::string& producer_version) {
-  model.require_chain("ONNX export");
   ox::ModelProto m;
   m.set_ir_version(7);
   m.set_producer_name("nnc");
@@ -95,15 +106,25 @@ Bytes export_onnx(const Model& model, const std::string& graph_name, const std::
   const Shape in = model.input_shape();
   bool spatial = in.h != 1 || in.w != 1;
   for (const auto& l : model.layers())
-    if (l->type() == "conv" || l->type() == "maxpool" || l->type() == "avgpool") spatial = true;
-  int rank = spatial ? 4 : 2;
-  GraphWriter::value_info(g->add_input(), "input", chw(in, rank));
+    if (l->type() == "conv" || l->type() == "maxpool" || l->type() == "avgpool" || l->type() == "gap" ||
+        l->type() == "shortcut")
+      spatial = true;
+  const int input_rank = spatial ? 4 : 2;
+  GraphWriter::value_info(g->add_input(), "input", chw(in, input_rank));
 
-  std::string cur = "input";
+  // Each layer's output tensor and its rank; a layer reads its inputs' (the first: cur, rank).
   const auto& layers = model.layers();
+  std::vector<std::string> out_name(layers.size());
+  std::vector<int> out_rank(layers.size());
+  auto name_of = [&](int j) { return j < 0 ? std::string("input") : out_name[static_cast<std::size_t>(j)]; };
+  auto rank_of = [&](int j) { return j < 0 ? input_rank : out_rank[static_cast<std::size_t>(j)]; };
+  int rank = input_rank;
   for (std::size_t li = 0; li < layers.size(); ++li) {
     Layer& l = *layers[li];
     const std::string type = l.type();
+    const std::vector<int>& reads = model.layer_inputs(li);
+    std::string cur = name_of(reads.front());
+    rank = rank_of(reads.front());
     char prefix[32];
     std::snprintf(prefix, sizeof prefix, "l%03zu_", li);
     const std::string name = prefix + type;
@@ -154,10 +175,31 @@ Bytes export_onnx(const Model& model, const std::string& graph_name, const std::
       auto* n = w.add_node("Flatten", name, {cur});
       GraphWriter::i(n, "axis", 1);
       rank = 2;
+    } else if (type == "add") {
+      if (rank_of(reads[1]) != rank) throw Error("export: layer " + std::to_string(li) + " adds tensors of two ranks");
+      w.add_node("Add", name, {cur, name_of(reads[1])});
+    } else if (type == "gap") {
+      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " pools a flat tensor");
+      w.add_node("GlobalAveragePool", name, {cur});
+    } else if (type == "shortcut") {
+      // Option A: x[:, :, ::S, ::S] (Slice), then the input's channels centred among N (Pad).
+      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " subsamples a flat tensor");
+      const auto& p = static_cast<PadShortcut&>(l);
+      const std::int64_t S = p.stride(), C = p.input_shape().c, N = p.channels(), off = p.channel_offset();
+      if (S > 1) {
+        cur = w.add_node("Slice", N > C ? name + ".slice" : name,
+                         {cur, w.add_init_i64(name + ".starts", {0, 0}),
+                          w.add_init_i64(name + ".ends", {INT64_MAX, INT64_MAX}), w.add_init_i64(name + ".axes", {2, 3}),
+                          w.add_init_i64(name + ".steps", {S, S})})
+                  ->output(0);
+      }
+      if (N > C) w.add_node("Pad", name, {cur, w.add_init_i64(name + ".pads", {0, off, 0, 0, 0, N - C - off, 0, 0})});
+      if (S == 1 && N == C) w.add_node("Identity", name, {cur});
     } else {
       throw Error("export: layer " + std::to_string(li) + " of type '" + type + "' has no ONNX counterpart here");
     }
-    cur = g->node(g->node_size() - 1).output(0);
+    out_name[li] = g->node(g->node_size() - 1).output(0);
+    out_rank[li] = rank;
   }
   // The last node writes the graph output, named "logits".
   g->mutable_node(g->node_size() - 1)->set_output(0, "logits");
