@@ -401,6 +401,62 @@ TEST_CASE("RSA repairs a faulty model on the fixture, the same whatever the thre
   CHECK(values[0] == values[1]);
 }
 
+TEST_CASE("RSA with Adam: the first step moves each cell by lr, and it repairs the fixture at any thread count") {
+  const Dataset data = test::bars_dataset(1200, Shape{1, 12, 12}, 4, 11);
+  const auto [tr, val] = split_validation(data, 300);
+  const Model m = trained_model(tr, val);
+  Model chip = faulty(m, 0.3, 0.1, 0.5, 2);
+  const double broken = evaluate(chip, val).accuracy;
+  const auto fresh = [&] {
+    return init_rsa(m, select_rsa(chip, mapped_layers(chip), 0.1, RsaSelectionKind::balanced, 3), RsaMode::additive,
+                    0.01, 0, 3);
+  };
+  RsaTrainOptions o;
+  o.optimizer = "adam";
+  o.lr = 0.002;
+  SUBCASE("one step: |m / sqrt(v)| is 1 after bias correction, whatever the gradient's scale") {
+    o.epochs = 1;
+    o.batch = static_cast<int>(tr.size());  // one step
+    const RsaState before = fresh();
+    RsaState after = before;
+    adapt_rsa(chip, after, tr, val, o, RsaTimeModel{});
+    std::size_t moved_by_lr = 0, beyond_lr = 0, cells = 0;
+    for (std::size_t i = 0; i < after.values.size(); ++i) {
+      for (std::size_t k = 0; k < after.values[i].value.size(); ++k) {
+        const double d = std::abs(static_cast<double>(after.values[i].value[k]) - before.values[i].value[k]);
+        moved_by_lr += std::abs(d - o.lr) < 1e-3 * o.lr;
+        beyond_lr += d > o.lr * (1 + 1e-4);
+        ++cells;
+      }
+    }
+    CAPTURE(cells);
+    CHECK(beyond_lr == 0);  // |g| / (|g| + eps) <= 1: less only where |g| is near eps or 0
+    CHECK(moved_by_lr > cells / 2);
+  }
+  SUBCASE("three epochs repair the chip, the same values at 1 and 2 threads") {
+    o.epochs = 3;
+    o.batch = 16;
+    std::vector<Real> values[2];
+    for (int threads : {1, 2}) {
+      set_threads(threads);
+      RsaState st = fresh();
+      const RsaReport rep = adapt_rsa(chip, st, tr, val, o, RsaTimeModel{});
+      CHECK(rep.points.back().val_accuracy > broken + 0.05);
+      for (const auto& v : st.values) values[threads - 1].insert(values[threads - 1].end(), v.value.begin(), v.value.end());
+    }
+    set_threads(0);
+    CHECK(values[0] == values[1]);
+  }
+  SUBCASE("an unknown optimizer, or beta1 of 1, is refused") {
+    RsaState st = fresh();
+    o.optimizer = "lbfgs";
+    CHECK_THROWS_WITH(adapt_rsa(chip, st, tr, val, o, RsaTimeModel{}), doctest::Contains("not sgd or adam"));
+    o.optimizer = "adam";
+    o.momentum = 1;
+    CHECK_THROWS_WITH(adapt_rsa(chip, st, tr, val, o, RsaTimeModel{}), doctest::Contains("beta1"));
+  }
+}
+
 TEST_CASE("RSA replace mode starts from the pretrained weights, quantized cells stay on their grid") {
   Model m(kSpec, Shape{1, 12, 12}, 4);
   m.init(2);

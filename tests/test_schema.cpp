@@ -25,7 +25,7 @@ namespace {
 
 // A chip of "c2k3,relu,flat,fc4" with an ADC and an RSA record (placed positions below the
 // layer's size, a batch-norm recalibration record, a cosine schedule, augmentation with
-// cutout): everything 1.1.0, 1.5.0 and 1.6.0 added.
+// cutout, Adam): everything 1.1.0, 1.5.0, 1.6.0 and 1.8.0 added.
 ChipArtifact new_chip() {
   Model m("c2k3,relu,flat,fc4", {1, 6, 6}, 4);
   m.init(2);
@@ -54,6 +54,7 @@ ChipArtifact new_chip() {
   rec.options.augment_pad = 2;
   rec.options.augment_flip = false;
   rec.options.cutout = 3;
+  rec.options.optimizer = "adam";
   a.rsa = rec;
   return a;
 }
@@ -79,13 +80,14 @@ void set_version(hid_t file, const std::string& version) {
   h5::write_attr(file, "nnc_schema_version", version);
 }
 
-// What 1.1.0 (and 1.5.0 and 1.6.0) added, gone: a file as nnc wrote it before.
+// What 1.1.0 (and 1.5.0, 1.6.0 and 1.8.0) added, gone: a file as nnc wrote it before.
 void make_1_0_0(hid_t file) {
   set_version(file, "1.0.0");
   REQUIRE(H5Adelete_by_name(file, "/device", "adc_bits", H5P_DEFAULT) >= 0);
   REQUIRE(H5Adelete_by_name(file, "/rsa/layers/003", "placed_positions", H5P_DEFAULT) >= 0);
   REQUIRE(H5Ldelete(file, "/rsa/bn_recalibration", H5P_DEFAULT) >= 0);
   REQUIRE(H5Adelete_by_name(file, "/rsa", "schedule", H5P_DEFAULT) >= 0);
+  REQUIRE(H5Adelete_by_name(file, "/rsa", "optimizer", H5P_DEFAULT) >= 0);
   for (const char* a : {"augment", "augment_pad", "augment_flip", "cutout"}) {
     REQUIRE(H5Adelete_by_name(file, "/rsa", a, H5P_DEFAULT) >= 0);
   }
@@ -93,13 +95,13 @@ void make_1_0_0(hid_t file) {
 
 }  // namespace
 
-TEST_CASE("schema: files are written as 1.7.0, the version docs/schema.md describes") {
-  CHECK(std::string(kSchemaVersion) == "1.7.0");
+TEST_CASE("schema: files are written as 1.8.0, the version docs/schema.md describes") {
+  CHECK(std::string(kSchemaVersion) == "1.8.0");
   CHECK(kSchemaMajor == 1);
   const ChipArtifact a = new_chip();
   h5::Reader r(encode_chip(a), "c.h5");
-  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.7.0");
-  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.7.0");  // what nnc-info shows
+  CHECK(h5::read_attr_string(r, r.root(), "nnc_schema_version") == "1.8.0");
+  CHECK(artifact_schema_version(encode_chip(a), "c.h5") == "1.8.0");  // what nnc-info shows
   std::ifstream in(std::string(NNC_SOURCE_DIR) + "/docs/schema.md");
   REQUIRE(in);
   std::stringstream doc;
@@ -121,6 +123,7 @@ TEST_CASE("schema: a 1.0.0 chip without what 1.1.0 added reads with the defaults
   CHECK(now.rsa->options.augment_pad == 2);
   CHECK(!now.rsa->options.augment_flip);
   CHECK(now.rsa->options.cutout == 3);
+  CHECK(now.rsa->options.optimizer == "adam");
 
   const ChipArtifact old = rewritten(a, "old", make_1_0_0);
   CHECK(old.chip.device.adc_bits == 0);  // an ideal read-out
@@ -130,6 +133,7 @@ TEST_CASE("schema: a 1.0.0 chip without what 1.1.0 added reads with the defaults
   CHECK(old.rsa->options.schedule == "constant");
   CHECK(!old.rsa->options.augment);  // before 1.6.0 RSA never augmented
   CHECK(old.rsa->options.cutout == 0);
+  CHECK(old.rsa->options.optimizer == "sgd");  // before 1.8.0 RSA trained with SGD
   CHECK(old.chip.device.tile == 16);
   CHECK(old.chip.layers.size() == a.chip.layers.size());
   CHECK(old.chip.layers[0].g_plus == a.chip.layers[0].g_plus);

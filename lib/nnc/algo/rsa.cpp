@@ -376,8 +376,17 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   start_reads(m, stream::read::kRsaTraining);
   const bool reads_draw = has_readout(m);
   const auto base = base_weights(m, state);
-  std::vector<std::vector<double>> velocity;
-  for (const auto& v : state.values) velocity.emplace_back(v.value.size(), 0.0);
+  if (o.optimizer != "sgd" && o.optimizer != "adam") {
+    throw Error("RSA optimizer '" + o.optimizer + "' is not sgd or adam", ErrorKind::bad_input);
+  }
+  const bool adam = o.optimizer == "adam";
+  if (adam && !(o.momentum < 1)) throw Error("Adam's beta1 (the momentum) must be below 1", ErrorKind::bad_input);
+  // SGD: velocity; Adam: first (velocity) and second (square) moment estimates.
+  std::vector<std::vector<double>> velocity, square;
+  for (const auto& v : state.values) {
+    velocity.emplace_back(v.value.size(), 0.0);
+    if (adam) square.emplace_back(v.value.size(), 0.0);
+  }
 
   std::vector<int> layers;
   for (const auto& l : state.selection.layers) layers.push_back(l.layer);
@@ -414,6 +423,7 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
   maybe_eval(0);
 
   const double mu = o.momentum;
+  constexpr double kBeta2 = 0.999, kAdamEps = 1e-8;
   const Schedule schedule{.kind = o.schedule, .lr = o.lr};
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     double loss_sum = 0, correct = 0;
@@ -421,6 +431,9 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
       const double done_before = static_cast<double>(static_cast<long>(epoch) * steps + step);
       const double lr = schedule.at(epoch, o.epochs, done_before / static_cast<double>(rep.steps));
       write_effective(m, base, state);
+      // Adam's bias corrections after t = done_before + 1 steps.
+      const double t = done_before + 1;
+      const double c1 = 1 - std::pow(mu, t), c2 = 1 - std::pow(kBeta2, t);
       const StepResult r = stepper.step([&] {
         for (std::size_t i = 0; i < base.size(); ++i) {
           const RsaLayerCells& cells = state.selection.layers[i];
@@ -428,8 +441,17 @@ RsaReport adapt_rsa(const Model& chip_model, RsaState& state, const Dataset& tra
           RsaLayerValues& vals = state.values[i];
           auto& vel = velocity[i];
           for (std::size_t k = 0; k < cells.index.size(); ++k) {
-            vel[k] = mu * vel[k] + static_cast<double>(w.grad[cells.index[k]]);
-            vals.value[k] = quantize(static_cast<double>(vals.value[k]) - lr * vel[k], vals.step, state.bits);
+            const double g = w.grad[cells.index[k]];
+            double delta;
+            if (adam) {
+              vel[k] = mu * vel[k] + (1 - mu) * g;
+              square[i][k] = kBeta2 * square[i][k] + (1 - kBeta2) * g * g;
+              delta = (vel[k] / c1) / (std::sqrt(square[i][k] / c2) + kAdamEps);
+            } else {
+              vel[k] = mu * vel[k] + g;
+              delta = vel[k];
+            }
+            vals.value[k] = quantize(static_cast<double>(vals.value[k]) - lr * delta, vals.step, state.bits);
           }
         }
       });

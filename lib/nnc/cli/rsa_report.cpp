@@ -137,7 +137,8 @@ Json chip_rsa_json(const ChipRsa& a, const std::string& output, const std::strin
   j.set("density", s.selection.density).set("bits", s.bits).set("cells", s.cells()).set("weights", a.weights);
   j.set("placed_weights", a.placed_weights).set("cells_percent_of_placed", a.cells_percent);
   j.set("sram_bytes", s.sram_bytes());
-  j.set("epochs", rec.options.epochs).set("lr", rec.options.lr).set("schedule", rec.options.schedule);
+  j.set("epochs", rec.options.epochs).set("lr", rec.options.lr).set("schedule", rec.options.schedule)
+      .set("optimizer", rec.options.optimizer);
   j.set("batch", rec.options.batch).set("augment", rec.options.augment).set("cutout", rec.options.cutout);
   j.set("bn_recalibrated_accuracy", rec.bn_recalibration ? Json(a.accuracy_bn) : Json()).set("bn_recalibration", bn);
   j.set("total_time_s", rec.report.time_s + (rec.bn_recalibration ? rec.bn_recalibration->time_s : 0.0));

@@ -18,6 +18,7 @@ const Choices<RsaMode> kRsaModes = {{to_string(RsaMode::additive), RsaMode::addi
 const Choices<RsaSelectionKind> kRsaSelections = {{to_string(RsaSelectionKind::balanced), RsaSelectionKind::balanced},
                                                   {to_string(RsaSelectionKind::random), RsaSelectionKind::random}};
 const std::vector<std::string> kRsaSchedules = {"constant", "cosine"};  // RsaTrainOptions::schedule
+const std::vector<std::string> kRsaOptimizers = {"sgd", "adam"};        // RsaTrainOptions::optimizer
 }  // namespace
 
 void RsaFlags::Register(Registrar r) {
@@ -35,7 +36,9 @@ void RsaFlags::Register(Registrar r) {
   r.add("--lr", o.lr, "learning rate", 0.0, 1e6);
   r.add_choice("--schedule", o.schedule, kRsaSchedules,
                "learning rate over the run: constant, or cosine (from --lr down to 0)");
-  r.add("--momentum", o.momentum, "SGD momentum", 0.0, 1.0);
+  r.add_choice("--optimizer", o.optimizer, kRsaOptimizers,
+               "sgd (with momentum), or adam (per-cell step sizes; beta1 = --momentum, beta2 0.999)");
+  r.add("--momentum", o.momentum, "SGD momentum; Adam's beta1 (below 1)", 0.0, 1.0);
   augment.by_default = AugmentFlags::On::none;  // docs/results.md: it does not help RSA
   augment.Register(r);
   r.add("--batch", o.batch, "batch size", 1, 1 << 20);

@@ -74,7 +74,8 @@ struct RsaTrainOptions {
   int batch = 64;
   double lr = 0.01;
   std::string schedule = "constant";  // constant, or cosine: from lr down to 0 over the run
-  double momentum = 0.9;
+  double momentum = 0.9;              // SGD's momentum; Adam's beta1
+  std::string optimizer = "sgd";      // sgd, or adam (beta2 0.999, eps 1e-8; docs/algorithms.md)
   int eval_points = 5;        // validation accuracy at this many evenly spaced steps (plus step 0)
   std::size_t val_limit = 0;  // validate on the first N images (0: all)
   std::uint64_t seed = 1;     // batch order: Rng(seed, {stream::kRsaShuffle, epoch})

@@ -20,7 +20,7 @@ namespace nnc {
 // units, columns and codes, on datasets; 1.3.0 issue 20's device attributes and chip-layer
 // mapping; 1.4.0 CGaP's training FLOPs; 1.5.0 /rsa@schedule; 1.6.0 /rsa@augment and @cutout;
 // 1.7.0 /layers/NNN@inputs, graphs). Readers read every 1.x.y file.
-inline constexpr const char* kSchemaVersion = "1.7.0";
+inline constexpr const char* kSchemaVersion = "1.8.0";
 inline constexpr int kSchemaMajor = 1;
 
 // Who made an artifact and from what: tool, version, command line (less the flags that cannot

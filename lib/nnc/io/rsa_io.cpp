@@ -26,6 +26,7 @@ void write_rsa_group(hid_t root, const RsaRecord& rec) {
   h5::write_attr(g, "lr", rec.options.lr);
   h5::write_attr(g, "schedule", rec.options.schedule);
   h5::write_attr(g, "momentum", rec.options.momentum);
+  h5::write_attr(g, "optimizer", rec.options.optimizer);
   h5::write_attr(g, "augment", static_cast<std::int64_t>(rec.options.augment ? 1 : 0));
   h5::write_attr(g, "augment_pad", static_cast<std::int64_t>(rec.options.augment_pad));
   h5::write_attr(g, "augment_flip", static_cast<std::int64_t>(rec.options.augment_flip ? 1 : 0));
@@ -113,6 +114,13 @@ RsaRecord read_rsa_group(const h5::Reader& r, const Model& model) {
     }
   }
   rec.options.momentum = h5::read_attr_double(r, g, "momentum");
+  // Added in 1.8.0: before, every adaptation ran SGD with momentum.
+  if (h5::has_attr(g, "optimizer") || !schema_before(r, "1.8.0")) {
+    rec.options.optimizer = h5::read_attr_string(r, g, "optimizer");
+    if (rec.options.optimizer != "sgd" && rec.options.optimizer != "adam") {
+      throw r.error("/rsa", "optimizer '" + rec.options.optimizer + "' is not sgd or adam");
+    }
+  }
   // Added in 1.6.0: before, RSA training never augmented its images.
   if (h5::has_attr(g, "augment") || !schema_before(r, "1.6.0")) {
     rec.options.augment = h5::read_attr_int(r, g, "augment") != 0;
