@@ -11,6 +11,7 @@
 #include "nnc/algo/rsa.hpp"
 #include "nnc/device/adc.hpp"
 #include "nnc/device/chip.hpp"
+#include "nnc/device/read_noise.hpp"
 #include "nnc/algo/chip_eval.hpp"
 #include "nnc/io/chip.hpp"
 #include "nnc/nn/error.hpp"
@@ -31,16 +32,19 @@ bool same(const Tensor& a, const Tensor& b) {
 // Empirical variance of a layer's outputs over the samples of x (all the same input) with a
 // noise-only read-out (no ADC) of noise power `power` everywhere, against the model's
 // sum_i x_i^2 power for output (o, position p).
+// bits 0: noise on the whole sums (sums_only, the layer's own product); bits 16 with a wide full
+// scale: noise per block of 5 rows before a quantizer too fine to matter.
 template <class L>
-void check_noise_variance(L& l, Shape in, int n) {
+void check_noise_variance(L& l, Shape in, int n, int bits) {
   Tensor one = test::random_tensor(1, in, 5);
   Tensor x(n, in);
   for (int s = 0; s < n; ++s) std::copy(one.data(), one.data() + one.sample_size(), x.sample(s));
   Tensor exact;
   l.forward(x, exact, ForwardContext{});
   auto a = std::make_unique<AdcReadout>();
-  a->bits = 0;
+  a->bits = bits;
   a->block_rows = 5;
+  a->full_scale.assign(static_cast<std::size_t>(a->blocks(static_cast<int>(l.weight.value.size() / l.width()))), 100.0);
   const double power = 0.01;
   a->noise_power = Vector::Constant(l.weight.value.size(), static_cast<Real>(power));
   a->chip_seed = 9;
@@ -98,11 +102,22 @@ TEST_CASE("readout: read noise has the variance of per-cell noise, sum x^2 (G+^2
   fc.setup({19, 1, 1});
   Rng rng(2);
   fc.init(rng);
-  check_noise_variance(fc, {19, 1, 1}, 3000);
   Conv2d conv(3, 3, 1, 0, true);
   conv.setup({2, 5, 5});
   conv.init(rng);
-  check_noise_variance(conv, {2, 5, 5}, 3000);
+  Conv2d wino(4, 3, 1, 1, true);  // without an ADC, a Winograd conv (its variance too, bf16 where used)
+  wino.setup({16, 4, 4});
+  wino.init(rng);
+  for (int bits : {0, 16}) {
+    INFO("ADC bits " << bits);
+    fc.readout.reset();
+    conv.readout.reset();
+    wino.readout.reset();
+    check_noise_variance(fc, {19, 1, 1}, 3000, bits);
+    check_noise_variance(conv, {2, 5, 5}, 3000, bits);
+    // (With an ADC the product is im2col's, which the noiseless Winograd reference is not.)
+    if (bits == 0) check_noise_variance(wino, {16, 4, 4}, 3000, bits);
+  }
 }
 
 TEST_CASE("readout: the same read seed and stream read the same, whatever the threads and the batch cut") {
@@ -151,6 +166,78 @@ TEST_CASE("readout: the same read seed and stream read the same, whatever the th
   // Read-back weights carry no read noise any more (it is per read).
   const Model back = read_back_weights(chip, m), back_quiet = read_back_weights(quiet, m);
   CHECK(back.layers()[0]->weight_param()->value == back_quiet.layers()[0]->weight_param()->value);
+}
+
+TEST_CASE("readout: the counter-based normals are N(0, 1), independent of how a read's draws are cut, and differ by key") {
+  const NoiseKey key = noise_key(4, {stream::kChipReadNoise, 1, 0, 17, 3, 2});
+  const Eigen::Index n = 200001;  // odd, past many vector batches
+  std::vector<Real> z(static_cast<std::size_t>(n));
+  fill_normals(key, 0, n, z.data());
+  double sum = 0, sum2 = 0, sum4 = 0, lag = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double v = z[static_cast<std::size_t>(i)];
+    sum += v;
+    sum2 += v * v;
+    sum4 += v * v * v * v;
+    if (i > 0) lag += v * z[static_cast<std::size_t>(i - 1)];
+  }
+  CHECK(std::fabs(sum / n) < 4 / std::sqrt(double(n)));
+  CHECK(sum2 / n == doctest::Approx(1).epsilon(0.01));
+  CHECK(sum4 / n == doctest::Approx(3).epsilon(0.05));  // the normal's kurtosis
+  CHECK(std::fabs(lag / n) < 4 / std::sqrt(double(n)));  // a pair's cos and sin draws uncorrelated
+  // Draws are a function of (key, index): any even cut gives the same values.
+  std::vector<Real> cut(static_cast<std::size_t>(n));
+  fill_normals(key, 0, 1000, cut.data());
+  fill_normals(key, 1000, n - 1000, cut.data() + 1000);
+  CHECK(cut == z);
+  // add_normal_noise adds sqrt(variance) times the same draws (negative variances read as 0).
+  std::vector<Real> var{4, -1, 0.25f}, sums{1, 1, 1};
+  add_normal_noise(key, var.data(), 3, sums.data());
+  CHECK(sums[0] == doctest::Approx(1 + 2 * z[0]).epsilon(1e-6));
+  CHECK(sums[1] == 1);
+  CHECK(sums[2] == doctest::Approx(1 + 0.5 * z[2]).epsilon(1e-6));
+  // Another read index is another stream.
+  std::vector<Real> other(1000);
+  fill_normals(noise_key(4, {stream::kChipReadNoise, 1, 0, 18, 3, 2}), 0, 1000, other.data());
+  CHECK_FALSE(std::equal(other.begin(), other.end(), z.begin()));
+}
+
+TEST_CASE("readout: Model::infer's per-thread copies read image i as a layer-by-layer pass does, ADC or not") {
+  // Activations past Model::kPipelineBytes take infer's per-thread copies, which each read a
+  // part of the batch (before December 2026 they all numbered their reads from the batch's
+  // start, so images 64 apart read the same noise).
+  const Model m = make_model("c16k3p1,relu,flat,fc3", {1, 64, 64}, 3);
+  const Shape in{1, 64, 64};
+  const int n = static_cast<int>(Model::kPipelineBytes / (16 * 64 * 64 * sizeof(Real))) + 40;  // 296
+  const Tensor x = test::random_tensor(n, in, 11);
+  for (int bits : {0, 6}) {
+    DeviceParams d = fault_free();
+    d.tile = 64;
+    d.read_noise_sigma = 0.2;
+    d.adc_bits = bits;
+    ChipState chip = program_chip(m, d, 3);
+    if (bits > 0) calibrate_adc(chip, m, test::random_tensor(32, in, 12));
+    INFO("ADC bits " << bits);
+    Tensor whole;
+    set_threads(2);
+    Model a = read_chip(chip, m);
+    a.infer(x, whole);  // per-thread copies
+    set_threads(1);
+    Model b = read_chip(chip, m);
+    Tensor part(64, in), y;
+    for (int s0 = 0; s0 < n; s0 += 64) {  // the same images, 64 at a time, layer by layer
+      const int k = std::min(64, n - s0);
+      part.resize(k, in);
+      std::copy(x.sample(s0), x.sample(s0) + x.sample_size() * k, part.sample(0));
+      b.infer(part, y);
+      CHECK(std::equal(y.data(), y.data() + y.size(), whole.sample(s0)));
+    }
+    // The next pass reads on: the model counted the copies' reads.
+    Tensor again;
+    a.infer(x, again);
+    CHECK_FALSE(same(again, whole));
+    set_threads(0);
+  }
 }
 
 TEST_CASE("readout: evaluating a noisy chip gives the same result at any batch size and on 1 or 2 threads") {

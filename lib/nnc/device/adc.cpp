@@ -4,11 +4,29 @@
 #include <cmath>
 #include <string>
 
+#include "nnc/device/read_noise.hpp"
 #include "nnc/nn/error.hpp"
-#include "nnc/nn/rng.hpp"
+#include "nnc/nn/parallel.hpp"
 #include "nnc/nn/streams.hpp"
 
 namespace nnc {
+
+namespace {
+
+using ArrayMap = Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>>;
+using ConstArrayMap = Eigen::Map<const Eigen::Array<Real, Eigen::Dynamic, 1>>;
+
+// A thread's scratch for add_read_noise (chunks run concurrently, each on one thread).
+struct Scratch {
+  Matrix squares, variance;
+  std::vector<Real> z;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+}  // namespace
 
 void AdcReadout::begin_pass(const ReadoutPass& pass) {
   if (bits != 0 && (bits < 2 || bits > 30)) throw Error("layer " + pass.layer + ": ADC needs bits 0 or in [2, 30]");
@@ -33,6 +51,38 @@ void AdcReadout::transform(Matrix& part, const ReadoutBlock& at) {
     if (bits > 0) quantize(part, at.block);
     return;
   }
+  record(part, at);
+}
+
+void AdcReadout::accumulate(Matrix& part, const ReadoutBlock& at, Matrix& acc, bool first) {
+  if (noise_power.size() != 0) add_read_noise(part, at);
+  if (calibrating) record(part, at);
+  if (calibrating || bits == 0) {
+    if (first) {
+      acc.swap(part);
+    } else {
+      acc += part;
+    }
+    return;
+  }
+  // The quantizer of quantize() and the sum in one pass.
+  const Eigen::Index n = part.size();
+  if (first) acc.resize(part.rows(), part.cols());
+  const double fs = full_scale.at(static_cast<std::size_t>(at.block));
+  if (!(fs > 0)) {
+    if (first) acc.setZero();
+    return;
+  }
+  const double top = std::ldexp(1.0, bits - 1) - 1, step = fs / top, inv = top / fs;
+  const auto q = ((ConstArrayMap(part.data(), n).cast<double>() * inv).rint().max(-top - 1).min(top) * step).cast<Real>();
+  if (first) {
+    ArrayMap(acc.data(), n) = q;
+  } else {
+    ArrayMap(acc.data(), n) += q;
+  }
+}
+
+void AdcReadout::record(const Matrix& part, const ReadoutBlock& at) {
   if (part.size() > 0) {
     double& seen = seen_[static_cast<std::size_t>(at.chunk) * static_cast<std::size_t>(blocks_) + static_cast<std::size_t>(at.block)];
     seen = std::max(seen, static_cast<double>(part.cwiseAbs().maxCoeff()));
@@ -62,26 +112,43 @@ void AdcReadout::add_read_noise(Matrix& part, const ReadoutBlock& at) const {
   const auto in = at.input_map();
   const Eigen::Index r0 = static_cast<Eigen::Index>(at.block) * block_rows;
   // Variance of every sum of the block: sum over its rows of x^2 * noise power, as part's layout.
-  Matrix var;
+  Scratch& s = scratch();
+  s.squares = in.array().square();
   if (at.outputs_in_rows) {  // dense: part outputs x samples, inputs rows x samples
-    var.noalias() = power.middleRows(r0, in.rows()).transpose() * in.array().square().matrix();
+    s.variance.noalias() = power.middleRows(r0, in.rows()).transpose() * s.squares;
   } else {  // conv: part (samples * positions) x outputs, inputs (samples * positions) x rows
-    var.noalias() = in.array().square().matrix() * power.middleRows(r0, in.cols());
+    s.variance.noalias() = s.squares * power.middleRows(r0, in.cols());
   }
   const int P = at.positions;
-  for (int s = at.sample_begin; s < at.sample_end; ++s) {
-    Rng rng(chip_seed, {stream::kChipReadNoise, read_seed, stream_, reads_ + static_cast<std::uint64_t>(s),
-                        static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(at.block)});
-    const Eigen::Index local = s - at.sample_begin;
-    for (Eigen::Index o = 0; o < outputs; ++o) {
-      for (int p = 0; p < P; ++p) {
-        const Eigen::Index row = at.outputs_in_rows ? o : local * P + p;
-        const Eigen::Index col = at.outputs_in_rows ? local : o;
-        const double z = rng.normal();
-        part(row, col) += static_cast<Real>(std::sqrt(std::max(0.0, double(var(row, col)))) * z);
-      }
+  const Eigen::Index per_sample = outputs * P;
+  s.z.resize(static_cast<std::size_t>(per_sample));
+  for (int smp = at.sample_begin; smp < at.sample_end; ++smp) {
+    const NoiseKey key = noise_key(chip_seed, {stream::kChipReadNoise, read_seed, stream_, reads_ + static_cast<std::uint64_t>(smp),
+                                               static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(at.block)});
+    fill_normals(key, 0, per_sample, s.z.data());
+    const Eigen::Index local = smp - at.sample_begin;
+    // Draw o * P + p goes to output o, position p: dense, column `local`; conv, each output's
+    // run of P rows.
+    const Eigen::Index ld = part.rows(), run = at.outputs_in_rows ? outputs : P, runs = at.outputs_in_rows ? 1 : outputs;
+    const Eigen::Index first = at.outputs_in_rows ? local * ld : local * P, stride = at.outputs_in_rows ? 0 : ld;
+    // The product, then the sum (read_noise.cpp add_normal_noise says why).
+    for (Eigen::Index o = 0; o < runs; ++o) {
+      const Eigen::Index at0 = first + o * stride;
+      ArrayMap noise(s.z.data() + o * run, run);
+      noise *= ConstArrayMap(s.variance.data() + at0, run).max(Real(0)).sqrt();
+      ArrayMap(part.data() + at0, run) += noise;
     }
   }
+}
+
+void AdcReadout::add_to_sums(Real* sums, const Real* variance, int per_sample, const ReadoutPass& pass) {
+  parallel_for(pass.samples, [&](int smp) {
+    const NoiseKey key = noise_key(chip_seed, {stream::kChipReadNoise, read_seed, stream_, reads_ + static_cast<std::uint64_t>(smp),
+                                               static_cast<std::uint64_t>(layer), kWholeSum});
+    const auto at = static_cast<std::size_t>(smp) * static_cast<std::size_t>(per_sample);
+    add_normal_noise(key, variance + at, per_sample, sums + at);
+  });
+  reads_ += static_cast<std::uint64_t>(pass.samples);
 }
 
 void AdcReadout::quantize(Matrix& part, int b) const {

@@ -11,6 +11,10 @@
 // RSA cells) is multiplied exactly and added after the ADC. Backward ignores the read-out: a
 // straight-through estimator (its derivative taken as 1), so the weight gradient of the digital
 // part is exact and the input gradient is that of the noiseless, unquantized sum.
+//
+// Read noise without an ADC needs no block's sums: the tile rows' independent noises add up to
+// one normal per sum with the summed variance, so the readout is then sums_only() and the layer
+// keeps its fast product (docs/algorithms.md "Read noise"). Draws: device/read_noise.hpp.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,6 +33,17 @@ class AdcReadout : public PartialSumReadout {
   // Adds read noise (if any) to part, then quantizes it with the block's step (if bits > 0), or
   // (calibrating) records its largest |value| for the block in the chunk's maxima.
   void transform(Matrix& part, const ReadoutBlock& block) override;
+  // transform() and the sum in one pass: acc (+)= Q(part + noise) (calibrating: part, recorded).
+  void accumulate(Matrix& part, const ReadoutBlock& block, Matrix& acc, bool first) override;
+  // Read noise without an ADC (and not calibrating): the layer's whole sums get it.
+  bool sums_only() const override { return bits == 0 && !calibrating && noise_power.size() != 0; }
+  const Vector* variance_weight() const override { return &noise_power; }
+  // Each sum y gets sqrt(variance) z, z = draw o * P + p (output o, position p) of
+  // Rng key (chip_seed, {stream::kChipReadNoise, read_seed, stream, read index, layer,
+  // kWholeSum}); counts the pass's reads.
+  void add_to_sums(Real* sums, const Real* variance, int per_sample, const ReadoutPass& pass) override;
+  std::uint64_t reads() const override { return reads_; }
+  void set_reads(std::uint64_t reads) override { reads_ = reads; }
   // Counts the pass's reads; calibrating, raises observed[b] to the pass's largest |column sum|
   // of block b (a maximum does not depend on the order chunks are combined in).
   void end_pass() override;
@@ -40,10 +55,12 @@ class AdcReadout : public PartialSumReadout {
   // - 1); a block with full scale 0 reads 0.
   void quantize(Matrix& part, int b) const;
   // Adds read noise to one block's partial sums (in place): each sum y = sum_i x_i w_i gets
-  // sqrt(sum_i x_i^2 noise_power_i) z, z ~ N(0, 1), one z per (read, output, position) from
-  // Rng(chip_seed, {stream::kChipReadNoise, read_seed, stream, read index, layer, block}), read
-  // index = reads before this pass + the sample's index in the batch.
+  // sqrt(sum_i x_i^2 noise_power_i) z, z ~ N(0, 1), z = draw o * P + p (output o, position p)
+  // of the key (chip_seed, {stream::kChipReadNoise, read_seed, stream, read index, layer, block})
+  // (device/read_noise.hpp), read index = reads before this pass + the sample's index in the batch.
   void add_read_noise(Matrix& part, const ReadoutBlock& block) const;
+  // The "tile row" id of the noise drawn on a layer's whole sums (sums_only).
+  static constexpr std::uint64_t kWholeSum = 0xFFFFFFFFu;
 
   int bits = 8;  // 2^bits levels; 0: no ADC (sums pass through, with read noise if any)
   // Per block: the largest |column sum| resolved. Calibrated per chip (calibrate_adc).
@@ -64,6 +81,7 @@ class AdcReadout : public PartialSumReadout {
   int blocks_ = 0, chunks_ = 0, samples_ = 0;  // of the current pass
   std::uint64_t stream_ = 0, reads_ = 0;      // read stream, reads before the current pass
   std::vector<double> seen_;                   // calibrating: chunks x blocks maxima of the current pass
+  void record(const Matrix& part, const ReadoutBlock& at);  // calibrating: raises the chunk's maximum
 };
 
 }  // namespace nnc

@@ -221,11 +221,11 @@ int Conv2d::winograd_tile() const {
 }
 
 bool Conv2d::uses_winograd() const {
-  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !readout && in_.c >= kWinogradMinChannels;
+  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !reads_blocks() && in_.c >= kWinogradMinChannels;
 }
 
 bool Conv2d::uses_direct() const {
-  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !readout && in_.c < kWinogradMinChannels;
+  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !reads_blocks() && in_.c < kWinogradMinChannels;
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
@@ -236,6 +236,34 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   } else {
     forward_im2col(x, y, ctx);
   }
+  if (readout && readout->sums_only()) add_sum_noise(x, y, ctx);
+}
+
+// Read noise on the whole sums (PartialSumReadout::sums_only): the variance of every sum is the
+// same convolution of the squared inputs with the readout's variance weights, computed by a
+// bias-free copy of this layer's geometry, so by the same fast path and at its precision.
+void Conv2d::add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  const Vector* power = readout->variance_weight();
+  const Eigen::Index weights = static_cast<Eigen::Index>(rows()) * out_channels_;
+  if (!power || power->size() != weights) {
+    throw Error("conv " + spec() + ": the read-out's variance weights have " + std::to_string(power ? power->size() : 0) +
+                " values, the weight " + std::to_string(weights));
+  }
+  Conv2d v(out_channels_, kernel_, stride_, pad_, false);
+  v.setup(in_);
+  v.weight.value = *power;
+  Tensor x2(x.n(), in_), var;
+  Eigen::Map<Eigen::ArrayXf>(x2.data(), static_cast<Eigen::Index>(x2.size())) =
+      Eigen::Map<const Eigen::ArrayXf>(x.data(), static_cast<Eigen::Index>(x.size())).square();
+  v.forward(x2, var, ForwardContext{});
+  ReadoutPass pass;
+  pass.layer = spec();
+  pass.rows = rows();
+  pass.blocks = 1;
+  pass.samples = x.n();
+  pass.chunks = num_chunks(x.n(), kSampleChunk);
+  pass.ctx = ctx;
+  readout->add_to_sums(y.data(), var.data(), static_cast<int>(out_.size()), pass);
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
@@ -257,12 +285,13 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
   cols_of_ = nullptr;
   const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
   ReadoutProduct rp;
-  if (readout) rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
+  const bool blocks = reads_blocks();
+  if (blocks) rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     Matrix& cols = keep ? work_[static_cast<std::size_t>(k)].cols : s.cols;
     im2col(x, begin, end, cols);
-    if (readout) {
+    if (blocks) {
       const ConstMatrixMap Wa(rp.analog, rows(), out_channels_);
       const ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = P, .outputs_in_rows = false};
       readout_blocks(*readout, rows(), at, s.out, s.part, [&](int r0, int rb, Matrix& part, ReadoutBlock& in) {
@@ -290,7 +319,7 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
       }
     }
   });
-  if (readout) readout->end_pass();
+  if (blocks) readout->end_pass();
   if (keep) {
     cols_of_ = &x;
     cols_n_ = N;

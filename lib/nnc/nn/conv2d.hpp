@@ -89,6 +89,10 @@ class Conv2d : public Layer {
   void im2col(const Tensor& x, int begin, int end, Matrix& cols) const;
   void col2im(const Matrix& dcols, int begin, int end, Tensor& dx) const;
   void forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  // Whether the readout reads each row block's partial sums (an ADC), which keeps im2col; a
+  // readout that only adds noise to the sums (PartialSumReadout::sums_only) does not.
+  bool reads_blocks() const { return readout && !readout->sums_only(); }
+  void add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
   void forward_direct(const Tensor& x, Tensor& y);
   void forward_winograd(const Tensor& x, Tensor& y);

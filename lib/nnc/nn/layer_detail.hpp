@@ -30,7 +30,7 @@ ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int row
                              const ForwardContext& ctx, const std::string& layer);
 
 // acc = sum over row blocks b of T_b(block b's partial sums), in block order, T_b the readout's
-// transform; product(r0, rb, part, at) writes the partial sums of rows [r0, r0 + rb) into part
+// transform (PartialSumReadout::accumulate); product(r0, rb, part, at) writes the partial sums of rows [r0, r0 + rb) into part
 // and points at's inputs at those rows' inputs.
 // `at` says which chunk and samples the sums belong to (its block is set here).
 template <class Product>
@@ -40,12 +40,7 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
     const int r0 = b * r.block_rows, rb = std::min(r.block_rows, rows - r0);
     at.block = b;
     product(r0, rb, part, at);
-    r.transform(part, at);
-    if (b == 0) {
-      acc = part;
-    } else {
-      acc += part;
-    }
+    r.accumulate(part, at, acc, b == 0);
   }
 }
 

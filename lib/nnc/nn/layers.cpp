@@ -55,8 +55,7 @@ ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int row
                   " values, the weight " + std::to_string(weight.size()));
     }
     p.analog = r.analog.data();
-    p.digital = weight - r.analog;
-    if ((p.digital.array() == 0).all()) p.digital.resize(0);
+    if (!(weight.array() == r.analog.array()).all()) p.digital = weight - r.analog;  // no copy per pass without RSA
   }
   ReadoutPass pass;
   pass.layer = layer;
@@ -118,7 +117,7 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
                 std::to_string(x.sample_size()));
   }
   y.resize(N, out_);
-  if (readout) {
+  if (readout && !readout->sums_only()) {
     forward_readout(x, y, ctx);
     return;
   }
@@ -129,6 +128,32 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
     Y.middleCols(begin, end - begin).noalias() = W.transpose() * X.middleCols(begin, end - begin);
     Y.middleCols(begin, end - begin).colwise() += bias.value;
   });
+  if (readout) add_sum_noise(x, y, ctx);
+}
+
+// Read noise on the whole sums (PartialSumReadout::sums_only): each sum's variance is the
+// product of the squared inputs with the readout's variance weights.
+void Dense::add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  const int N = x.n(), K = static_cast<int>(in_.size());
+  const Vector* power = readout->variance_weight();
+  if (!power || power->size() != weight.value.size()) {
+    throw Error("layer " + spec() + ": the read-out's variance weights have " + std::to_string(power ? power->size() : 0) +
+                " values, the weight " + std::to_string(weight.value.size()));
+  }
+  const ConstMatrixMap P(power->data(), K, outputs_);
+  const auto X = x.mat();
+  Matrix var(outputs_, N);
+  parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
+    var.middleCols(begin, end - begin).noalias() = P.transpose() * X.middleCols(begin, end - begin).array().square().matrix();
+  });
+  ReadoutPass pass;
+  pass.layer = spec();
+  pass.rows = K;
+  pass.blocks = 1;
+  pass.samples = N;
+  pass.chunks = num_chunks(N, kSampleChunk);
+  pass.ctx = ctx;
+  readout->add_to_sums(y.data(), var.data(), outputs_, pass);
 }
 
 void Dense::forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ctx) {

@@ -39,6 +39,7 @@ class Dense : public Layer {
 
  private:
   void forward_readout(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  void add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   int outputs_;
   ScratchBuffers<Matrix> dw_;  // per sample chunk
   ScratchBuffers<Vector> db_;

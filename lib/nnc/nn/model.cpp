@@ -479,6 +479,11 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   // A worker keeps no activations for backward: each output goes to a buffer (a slot) that is
   // free again once its last reader has run; for a chain, two buffers taking turns.
   const std::vector<int> slot = inference_slots(fused);
+  // Reads made so far by each layer's readout (nn/readout.hpp): per-read noise is numbered by them.
+  std::vector<std::uint64_t> reads(layers_.size(), 0);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (const ReadoutPtr* r = readout_slot(*layers_[i]); r && *r) reads[i] = (*r)->reads();
+  }
   const int slots = slot.empty() ? 0 : *std::max_element(slot.begin(), slot.end()) + 1;
   std::vector<Tensor> inputs(static_cast<std::size_t>(threads));
   std::vector<std::vector<Tensor>> acts(static_cast<std::size_t>(threads), std::vector<Tensor>(static_cast<std::size_t>(slots)));
@@ -494,6 +499,9 @@ void Model::infer(const Tensor& x, Tensor& logits) {
         return slot[v] < 0 ? inputs[t] : acts[t][static_cast<std::size_t>(slot[v])];
       };
       ForwardContext ctx;
+      for (std::size_t i = 0; i < layers_.size(); ++i) {  // the part's reads follow the samples before it
+        if (ReadoutPtr* r = readout_slot(*workers[t].layers_[i]); r && *r) (*r)->set_reads(reads[i] + static_cast<std::uint64_t>(begin));
+      }
       std::vector<const Tensor*> xs;
       for (std::size_t i = 0; i < layers_.size(); ++i) {
         if (fused[i]) continue;
@@ -516,6 +524,10 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   }
   for (const auto& e : failed) {
     if (e) std::rethrow_exception(e);
+  }
+  // The copies read the batch; the next pass reads after it (nn/readout.hpp).
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (ReadoutPtr* r = readout_slot(*layers_[i]); r && *r) (*r)->set_reads(reads[i] + static_cast<std::uint64_t>(N));
   }
 }
 

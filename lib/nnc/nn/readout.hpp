@@ -10,6 +10,12 @@
 // adds the blocks in block order, then adds the digital remainder (weight - analog, e.g. RSA
 // cells) multiplied exactly, then the bias.
 //
+// A readout that needs no block's partial sums, only noise on the layer's whole sum (sums_only:
+// read noise without an ADC), leaves the layer its usual product (Winograd, direct or im2col,
+// the whole weight at once); the layer then computes the variance of every sum as the same
+// product of the squared inputs with the readout's variance weights and lets the readout add the
+// noise (add_to_sums).
+//
 // Backward ignores the readout: a straight-through estimator (the transform's derivative taken
 // as 1), so the weight gradient of the digital part is exact and the input gradient is that of
 // the untransformed sum (docs/algorithms.md "ADC and RSA").
@@ -67,6 +73,17 @@ class PartialSumReadout {
   // one chunk in order on one thread, different chunks concurrently: it may write only state
   // of its own chunk.
   virtual void transform(Matrix& part, const ReadoutBlock& block) = 0;
+  // Transforms one block's partial sums and adds them to the chunk's sum: acc = T(part) for the
+  // first block of the chunk, acc += T(part) for the others. By default transform() and then the
+  // sum; a readout may do both in one pass over the sums (part may be overwritten).
+  virtual void accumulate(Matrix& part, const ReadoutBlock& block, Matrix& acc, bool first) {
+    transform(part, block);
+    if (first) {
+      acc = part;
+    } else {
+      acc += part;
+    }
+  }
   // After the pass's last transform(): folds per-chunk state, in chunk order (so the result does
   // not depend on the thread count).
   virtual void end_pass() = 0;
@@ -74,6 +91,23 @@ class PartialSumReadout {
   // numbers its reads from 0 again in that stream, so the same images read in the same stream
   // get the same draws whatever the batch size. Readouts that draw nothing ignore it.
   virtual void start_reads(std::uint64_t /*stream*/) {}
+  // Reads made so far in the current stream: the next read's index. Model::infer's per-thread
+  // copies each run a part of the batch and are dropped, so it sets each copy's to where its
+  // part starts and the model's to after the batch.
+  virtual std::uint64_t reads() const { return 0; }
+  virtual void set_reads(std::uint64_t /*reads*/) {}
+
+  // Whether the readout only adds noise to the layer's sums (no block transform, no begin_pass
+  // .. end_pass): the layer computes its sums by its usual product, the variance of each as the
+  // same product (bias-free) of the squared inputs with *variance_weight() (the weight's layout,
+  // non-negative; computed at the precision of that product, e.g. bf16 in a Winograd conv), and
+  // calls add_to_sums once per pass.
+  virtual bool sums_only() const { return false; }
+  virtual const Vector* variance_weight() const { return nullptr; }
+  // Adds noise to the pass's sums in place. `sums` and `variance` hold pass.samples samples in
+  // batch order, per_sample values each, in the layer's output order (conv: channel, then
+  // position; dense: outputs). Counts the pass's reads.
+  virtual void add_to_sums(Real* /*sums*/, const Real* /*variance*/, int /*per_sample*/, const ReadoutPass& /*pass*/) {}
 
   int blocks(int rows) const { return (rows + block_rows - 1) / block_rows; }
 

@@ -1,0 +1,83 @@
+#include "nnc/device/read_noise.hpp"
+
+#include <algorithm>
+
+#include "nnc/nn/rng.hpp"
+
+namespace nnc {
+
+namespace {
+
+constexpr std::uint64_t kGamma = 0x9E3779B97F4A7C15ull;  // splitmix64's increment
+constexpr Eigen::Index kPairs = 256;                     // pairs of draws per vector batch
+
+inline std::uint64_t mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+using ArrayMap = Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+
+// Draws 2j and 2j + 1, j in [j0, j0 + m), m <= kPairs, as c[j - j0] and s[j - j0] (c and s
+// hold kPairs values). Computed in whole vectors of kVector pairs: Eigen finishes an array whose
+// size is not a multiple of its packet with scalar log, sin and cos, which round otherwise, so a
+// draw would depend on where a batch ends.
+void pairs(const NoiseKey& key, std::uint64_t j0, Eigen::Index m, Real* c, Real* s) {
+  constexpr Eigen::Index kVector = 16;
+  static_assert(kPairs % kVector == 0);
+  m = (m + kVector - 1) / kVector * kVector;
+  alignas(64) Real u1[kPairs], u2[kPairs];
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const std::uint64_t h = mix(mix(key.k0 + (j0 + static_cast<std::uint64_t>(j) + 1) * kGamma) ^ key.k1);
+    u1[j] = static_cast<Real>(static_cast<std::int32_t>(h >> 40) + 1) * 0x1.0p-24f;               // (0, 1]
+    u2[j] = static_cast<Real>(static_cast<std::int32_t>((h >> 16) & 0xFFFFFFu)) * 0x1.0p-24f;  // [0, 1)
+  }
+  ArrayMap U1(u1, m), U2(u2, m), C(c, m), S(s, m);
+  U1 = (Real(-2) * U1.log()).sqrt();
+  U2 *= Real(6.283185307179586);
+  C = U1 * U2.cos();
+  S = U1 * U2.sin();
+}
+
+}  // namespace
+
+NoiseKey noise_key(std::uint64_t seed, std::initializer_list<std::uint64_t> ids) {
+  // Rng's constructor, which seeds xoshiro256** with the next four words of this chain.
+  std::uint64_t x = seed;
+  for (std::uint64_t id : ids) x = splitmix64(x) ^ (id * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
+  NoiseKey k;
+  k.k0 = splitmix64(x);
+  k.k1 = splitmix64(x);
+  return k;
+}
+
+void fill_normals(const NoiseKey& key, std::uint64_t first, Eigen::Index n, Real* z) {
+  alignas(64) Real c[kPairs], s[kPairs];
+  for (Eigen::Index i = 0; i < n; i += 2 * kPairs) {
+    const Eigen::Index count = std::min<Eigen::Index>(2 * kPairs, n - i), m = (count + 1) / 2;
+    pairs(key, first / 2 + static_cast<std::uint64_t>(i / 2), m, c, s);
+    Real* out = z + i;
+    for (Eigen::Index j = 0; j < count / 2; ++j) {
+      out[2 * j] = c[j];
+      out[2 * j + 1] = s[j];
+    }
+    if (count % 2) out[count - 1] = c[m - 1];
+  }
+}
+
+void add_normal_noise(const NoiseKey& key, const Real* variance, Eigen::Index n, Real* sums) {
+  alignas(64) Real z[2 * kPairs];
+  for (Eigen::Index i = 0; i < n; i += 2 * kPairs) {
+    const Eigen::Index count = std::min<Eigen::Index>(2 * kPairs, n - i);
+    fill_normals(key, static_cast<std::uint64_t>(i), count, z);
+    // The product, then the sum, each rounded once: an expression a += b * c may be contracted
+    // to a fused multiply-add in the vector body and not in a scalar head or tail, so a sum
+    // would depend on the alignment of `sums`.
+    ArrayMap noise(z, count);
+    noise *= Eigen::Map<const Eigen::Array<Real, Eigen::Dynamic, 1>>(variance + i, count).max(Real(0)).sqrt();
+    Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>>(sums + i, count) += noise;
+  }
+}
+
+}  // namespace nnc
