@@ -567,6 +567,13 @@ def lc_groups(r):
     return out
 
 
+def graph_means(r, kind):
+    """The mean over a group's layers of each layer's bipartite path length and clustering."""
+    ls = [l for l in r.get("layers", []) if l.get("type") == kind]
+    n = max(len(ls), 1)
+    return sum(l.get("path_length", 0) for l in ls) / n, sum(l.get("clustering", 0) for l in ls) / n
+
+
 def fig7_vgg16_records(name):
     return [r for r in jsonl(os.path.join(VP, name + ".h5.jsonl")) if r.get("record") in ("unpruned", "theta_probe")]
 
@@ -582,11 +589,12 @@ def fig7_vgg16():
         return
     out("### Figure 7 on VGG-16: L and C of the convolutional and the fully connected layers against theta")
     out()
-    out("The Small-World VGG-16 lattice (p = 0.0001) pruned at each theta (|w| below theta x the std of the")
-    out("layer's surviving weights), not fine-tuned: fine-tuning keeps the masks, so L and C are those of the theta")
-    out("flow. Units: filters and input channels of a convolution, neurons of a dense layer. Per group, L sums the")
+    out("The Small-World VGG-16 lattice (p = 0.0001) pruned at each theta, not fine-tuned (fine-tuning keeps the")
+    out("masks, so L and C are those of the theta flow): a conv kernel goes when its RMS is below theta x the std of")
+    out("the layer's surviving weights, a dense layer's weight when its |w| is (--prune-granularity kernel). Units: filters and input channels of a convolution, neurons of a dense layer. Per group, L sums the")
     out("layers' L (units with a path to class k, averaged over the classes) and C is the classes a live unit")
-    out("reaches, averaged over the group's live units.")
+    out("reaches, averaged over the group's live units. Path length and clustering: each layer's bipartite unit")
+    out("graph's (docs/algorithms.md), averaged over the group's layers.")
     out()
     for recs, what, src in ((trained, "the trained lattice (before pruning to 5.3M)", "sw-5.3m.h5"),
                             (init, "the lattice after one SGD step on 64 images (near initialization: not the paper's "
@@ -595,12 +603,14 @@ def fig7_vgg16():
             continue
         out(f"Of {what}:")
         out()
-        out("| theta | params | val accuracy | L conv | C conv | L fc | C fc | tiles | tile links |")
-        out("|---|---|---|---|---|---|---|---|---|")
+        out("| theta | params | val accuracy | L conv | C conv | L fc | C fc | path length conv, fc | "
+            "clustering conv, fc | tiles | tile links |")
+        out("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in recs:
-            g = lc_groups(r)
+            g, pc, pf = lc_groups(r), graph_means(r, "conv"), graph_means(r, "dense")
             out(f"| {r.get('theta', 0)} | {r.get('params'):,} | {pct(r.get('val_accuracy'))} | {g['conv'][0]:.1f} | "
-                f"{g['conv'][1]:.2f} | {g['fc'][0]:.1f} | {g['fc'][1]:.2f} | {r.get('tiles')} | {r.get('tile_links')} |")
+                f"{g['conv'][1]:.2f} | {g['fc'][0]:.1f} | {g['fc'][1]:.2f} | {pc[0]:.2f}, {pf[0]:.2f} | "
+                f"{pc[1]:.3f}, {pf[1]:.3f} | {r.get('tiles')} | {r.get('tile_links')} |")
         out()
         out("Command: " + cmd(os.path.join(VP, src)))
         out()
