@@ -64,6 +64,12 @@ TEST_CASE("cgap: unit layers follow the template, activation points after the no
 
 TEST_CASE("cgap: the seed is start_width of the template, at least 2, output layer unchanged") {
   CgapOptions o;
+  // The default seed holds at most 1% of the template's parameters (issue 45).
+  for (const auto& [arch, shape] : {std::pair{"lenet5", Shape{1, 28, 28}}, std::pair{"cnn9", Shape{3, 32, 32}}}) {
+    CAPTURE(arch);
+    const Model t(arch, shape, 10);
+    CHECK(cgap_seed(arch, shape, 10, o, 3).param_count() <= t.param_count() / 100);
+  }
   o.start_width = 0.125;
   Model s = cgap_seed("lenet5", {1, 28, 28}, 10, o, 3);
   CHECK(s.spec() == "c3k5,mp2,c6k5,mp2,flat,fc63,relu,fc10");
@@ -235,6 +241,7 @@ struct BarsCgap {
     o.train.batch = 32;
     o.train.schedule.lr = 0.05;
     o.train.seed = seed;
+    o.prune_error_scale = 0;  // the fixed limits the tests set (prune_limits has its own case)
     return o;
   }
   // options(5) with growth over the first quarter epoch from half the widths, then a pruning
@@ -462,6 +469,30 @@ TEST_CASE("cgap: pruning stops at the step that takes the steps' summed cost pas
     if (equal.records[i].phase == CgapPhase::pruning && seen++ == k)
       k_kept = equal.records[i + 1].phase != CgapPhase::reverted;
   CHECK(k_kept);
+}
+
+TEST_CASE("cgap: the pruning limits rise with the square of the peak's validation error, never below the flags") {
+  CgapOptions o;  // defaults: tolerance 0.01, budget 0.005, scale 0.25
+  // MNIST and Fashion-MNIST's LeNet-5 at their peaks (2-14% error): the fixed limits.
+  for (const double acc : {0.98, 0.86}) {
+    CHECK(prune_limits(acc, o).tolerance == 0.01);
+    CHECK(prune_limits(acc, o).budget == 0.005);
+  }
+  // cnn9 mid-schedule on CIFAR-10 (35% error): about the 1.5 and 3 points it needed.
+  CHECK(prune_limits(0.65, o).budget == doctest::Approx(0.25 * 0.35 * 0.35));
+  CHECK(prune_limits(0.65, o).tolerance == doctest::Approx(0.125 * 0.35 * 0.35));
+  o.prune_error_scale = 0;
+  CHECK(prune_limits(0.3, o).budget == 0.005);
+  CHECK(prune_limits(0.3, o).tolerance == 0.01);
+  // A run reports the limits its test used: those of its peak.
+  const BarsCgap bars;
+  CgapOptions p = BarsCgap::pruning_options();
+  p.prune_error_scale = 4;
+  Model m;
+  const CgapResult r = bars.run(p, m);
+  const PruneLimits want = prune_limits(r.records[r.peak].val_accuracy, p);
+  CHECK(r.prune_limits.budget == want.budget);
+  CHECK(r.prune_limits.tolerance == want.tolerance);
 }
 
 TEST_CASE("cgap: the plateau test counts validation noise (binomial standard error of a gain)") {

@@ -379,6 +379,12 @@ double noise_margin(double accuracy, std::size_t n, double z) {
   return n > 0 ? z * std::sqrt(2 * p * (1 - p) / static_cast<double>(n)) : 0.0;
 }
 
+PruneLimits prune_limits(double peak_accuracy, const CgapOptions& o) {
+  const double e = 1 - std::clamp(peak_accuracy, 0.0, 1.0);
+  const double scaled = o.prune_error_scale * e * e;
+  return {std::max(o.prune_tolerance, scaled / 2), std::max(o.prune_budget, scaled)};
+}
+
 bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOptions& o) {
   return gain < std::max(o.plateau, noise_margin(accuracy, n, o.noise_z));
 }
@@ -546,6 +552,8 @@ void prune(CgapRun& r) {
   double spent = 0;  // the costs of the steps kept
   const bool recalibrate = o.prune_bn_images > 0 && !batch_norm_layers(model).empty();
   const BnRecalibrationOptions bn_options{o.prune_bn_images};
+  const PruneLimits limits = prune_limits(r.res.records[r.res.peak].val_accuracy, o);
+  r.res.prune_limits = limits;
   r.res.prune_stop = "window";
   while (r.stepper.position() + prune_steps + final_steps <= total) {
     if (r.meter.batches() == 0) {
@@ -573,8 +581,8 @@ void prune(CgapRun& r) {
     // Accuracies move in steps of one image: half an image of slack keeps a cost equal to a
     // limit (as 25 images of 5,000 to 0.005) from failing on rounding.
     const double cost = r.current.accuracy - pruned.accuracy, slack = 0.5 / static_cast<double>(r.validation.size());
-    const bool too_costly = cost > o.prune_tolerance + slack;
-    if (too_costly || spent + cost > o.prune_budget + slack) {
+    const bool too_costly = cost > limits.tolerance + slack;
+    if (too_costly || spent + cost > limits.budget + slack) {
       r.record(CgapPhase::pruning, pruned, &pruned, &r.current);
       model = before;
       model.setup();

@@ -80,7 +80,8 @@ class SaliencyMeter {
 };
 
 struct CgapOptions {
-  double start_width = 0.125;     // seed widths, a fraction of the template's (at least 2)
+  double start_width = 0.08;      // seed widths, a fraction of the template's (at least 2): 0.66%
+                                  // of cnn9's parameters, 0.76% of LeNet-5's on MNIST
   double growth_rate = 0.25;      // units added per growth step, a fraction of the width
   double growth_every = 0.1;      // epochs of training between growth steps, shorter when the
                                   // growth budget needs more steps to reach the cap
@@ -95,6 +96,9 @@ struct CgapOptions {
                                   // this, measured before retraining (the step is undone) ...
   double prune_budget = 0.005;    // ... or that takes the sum of the steps' costs so far above
                                   // this (a step that raises accuracy at once counts negative)
+  double prune_error_scale = 0.25;  // both limits rise with the peak's validation error e:
+                                  // budget max(prune_budget, scale e^2), tolerance
+                                  // max(prune_tolerance, scale e^2 / 2) (prune_limits; 0: fixed)
   std::size_t prune_bn_images = 2000;  // batch norm: a step is tested with the running statistics
                                   // re-estimated on this many training images, before and after
                                   // the removal (0: as training left them)
@@ -111,6 +115,14 @@ struct CgapOptions {
 // The seed: the template `arch` at options.start_width of its widths (output layer kept),
 // initialized from `seed`.
 Model cgap_seed(const std::string& arch, Shape input, int classes, const CgapOptions& o, std::uint64_t seed);
+
+// The limits of the pruning test (CgapOptions) for a network whose validation accuracy at the
+// peak is `peak_accuracy`: a network far from fitting its data regains more of a step's
+// immediate cost by the end of the run, so the limits grow with the square of its error.
+struct PruneLimits {
+  double tolerance = 0, budget = 0;
+};
+PruneLimits prune_limits(double peak_accuracy, const CgapOptions& o);
 
 enum class CgapPhase { seed = 0, growth = 1, pruning = 2, reverted = 3, end = 4 };
 
@@ -137,6 +149,7 @@ struct CgapResult {
   std::size_t seed = 0, peak = 0, end = 0;  // indices into records
   std::string growth_stop;  // plateau | cap | budget
   std::string prune_stop;   // tolerance | cost (prune_budget) | window (no time left) | min-width
+  PruneLimits prune_limits;  // the limits the pruning test used (prune_limits at the peak)
   // Training compute: every step's forward and backward pass at that step's widths, counted
   // as 3 x the dense forward FLOPs per image (backward: data and weight gradients, 2 x forward), and
   // the same count for the template trained over the same steps (nnc-train's baseline). The

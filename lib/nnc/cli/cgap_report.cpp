@@ -78,6 +78,9 @@ void record_cgap(ModelArtifact& out, const CgapResult& res, const Model& templ) 
   out.notes["cgap_summary_rows"] = "seed, peak, end; columns params, flops, val_accuracy";
   out.notes["cgap_growth_stop"] = res.growth_stop;
   out.notes["cgap_prune_stop"] = res.prune_stop;
+  char limits[120];
+  std::snprintf(limits, sizeof limits, "tolerance %.6g, budget %.6g", res.prune_limits.tolerance, res.prune_limits.budget);
+  out.notes["cgap_prune_limits"] = limits;
   out.notes["cgap_train_flops"] = std::to_string(res.train_flops) + " (the template over the same steps: " +
                                   std::to_string(res.baseline_train_flops) + ")";
 }
@@ -106,6 +109,7 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
   j.set("seed", point_json(recs[res.seed], -1)).set("peak", point_json(recs[res.peak], -1));
   j.set("end", point_json(recs[res.end], test_accuracy));
   j.set("growth_stop", res.growth_stop).set("prune_stop", res.prune_stop);
+  j.set("prune_tolerance", res.prune_limits.tolerance).set("prune_budget", res.prune_limits.budget);
   j.set("train_flops", res.train_flops).set("baseline_train_flops", res.baseline_train_flops);
   j.set("train_flops_ratio", train_flops_ratio(res)).set("validation_flops", res.validation_flops);
   Json st = Json::array();

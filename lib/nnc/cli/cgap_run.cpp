@@ -30,10 +30,12 @@ void CgapFlags::Register(Registrar r) {
   r.add_choice("--newborn", o.newborn, kNewborns,
                "new units: random (fresh incoming weights, zero outgoing) or split (perturbed copy of a salient unit)");
   r.add("--split-noise", o.split_noise, "split: noise std on copied weights, relative to the layer's std", CLI::NonNegativeNumber);
-  r.add("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone) ...",
+  r.add("--prune-tolerance", o.prune_tolerance, "pruning stops at a step that costs more val accuracy than this before retraining (the step is undone; at least: see --prune-error-scale) ...",
         0.0, 1.0);
-  r.add("--prune-budget", o.prune_budget, "... or that takes the sum of the kept steps' costs (each before retraining) above this",
+  r.add("--prune-budget", o.prune_budget, "... or that takes the sum of the kept steps' costs (each before retraining) above this (at least)",
         0.0, 1.0);
+  r.add("--prune-error-scale", o.prune_error_scale, "the budget is max(--prune-budget, this x e^2) and the tolerance max(--prune-tolerance, half that), e the peak's val error (0: fixed limits)",
+        CLI::NonNegativeNumber);
   r.add("--prune-bn-images", o.prune_bn_images, "batch norm: test each step with the running statistics re-estimated on this many training images, before and after the removal (0: as training left them)");
   r.add("--prune-rate", o.prune_rate, "units removed per pruning step, a fraction of all growable units", open_unit_interval());
   r.add_choice("--prune-scope", o.prune_scope, kPruneScopes,
