@@ -1,7 +1,8 @@
 // nnc-fuzz-make-corpus <dir>: the seed corpus of the fuzz targets, made through the library
 // from valid tiny files: <dir>/idx (image+label pairs as fuzz_idx splits them, plain and gzip),
 // <dir>/cifar (CIFAR-10 and CIFAR-100 records), <dir>/spec (presets and specs), <dir>/model,
-// <dir>/chip and <dir>/onnx (a tiny model, the chip programmed from it, its ONNX export),
+// <dir>/chip and <dir>/onnx (a tiny model, the chip programmed from it, its ONNX export; graphs'
+// exports and tests/data/onnx's fixtures, malformed graphs among them),
 // <dir>/fault_map (fuzz_fault_map's chip's drawn fault map, CSV and HDF5).
 // The model and chip seeds also come mutated at the HDF5 object level (attributes, shapes,
 // types, missing and extra datasets), which byte-level mutation alone rarely reaches.
@@ -257,6 +258,15 @@ int main(int argc, char** argv) {
     mutants(nnc::encode_chip(c), "/model", dir / "chip", "tiny");
 
     put(dir / "onnx/tiny.onnx", nnc::export_onnx(m.model, "tiny", "0"));
+    put(dir / "onnx/graph.onnx", nnc::export_onnx(g.model, "graph", "0"));
+    nnc::Model option_a("c4p1,a=relu,s=id8s2,c8s2p1@a,add@s,gap,fc10", nnc::Shape{1, 6, 6}, 10);
+    option_a.init(1);
+    put(dir / "onnx/option_a.onnx", nnc::export_onnx(option_a, "option_a", "0"));
+    // The ONNX fixtures of the tests: PyTorch's ResNet exports and the malformed graphs (a
+    // cycle, a dangling input, shapes that do not fit, an Add of two shapes, ...).
+    for (const auto& e : fs::directory_iterator(NNC_ONNX_FIXTURES)) {
+      if (e.path().extension() == ".onnx") put(dir / "onnx" / e.path().filename(), slurp(e.path()));
+    }
 
     // fuzz_fault_map's chip: its drawn fault map as CSV and as HDF5.
     nnc::Model fm("c2k3,flat,fc5", nnc::Shape{1, 5, 5}, 5);

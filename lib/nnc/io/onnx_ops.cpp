@@ -19,6 +19,9 @@ namespace {
 
 using Dims = std::vector<std::int64_t>;
 
+// The most values a folded constant may have (shapes and weights are far smaller).
+constexpr std::size_t kMaxFolded = std::size_t{1} << 24;
+
 std::size_t numel(const Dims& d) {
   std::size_t n = 1;
   for (auto x : d) n *= static_cast<std::size_t>(x);
@@ -80,6 +83,10 @@ OnnxTensor broadcast(const NodeIo& io, const OnnxTensor& a, const OnnxTensor& b,
       throw io.refuse("operands of shapes " + dims_str(a.dims) + " and " + dims_str(b.dims) + " do not broadcast");
     }
     out[i] = da[i] == 1 ? db[i] : da[i];
+  }
+  if (numel(out) > kMaxFolded) {
+    throw io.refuse("operands of shapes " + dims_str(a.dims) + " and " + dims_str(b.dims) +
+                    " broadcast to too many values to fold");
   }
   const Dims so = strides_of(out), sa = strides_of(da), sb = strides_of(db);
   std::vector<double> v(numel(out));
@@ -248,6 +255,10 @@ void op_gather(NodeIo& io) {
     if (j < 0 || j >= t.dims[axis]) throw io.refuse("index " + std::to_string(i) + " outside " + dims_str(t.dims));
     index.push_back(j);
   }
+  const std::size_t per_index = t.values.size() / static_cast<std::size_t>(std::max<std::int64_t>(t.dims[axis], 1));
+  if (index.size() * per_index > kMaxFolded) {
+    throw io.refuse("gathers too many values to fold");
+  }
   io.set_constant(gather_axis(t, axis, idx.dims, index));
 }
 
@@ -337,7 +348,7 @@ void op_constant_of_shape(NodeIo& io) {
   const Dims dims = as_ints(shape);
   for (auto d : dims)
     if (d < 0 || d > (1 << 24)) throw io.refuse("shape " + dims_str(dims));
-  if (numel(dims) > (std::size_t{1} << 24)) throw io.refuse("shape " + dims_str(dims) + " is too large to fold");
+  if (numel(dims) > kMaxFolded) throw io.refuse("shape " + dims_str(dims) + " is too large to fold");
   io.set_constant(make_tensor(dims, std::vector<double>(numel(dims), value.values[0]), value.integer));
 }
 
