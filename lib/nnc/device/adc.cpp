@@ -73,8 +73,8 @@ void AdcReadout::accumulate(Matrix& part, const ReadoutBlock& at, Matrix& acc, b
     if (first) acc.setZero();
     return;
   }
-  const double top = std::ldexp(1.0, bits - 1) - 1, step = fs / top, inv = top / fs;
-  const auto q = ((ConstArrayMap(part.data(), n).cast<double>() * inv).rint().max(-top - 1).min(top) * step).cast<Real>();
+  const Real top = std::ldexp(Real(1), bits - 1) - 1, step = static_cast<Real>(fs / top), inv = static_cast<Real>(top / fs);
+  const auto q = (ConstArrayMap(part.data(), n) * inv).rint().max(-top - 1).min(top) * step;
   if (first) {
     ArrayMap(acc.data(), n) = q;
   } else {
@@ -106,20 +106,24 @@ void AdcReadout::start_reads(std::uint64_t stream) {
 }
 
 void AdcReadout::add_read_noise(Matrix& part, const ReadoutBlock& at) const {
-  const Eigen::Index outputs = at.outputs_in_rows ? part.rows() : part.cols();
-  if (outputs == 0 || part.size() == 0) return;
-  const ConstMatrixMap power(noise_power.data(), noise_power.size() / outputs, outputs);  // rows x outputs
-  const auto in = at.input_map();
-  const Eigen::Index r0 = static_cast<Eigen::Index>(at.block) * block_rows;
-  // Variance of every sum of the block: sum over its rows of x^2 * noise power, as part's layout.
-  Scratch& s = scratch();
-  s.squares = in.array().square();
-  if (at.outputs_in_rows) {  // dense: part outputs x samples, inputs rows x samples
-    s.variance.noalias() = power.middleRows(r0, in.rows()).transpose() * s.squares;
-  } else {  // conv: part (samples * positions) x outputs, inputs (samples * positions) x rows
-    s.variance.noalias() = s.squares * power.middleRows(r0, in.cols());
-  }
   const int P = at.positions;
+  const Eigen::Index outputs = at.outputs_in_rows ? part.rows() / P : part.cols();
+  if (outputs == 0 || part.size() == 0) return;
+  Scratch& s = scratch();
+  const Real* variance = at.variance;
+  if (!variance) {
+    // Variance of every sum of the block: sum over its rows of x^2 * noise power, as part's layout.
+    const ConstMatrixMap power(noise_power.data(), noise_power.size() / outputs, outputs);  // rows x outputs
+    const auto in = at.input_map();
+    const Eigen::Index r0 = static_cast<Eigen::Index>(at.block) * block_rows;
+    s.squares = in.array().square();
+    if (at.outputs_in_rows) {  // dense: part outputs x samples, inputs rows x samples
+      s.variance.noalias() = power.middleRows(r0, in.rows()).transpose() * s.squares;
+    } else {  // conv: part (samples * positions) x outputs, inputs (samples * positions) x rows
+      s.variance.noalias() = s.squares * power.middleRows(r0, in.cols());
+    }
+    variance = s.variance.data();
+  }
   const Eigen::Index per_sample = outputs * P;
   s.z.resize(static_cast<std::size_t>(per_sample));
   for (int smp = at.sample_begin; smp < at.sample_end; ++smp) {
@@ -127,15 +131,15 @@ void AdcReadout::add_read_noise(Matrix& part, const ReadoutBlock& at) const {
                                                static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(at.block)});
     fill_normals(key, 0, per_sample, s.z.data());
     const Eigen::Index local = smp - at.sample_begin;
-    // Draw o * P + p goes to output o, position p: dense, column `local`; conv, each output's
-    // run of P rows.
-    const Eigen::Index ld = part.rows(), run = at.outputs_in_rows ? outputs : P, runs = at.outputs_in_rows ? 1 : outputs;
+    // Draw o * P + p goes to output o, position p: outputs in rows (dense, Winograd conv), column
+    // `local`; im2col conv, each output's run of P rows.
+    const Eigen::Index ld = part.rows(), run = at.outputs_in_rows ? per_sample : P, runs = at.outputs_in_rows ? 1 : outputs;
     const Eigen::Index first = at.outputs_in_rows ? local * ld : local * P, stride = at.outputs_in_rows ? 0 : ld;
     // The product, then the sum (read_noise.cpp add_normal_noise says why).
     for (Eigen::Index o = 0; o < runs; ++o) {
       const Eigen::Index at0 = first + o * stride;
       ArrayMap noise(s.z.data() + o * run, run);
-      noise *= ConstArrayMap(s.variance.data() + at0, run).max(Real(0)).sqrt();
+      noise *= ConstArrayMap(variance + at0, run).max(Real(0)).sqrt();
       ArrayMap(part.data() + at0, run) += noise;
     }
   }
@@ -157,13 +161,12 @@ void AdcReadout::quantize(Matrix& part, int b) const {
     part.setZero();
     return;
   }
-  const double top = std::ldexp(1.0, bits - 1) - 1;  // positive levels; -top - 1 is the lowest
-  const double step = fs / top, inv = top / fs;
-  Real* v = part.data();
-  const Eigen::Index n = part.size();
-  for (Eigen::Index i = 0; i < n; ++i) {
-    v[i] = static_cast<Real>(std::clamp(std::nearbyint(double(v[i]) * inv), -top - 1, top) * step);
-  }
+  // In float, vectorized (accumulate() computes the same; before December 2026 in double):
+  // a float holds every level of up to 24 bits exactly (the tools take 2..16).
+  const Real top = std::ldexp(Real(1), bits - 1) - 1;  // positive levels; -top - 1 is the lowest
+  const Real step = static_cast<Real>(fs / top), inv = static_cast<Real>(top / fs);
+  ArrayMap v(part.data(), part.size());
+  v = (v * inv).rint().max(-top - 1).min(top) * step;
 }
 
 }  // namespace nnc

@@ -233,10 +233,120 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
     forward_winograd(x, y);
   } else if (uses_direct()) {
     forward_direct(x, y);
+  } else if (reads_blocks_by_winograd(ctx)) {
+    forward_winograd_blocks(x, y, ctx);
   } else {
     forward_im2col(x, y, ctx);
   }
   if (readout && readout->sums_only()) add_sum_noise(x, y, ctx);
+}
+
+// Training keeps im2col (its backward reads the unrolled input).
+bool Conv2d::reads_blocks_by_winograd(const ForwardContext& ctx) const {
+  return reads_blocks() && !ctx.training && kernel_ == 3 && stride_ == 1 && pad_ == 1 && in_.c >= kWinogradMinChannels;
+}
+
+namespace {
+
+// out = the filter's point xi times channels [c0, c0 + nc) of in. Sizes out.
+void filter_product_rows(const WinogradFilter& f, int xi, const Matrix& in, int c0, int nc, Matrix& out, PairsB& pairs) {
+  const auto p = static_cast<std::size_t>(xi);
+  if (!f.bf16) {
+    out.noalias() = f.u[p] * in.middleRows(c0, nc);
+    return;
+  }
+  out.resize(f.packed[p].rows, in.cols());
+  pairs_b(in.data() + c0, nc, static_cast<int>(in.cols()), in.rows(), pairs);
+  gemm_bf16(f.packed[p], pairs, out.data(), out.rows(), false);
+}
+
+// A row block's part of a conv weight [out][in][3][3] (the crossbar rows [r0, r1), row = c * 9 +
+// tap) as the weight of channels [r0 / 9, ceil(r1 / 9)), zero at the taps of those channels
+// outside the block, transformed for the Winograd products.
+std::shared_ptr<const WinogradFilter> block_filter(const Real* weight, int out, int rows, int r0, int r1, int m) {
+  const int c0 = r0 / 9, nc = (r1 + 8) / 9 - c0;
+  std::vector<Real> w(static_cast<std::size_t>(out) * nc * 9, Real(0));
+  for (int o = 0; o < out; ++o) {
+    std::copy(weight + static_cast<std::size_t>(o) * rows + r0, weight + static_cast<std::size_t>(o) * rows + r1,
+              w.data() + static_cast<std::size_t>(o) * nc * 9 + (r0 - c0 * 9));
+  }
+  return winograd_filter_of(w.data(), out, nc, m, false);
+}
+
+}  // namespace
+
+// The sums of a row block are linear in the block's weights, so the Winograd algorithm computes
+// them from the block's own filter (zero at the taps of a channel the block shares with its
+// neighbour) and the transformed input of its channels: one input transform for every block,
+// per block the products over its channels (split channels counted in both blocks) and an
+// output transform. The read noise's variance is the same computation on the squared input
+// with the noise power as weights. The digital part (RSA cells) is one more product over every
+// channel, added after the readout.
+void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
+  const int N = x.n(), P = out_.h * out_.w;
+  y.resize(N, out_);
+  ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
+  cols_of_ = nullptr;
+  const ReadoutProduct rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
+  const int B = readout->blocks(rows()), R = readout->block_rows;
+  const Vector* power = readout->variance_weight();
+  const bool noisy = power && power->size() != 0;
+  if (noisy && power->size() != weight.value.size()) {
+    throw Error("conv " + spec() + ": the read-out's variance weights have " + std::to_string(power->size()) +
+                " values, the weight " + std::to_string(weight.value.size()));
+  }
+  std::vector<std::shared_ptr<const WinogradFilter>> signal(static_cast<std::size_t>(B)), variance(noisy ? B : 0);
+  parallel_for(B, [&](int b) {
+    const int r0 = b * R, r1 = std::min(rows(), r0 + R);
+    signal[static_cast<std::size_t>(b)] = block_filter(rp.analog, out_channels_, rows(), r0, r1, m);
+    if (noisy) variance[static_cast<std::size_t>(b)] = block_filter(power->data(), out_channels_, rows(), r0, r1, m);
+  });
+  std::shared_ptr<const WinogradFilter> digital;
+  if (rp.digital.size() != 0) digital = winograd_filter_of(rp.digital.data(), out_channels_, in_.c, m, false);
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    const int n = end - begin;
+    const WinogradTiles tiles{n, out_.h, out_.w, m};
+    winograd_resize(s.t_in, m, in_.c, tiles.count());
+    winograd_input(x.sample(begin), in_.c, tiles, s.t_in, 0);
+    if (noisy) {  // the squared input's transform, in du (unused in inference)
+      s.dcols = Eigen::Map<const Matrix>(x.sample(begin), static_cast<Eigen::Index>(in_.size()), n).array().square().matrix();
+      winograd_resize(s.du, m, in_.c, tiles.count());
+      winograd_input(s.dcols.data(), in_.c, tiles, s.du, 0);
+    }
+    ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = P, .outputs_in_rows = true};
+    for (int b = 0; b < B; ++b) {
+      const int r0 = b * R, r1 = std::min(rows(), r0 + R), c0 = r0 / 9, nc = (r1 + 8) / 9 - c0;
+      at.block = b;
+      for (int xi = 0; xi < points; ++xi) filter_product_rows(*signal[static_cast<std::size_t>(b)], xi, s.t_in[xi], c0, nc, s.t_out[xi], s.b);
+      s.part.resize(static_cast<Eigen::Index>(out_channels_) * P, n);
+      winograd_output(s.t_out, nullptr, tiles, s.part.data(), 0);
+      if (noisy) {
+        for (int xi = 0; xi < points; ++xi) filter_product_rows(*variance[static_cast<std::size_t>(b)], xi, s.du[xi], c0, nc, s.t_out[xi], s.b);
+        s.dw.resize(s.part.rows(), n);
+        winograd_output(s.t_out, nullptr, tiles, s.dw.data(), 0);
+        at.variance = s.dw.data();
+      }
+      readout->accumulate(s.part, at, s.out, b == 0);
+    }
+    if (digital) {
+      for (int xi = 0; xi < points; ++xi) filter_product(*digital, xi, s.t_in[xi], s.t_out[xi], s.b);
+      s.part.resize(s.out.rows(), n);
+      winograd_output(s.t_out, nullptr, tiles, s.part.data(), 0);
+      s.out += s.part;
+    }
+    for (int smp = 0; smp < n; ++smp) {
+      Real* dst = y.sample(begin + smp);
+      const Real* src = s.out.data() + static_cast<std::size_t>(smp) * s.out.rows();
+      for (int o = 0; o < out_channels_; ++o) {
+        const Real bias_o = has_bias_ ? bias.value[o] : Real(0);
+        for (int p = 0; p < P; ++p) dst[o * P + p] = src[o * P + p] + bias_o;
+      }
+    }
+  });
+  readout->end_pass();
+  release_winograd();
 }
 
 // Read noise on the whole sums (PartialSumReadout::sums_only): the variance of every sum is the

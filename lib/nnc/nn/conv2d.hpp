@@ -93,6 +93,11 @@ class Conv2d : public Layer {
   // readout that only adds noise to the sums (PartialSumReadout::sums_only) does not.
   bool reads_blocks() const { return readout && !readout->sums_only(); }
   void add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  // An inference pass through a readout that reads each row block, on the Winograd path: one
+  // input transform, then per block the transform-domain products over the block's channels
+  // with the block's filter and an output transform (docs/algorithms.md "ADC resolution").
+  bool reads_blocks_by_winograd(const ForwardContext& ctx) const;
+  void forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardContext& ctx);
   void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
   void forward_direct(const Tensor& x, Tensor& y);
   void forward_winograd(const Tensor& x, Tensor& y);

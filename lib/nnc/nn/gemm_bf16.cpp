@@ -113,10 +113,11 @@ void pairs_b(const Real* b, int depth, int cols, long ldb, PairsB& out) {
       const __m512i v = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(col + k + 16), _mm512_loadu_ps(col + k));
       _mm512_storeu_si512(dst + k / 2, v);
     }
-    for (; k < depth; k += 2) {
-      const __m128 pair = _mm_set_ps(0, 0, k + 1 < depth ? col[k + 1] : 0.0f, col[k]);
-      const __m128i v = (__m128i)_mm_cvtneps_pbh(pair);
-      dst[k / 2] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(v));
+    if (k < depth) {  // the last < 32 values by masked loads (zero past depth), as the loop above
+      const int rest = depth - k;
+      const __m512i v = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(first(std::max(0, rest - 16)), col + k + 16),
+                                                     _mm512_maskz_loadu_ps(first(rest), col + k));
+      _mm512_mask_storeu_epi32(dst + k / 2, first((rest + 1) / 2), v);
     }
   }
 }

@@ -42,17 +42,21 @@ struct ReadoutPass {
 
 // Which partial sums one transform() call holds. The matrix `part` of a block is, for the
 // chunk's samples [sample_begin, sample_end):
-//   outputs_in_rows false (conv):  (samples * positions) x outputs, row (s - sample_begin) * positions + p
-//   outputs_in_rows true (dense):  outputs x samples, column s - sample_begin (positions is 1)
+//   outputs_in_rows false (im2col conv):  (samples * positions) x outputs, row (s - sample_begin) * positions + p
+//   outputs_in_rows true (dense; Winograd conv):  (outputs * positions) x samples, row o * positions + p,
+//                                                 column s - sample_begin (the layer's output order)
 // Enough to address every sum by (block, sample, position, output), e.g. to seed per-read noise.
-// The block's inputs are given too (a read's noise depends on them, docs/algorithms.md "Read
-// noise"): conv: (samples * positions) x block rows, rows as part's; dense: block rows x samples.
+// A read's noise depends on the block's inputs (docs/algorithms.md "Read noise"): either the
+// layer gives the variance of every sum of part (`variance`, part's layout: a Winograd conv
+// computes it as a second product), or the block's inputs: im2col conv: (samples * positions) x
+// block rows, rows as part's; dense: block rows x samples.
 struct ReadoutBlock {
   int block = 0;                          // rows [block * block_rows, ...) of the crossbar matrix
   int chunk = 0;                          // the sample chunk of the pass
   int sample_begin = 0, sample_end = 0;   // the chunk's samples in the batch
   int positions = 1;                      // output positions per sample (conv: out h * w)
   bool outputs_in_rows = false;
+  const Real* variance = nullptr;         // null: computed from the inputs below
   const Real* inputs = nullptr;           // column-major, input_rows x input_cols, outer stride
   Eigen::Index input_rows = 0, input_cols = 0, input_stride = 0;
 
