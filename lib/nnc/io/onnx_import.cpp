@@ -3,8 +3,6 @@
 // handlers leave (a dense layer's bias, option A's shortcut, a conv's bias into its batch norm)
 // and writes the layers as an nnc spec with their weights.
 #include <algorithm>
-#include <climits>
-#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -261,7 +259,7 @@ Assembled assemble(ImportState& st, int out_layer) {
   std::vector<int> index(n, -1);
   for (std::size_t j = 0; j < order.size(); ++j) index[order[j]] = static_cast<int>(j);
   const int last = resolve(out_layer);
-  if (order.empty() || index[last] != static_cast<int>(order.size()) - 1) {
+  if (order.empty() || last < 0 || index[last] != static_cast<int>(order.size()) - 1) {
     throw Error("onnx import: the output layer is not the last one (an importer bug)");
   }
   Assembled a;

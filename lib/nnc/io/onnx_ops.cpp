@@ -3,7 +3,6 @@
 // naming the node, and writes its output: a constant (shape arithmetic over constants is
 // computed here, so the patterns exporters write fold away) or a layer reading computed tensors.
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -169,7 +168,7 @@ AxisRange clamp_range(std::int64_t start, std::int64_t end, std::int64_t step, s
   return {start, step, std::max<std::int64_t>(0, (start - end + (-step) - 1) / (-step))};
 }
 
-OnnxTensor slice_constant(const NodeIo& io, const OnnxTensor& t, const SliceSpec& s) {
+OnnxTensor slice_constant(const OnnxTensor& t, const SliceSpec& s) {
   OnnxTensor cur = t;
   for (std::size_t k = 0; k < s.axes.size(); ++k) {
     const std::int64_t ax = s.axes[k];
@@ -178,7 +177,6 @@ OnnxTensor slice_constant(const NodeIo& io, const OnnxTensor& t, const SliceSpec
     for (std::int64_t i = 0; i < r.count; ++i) index.push_back(r.start + i * r.step);
     cur = gather_axis(cur, ax, {r.count}, index);
   }
-  (void)io;
   return cur;
 }
 
@@ -803,7 +801,7 @@ void op_slice(NodeIo& io) {
   const SliceSpec s = slice_spec(io, rank);
   if (!x.computed) {
     require_constants(io);
-    io.set_constant(slice_constant(io, x.constant, s));
+    io.set_constant(slice_constant(x.constant, s));
     return;
   }
   const Value& d = io.computed(0);
