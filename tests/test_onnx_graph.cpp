@@ -1,5 +1,5 @@
 // ONNX and graphs (issue 44): residual networks exported and imported back compute the same
-// logits; PyTorch's own exports of CIFAR ResNets (both shortcut kinds, opsets 11 and 17,
+// logits; PyTorch's own exports of CIFAR ResNets (both shortcut kinds, opsets 11, 13 and 17,
 // tests/data/onnx/make_resnet_onnx.py) import to PyTorch's logits; malformed graphs are refused
 // with a message naming the node.
 #include <doctest/doctest.h>
@@ -125,7 +125,7 @@ TEST_CASE("onnx: an option A shortcut exports as Slice and Pad and imports as th
   CHECK(im.model.spec() == "c4p1,l1=relu,l2=id8s2,c8s2p1@l1,add@l2,gap,flat,fc3");
 }
 
-TEST_CASE("onnx: PyTorch's CIFAR ResNets import to PyTorch's logits, both shortcuts, opsets 11 and 17") {
+TEST_CASE("onnx: PyTorch's CIFAR ResNets import to PyTorch's logits, both shortcuts, opsets 11 to 17") {
   const FloatProducts float_products;
   const fs::path dir = fixture_dir();
   const OnnxTensor x = read_onnx_tensor(read_bytes((dir / "resnet_input.pb").string()), "resnet_input.pb");
@@ -139,7 +139,9 @@ TEST_CASE("onnx: PyTorch's CIFAR ResNets import to PyTorch's logits, both shortc
   for (const Case& c : {Case{"resnet_a_op11.onnx", "resnet_a_logits.pb", "id8s2", false},
                         Case{"resnet_a_op17.onnx", "resnet_a_logits.pb", "id16s2", true},
                         Case{"resnet_b_op11.onnx", "resnet_b_logits.pb", "c8k1s2", false},
-                        Case{"resnet_b_op17.onnx", "resnet_b_logits.pb", "c16k1s2", true}}) {
+                        Case{"resnet_b_op17.onnx", "resnet_b_logits.pb", "c16k1s2", true},
+                        // option A as torch.cat of torch.zeros(x.size(0), ...) around MaxPool2d(1, 2)
+                        Case{"resnet_a2_op13.onnx", "resnet_a_logits.pb", "id16s2", false}}) {
     CAPTURE(c.file);
     const OnnxImport im = import_onnx(read_bytes((dir / c.file).string()), c.file);
     const std::string spec = im.model.spec();

@@ -55,6 +55,10 @@ const OnnxTensor& NodeIo::constant(int slot, const std::string& what) const {
     throw refuse("input '" + name + "' (" + what + ") is computed by " + w->second +
                  "; nnc takes only weights stored as initializers or computed from constants");
   }
+  if (v.any_batch) {
+    throw refuse("input '" + n_.input(slot) + "' (" + what + ") is as large as the batch, known only when the "
+                 "network runs; nnc takes such zeros only as channels that Concat adds (option A's shortcut)");
+  }
   return v.constant;
 }
 
@@ -209,6 +213,7 @@ Assembled assemble(ImportState& st, int out_layer) {
       L[q].pad_before += p.pad_before;
       L[q].pad_after += p.pad_after;
       L[q].out = p.out;
+      if (p.pad_before || p.pad_after) L[q].label = p.label;  // messages about the channels name the padding
     } else {
       continue;
     }

@@ -22,6 +22,10 @@ struct Value {
   Shape shape;                 // computed: one sample's
   int rank = 4;                // computed: its ONNX rank, the batch included (2, 3 or 4)
   bool after_softmax = false;  // the output of the final Softmax, which nothing may read
+  // !computed: dimension 0 is the batch, known only when the network runs; `constant` holds
+  // one sample's values (zeros only: torch.zeros(x.size(0), ...), x.mul(0)). Only Concat's
+  // zero channels take it.
+  bool any_batch = false;
 };
 
 // A layer on its way into the model. Two kinds are steps that the import merges before it

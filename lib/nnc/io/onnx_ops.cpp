@@ -335,19 +335,23 @@ void op_cast(NodeIo& io) {
 
 void op_constant_of_shape(NodeIo& io) {
   const Attrs a = io.attrs({"value"});
-  const OnnxTensor& shape = io.constant(0, "shape");
-  if (!known(shape)) {
-    throw io.refuse("a tensor whose shape is known only when the network runs (nnc takes it only over "
-                    "constant shapes)");
-  }
+  OnnxTensor shape = io.constant(0, "shape");
   OnnxTensor value = make_tensor({}, {0.0}, false);
   if (const auto* v = a.find("value")) value = attr_tensor(io, *v);
   if (value.values.size() != 1) throw io.refuse("'value' of " + std::to_string(value.values.size()) + " elements");
+  // torch.zeros(x.size(0), ...): the batch size (NaN here) is known only when the network runs.
+  const bool any_batch = !shape.values.empty() && std::isnan(shape.values[0]) && value.values[0] == 0;
+  if (any_batch) shape.values[0] = 1;
+  if (!known(shape)) {
+    throw io.refuse("a tensor whose shape is known only when the network runs (nnc takes it only over "
+                    "constant shapes, or as zeros as large as the batch)");
+  }
   const Dims dims = as_ints(shape);
   for (auto d : dims)
     if (d < 0 || d > (1 << 24)) throw io.refuse("shape " + dims_str(dims));
   if (numel(dims) > kMaxFolded) throw io.refuse("shape " + dims_str(dims) + " is too large to fold");
   io.set_constant(make_tensor(dims, std::vector<double>(numel(dims), value.values[0]), value.integer));
+  if (any_batch) io.state().values[io.node().output(0)].any_batch = true;
 }
 
 void op_transpose(NodeIo& io) {
@@ -419,10 +423,31 @@ void op_binary(NodeIo& io, const std::function<double(double, double)>& f, bool 
 }
 
 void op_sub(NodeIo& io) { op_binary(io, [](double x, double y) { return x - y; }, false); }
-void op_mul(NodeIo& io) { op_binary(io, [](double x, double y) { return x * y; }, false); }
+// Mul: of constants, folded; of a computed tensor by zero (x.mul(0)), zeros as large as the
+// batch, which only Concat takes (option A's zero channels).
+void op_mul(NodeIo& io) {
+  if (io.input_count() == 2 && io.has_input(0) && io.has_input(1) && !io.all_constant()) {
+    io.attrs({"broadcast", "axis"});
+    const int data_slot = io.input(0, "A").computed ? 0 : 1;
+    const Value& x = io.computed(data_slot, data_slot ? "B" : "A");
+    const Value& k = io.input(1 - data_slot, data_slot ? "A" : "B");
+    const bool zero = !k.computed && !k.any_batch && k.constant.values.size() == 1 && k.constant.dims.size() <= 1 &&
+                      k.constant.values[0] == 0;
+    if (!zero) throw io.refuse("multiplies a tensor the network computes (nnc has no such layer; it takes x * 0 only)");
+    Dims dims = {1, x.shape.c};
+    if (x.rank > 2) dims.push_back(x.shape.h);
+    if (x.rank > 3) dims.push_back(x.shape.w);
+    io.set_constant(make_tensor(dims, std::vector<double>(x.shape.size(), 0.0), false));
+    io.state().values[io.node().output(0)].any_batch = true;
+    return;
+  }
+  op_binary(io, [](double x, double y) { return x * y; }, false);
+}
 void op_div(NodeIo& io) { op_binary(io, [](double x, double y) { return x / y; }, true); }
 
 // ---- Layers ----
+
+void add_shortcut_step(NodeIo& io, const Value& x, int sh, int sw, int before, int after);
 
 void op_relu(NodeIo& io) {
   io.attrs({});
@@ -592,12 +617,20 @@ void op_pool(NodeIo& io) {
   if (ks.size() != 2 || ks[0] != ks[1]) throw io.refuse("kernel_shape " + dims_str(ks) + " is not square 2-D");
   if (ks[0] < 1 || ks[0] > 999) throw io.refuse("kernel_shape " + dims_str(ks));
   const int k = static_cast<int>(ks[0]);
-  if (a.ints("strides", {1, 1}) != std::vector<std::int64_t>{k, k}) {
+  const auto st = a.ints("strides", {1, 1});
+  const auto pads = a.ints("pads", {0, 0, 0, 0});
+  const bool no_pads = std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; });
+  if (k == 1 && st.size() == 2 && st[0] == st[1] && st[0] > 1 && st[0] <= 999 && no_pads &&
+      a.s("auto_pad", "NOTSET") == "NOTSET" && a.i("ceil_mode", 0) == 0 && a.i("storage_order", 0) == 0) {
+    // A 1x1 window at stride S takes every S-th row and column: option A's subsampling.
+    add_shortcut_step(io, x, static_cast<int>(st[0]), static_cast<int>(st[0]), 0, 0);
+    return;
+  }
+  if (st != std::vector<std::int64_t>{k, k}) {
     throw io.refuse("strides " + dims_str(a.ints("strides", {1, 1})) + " differ from the window " + std::to_string(k) +
                     " (nnc pools with stride = window)");
   }
-  for (auto p : a.ints("pads", {0, 0, 0, 0}))
-    if (p != 0) throw io.refuse("padding (nnc pools without padding)");
+  if (!no_pads) throw io.refuse("padding (nnc pools without padding)");
   for (auto d : a.ints("dilations", {1, 1}))
     if (d != 1) throw io.refuse("dilation " + std::to_string(d) + " (nnc pools with dilation 1)");
   const std::string auto_pad = a.s("auto_pad", "NOTSET");
@@ -930,9 +963,11 @@ void op_concat(NodeIo& io) {
   int before = 0, after = 0;
   for (int i = 0; i < io.input_count(); ++i) {
     if (!io.has_input(i) || i == data_slot) continue;
-    const OnnxTensor& z = io.constant(i, "input " + std::to_string(i));
+    const Value& zv = io.input(i, "input " + std::to_string(i));
+    if (zv.computed) throw io.refuse("concatenates two tensors the network computes");
+    const OnnxTensor& z = zv.constant;
     const bool zeros = std::all_of(z.values.begin(), z.values.end(), [](double v) { return v == 0; });
-    const bool fits = z.dims.size() == 4 && (io.state().batch <= 0 || z.dims[0] == io.state().batch) &&
+    const bool fits = z.dims.size() == 4 && (io.state().batch <= 0 || zv.any_batch || z.dims[0] == io.state().batch) &&
                       z.dims[2] == x.shape.h && z.dims[3] == x.shape.w;
     if (!zeros || !fits) {
       throw io.refuse("concatenates a constant of shape " + dims_str(z.dims) + (zeros ? "" : ", not all zero,") +

@@ -9,6 +9,9 @@ tests need no torch.
   resnet_a_op17.onnx  option A, batch fixed at 4
   resnet_b_op11.onnx  option B (1x1 conv + batch norm projection), batch fixed at 4
   resnet_b_op17.onnx  option B, dynamic batch
+  resnet_a2_op13.onnx option A as torch.cat of torch.zeros(x.size(0), ...) around a
+                      MaxPool2d(1, 2) (Concat, ConstantOfShape over Shape), dynamic batch;
+                      the same weights as option A's, so resnet_a_logits.pb
 At opset 11 the exporter's defaults (each batch norm folded into its convolution's weights and
 bias, constants folded); at opset 17 BatchNormalization nodes kept and nothing folded.
   resnet_input.pb     the input batch, float32 [4, 3, 16, 16]
@@ -49,10 +52,18 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(planes)
         self.shortcut = nn.Sequential()
         if stride != 1 or in_planes != planes:
+            pad = (planes - in_planes) // 2
             if option == "A":
-                pad = (planes - in_planes) // 2
                 self.shortcut = LambdaLayer(
                     lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad), "constant", 0))
+            elif option == "A2":  # the same shortcut written with a 1x1 max pool and torch.cat
+                subsample = nn.MaxPool2d(1, stride)
+
+                def cat_zeros(x):
+                    y = subsample(x)
+                    z = torch.zeros(y.size(0), pad, y.size(2), y.size(3), dtype=y.dtype)
+                    return torch.cat([z, y, z], 1)
+                self.shortcut = LambdaLayer(cat_zeros)
             else:
                 self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False),
                                               nn.BatchNorm2d(planes))
@@ -86,7 +97,7 @@ class CifarResNet(nn.Module):
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.blocks(out)
-        if self.option == "A":
+        if self.option in ("A", "A2"):
             out = F.avg_pool2d(out, int(out.size(3)))
             out = out.view(out.size(0), -1)
         else:
@@ -150,6 +161,10 @@ def main():
             dynamic = (opset == 11) == (option == "A")
             with open(f"resnet_{tag}_op{opset}.onnx", "wb") as f:
                 f.write(export(model, x, opset, dynamic, keep_bn=opset == 17))
+    # Option A written another way: the same weights (the shortcut has none), so the same logits.
+    model = randomize(CifarResNet(1, (4, 8, 16), "A2"), 2)
+    with open("resnet_a2_op13.onnx", "wb") as f:
+        f.write(export(model, x, 13, True, keep_bn=False))
     print("wrote the ResNet ONNX fixtures", file=sys.stderr)
 
 
