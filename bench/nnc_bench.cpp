@@ -6,18 +6,23 @@
 // batch 1000. Peak memory is the process's ru_maxrss after each measurement, so run one
 // model per process (--model) to attribute it. A benchmark, not a test (style.md 10).
 #include <sys/resource.h>
+#include <time.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "nnc/algo/chip_eval.hpp"
 #include "nnc/cli/json.hpp"
 #include "nnc/data/dataset.hpp"
+#include "nnc/device/chip.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/loss.hpp"
@@ -25,6 +30,7 @@
 #include "nnc/nn/optimizer.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/rng.hpp"
+#include "nnc/nn/streams.hpp"
 #include "nnc/version.hpp"
 
 using namespace nnc;
@@ -143,6 +149,80 @@ double bench_gemm(int n, int reps) {
   return 2.0 * n * n * static_cast<double>(n) * reps / s / 1e9;
 }
 
+// The processor's model name and whether it has AVX2, AVX-512 and AVX512_BF16, from
+// /proc/cpuinfo (Linux), for the figures' record: rates on different processors never compare.
+Json cpu_record() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown", flags;
+  while (std::getline(in, line)) {
+    if (model == "unknown" && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
+    if (flags.empty() && line.rfind("flags", 0) == 0) flags = line + " ";
+  }
+  std::string has;
+  for (const char* f : {"avx2", "fma", "avx512f", "avx512_bf16"}) {
+    if (flags.find(std::string(" ") + f + " ") != std::string::npos) has += (has.empty() ? "" : ",") + std::string(f);
+  }
+  Json j = Json::object();
+  j.set("cpu", model).set("cpu_flags", has).set("bf16_products", bf16_products());
+  return j;
+}
+
+// Inference through a chip's read-out (issue 46): cnn9 programmed in memory from its initial
+// weights with the default device, read ideally (the read-back weights), through an 8-bit ADC
+// (calibrated on the first 256 images), with per-read noise 0.02, and with both; `rounds`
+// rounds of the four in turn (so that a busy machine slows each alike), each read the same
+// images as bench_infer does. Prints each read's median rate and its time against the ideal
+// read's median.
+template <class Line>
+void bench_readout(const Dataset& data, const std::string& source, long images, int rounds, Line line) {
+  Model model("cnn9", data.shape, data.classes);
+  model.init(1);
+  ChipState chip = program_chip(model, DeviceParams{}, 1);
+  calibrate_adc(chip, model, adc_calibration_batch(data));
+  struct Read {
+    const char* name;
+    int adc_bits;
+    double read_noise;
+  };
+  const std::vector<Read> reads{{"ideal", 0, 0}, {"adc8", 8, 0}, {"noise0.02", 0, 0.02}, {"adc8+noise0.02", 8, 0.02}};
+  // Wall-clock rates, and rates per second of the process's CPU time, which a machine busy with
+  // other work disturbs less (at one thread they are the same on an idle machine).
+  std::vector<std::vector<double>> rate(reads.size()), cpu_rate(reads.size());
+  const auto cpu_seconds = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+  };
+  for (int r = 0; r < rounds; ++r) {
+    for (std::size_t k = 0; k < reads.size(); ++k) {
+      chip.device.adc_bits = reads[k].adc_bits;
+      chip.device.read_noise_sigma = reads[k].read_noise;
+      chip.device.read_seed = 1;
+      Model on_chip = read_chip(chip, model);
+      start_reads(on_chip, stream::read::kTest);
+      const double c0 = cpu_seconds();
+      const Result res = bench_infer(on_chip, data, 1000, images);
+      const double cpu = cpu_seconds() - c0;
+      rate[k].push_back(res.images_per_s);
+      cpu_rate[k].push_back(double(res.images + 1000) / cpu);  // the warm-up batch is inside
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  const double ideal = median(rate[0]), ideal_cpu = median(cpu_rate[0]);
+  for (std::size_t k = 0; k < reads.size(); ++k) {
+    Json j = cpu_record();
+    j.set("bench", "readout").set("arch", "cnn9").set("data", source).set("batch", 1000).set("read", reads[k].name)
+        .set("adc_bits", reads[k].adc_bits).set("read_noise", reads[k].read_noise).set("rounds", rounds)
+        .set("images", static_cast<double>(images)).set("images_per_s", median(rate[k]))
+        .set("time_vs_ideal", ideal / median(rate[k])).set("images_per_cpu_s", median(cpu_rate[k]))
+        .set("cpu_time_vs_ideal", ideal_cpu / median(cpu_rate[k]));
+    line(j);
+  }
+}
+
 // Seconds per call of each layer's forward and backward at a batch size (for finding where
 // the time goes; printed as one JSON line per layer). A ReLU folded into its batch norm
 // (Model::relu_folded) is timed with the batch norm and shows 0.
@@ -189,13 +269,15 @@ void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool
 
 int main(int argc, char** argv) {
   CLI::App app{"Measure nnc's training and inference throughput and the machine's GEMM rate.\n"
-               "nnc-bench [--model lenet5|cnn9|vgg16|gemm|all] [--threads N] [--steps N]\n"
+               "nnc-bench [--model lenet5|cnn9|vgg16|gemm|readout|all] [--threads N] [--steps N]\n"
                "e.g.: nnc-bench --model lenet5 --threads 2"};
   std::string which = "all", mnist_dir, cifar_dir;
   int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, vgg16_steps = 10, gemm_n = 2048, gemm_reps = 5;
   long infer_images = 10000;
-  app.add_option("--model", which, "what to measure (all: lenet5, cnn9 and gemm; vgg16 only when named)")
-      ->check(CLI::IsMember({"lenet5", "cnn9", "vgg16", "gemm", "all"}))
+  app.add_option("--model", which,
+                 "what to measure (all: lenet5, cnn9 and gemm; vgg16 and readout, cnn9 on a chip read ideally, "
+                 "through an ADC and with read noise, only when named)")
+      ->check(CLI::IsMember({"lenet5", "cnn9", "vgg16", "gemm", "readout", "all"}))
       ->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0 = the machine's cores)")->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -210,6 +292,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1000L, 100000000L))->capture_default_str();
   app.add_option("--mnist-dir", mnist_dir, "MNIST IDX directory [data/mnist; synthetic if absent]");
   app.add_option("--cifar-dir", cifar_dir, "CIFAR-10 binary directory [data/cifar-10-batches-bin; synthetic if absent]");
+  int rounds = 3;
+  app.add_option("--rounds", rounds, "readout: rounds of the four reads in turn (the median is printed)")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--gemm-n", gemm_n, "size of the square GEMM")->check(CLI::Range(64, 16384))->capture_default_str();
   bool profile = false, float_products = false;
   app.add_flag("--float-products", float_products, "multiply in float in the 3x3 convolutions (default: bf16 where the processor has it)");
@@ -258,6 +343,11 @@ int main(int argc, char** argv) {
     if (which == "cnn9" || which == "all")
       measure_model("cnn9", "cifar10", {3, 32, 32}, cifar_dir, cnn9_steps);
     if (which == "vgg16") measure_model("vgg16", "cifar10", {3, 32, 32}, cifar_dir, vgg16_steps);
+    if (which == "readout") {
+      std::string source;
+      const Dataset data = bench_data("cifar10", {3, 32, 32}, cifar_dir, source);
+      bench_readout(data, source, infer_images, rounds, line);
+    }
     if (which == "gemm" || which == "all") {
       const double g = bench_gemm(gemm_n, gemm_reps);
       Json j = Json::object();
