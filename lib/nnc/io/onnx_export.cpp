@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "nnc/io/onnx.hpp"
 #include "nnc/io/onnx_proto.hpp"
@@ -88,6 +89,120 @@ std::vector<std::int64_t> chw(Shape s, int rank) {
   return {s.c, s.h, s.w};
 }
 
+// One layer on its way into the graph: its ONNX name ("l003_conv"), the tensors it reads (the
+// first with its rank) and the writer. A writer adds the layer's nodes, the last writing the
+// layer's output, and leaves `rank` at the rank of that output.
+struct LayerOut {
+  GraphWriter& w;
+  Layer& layer;
+  std::size_t index;
+  std::string name;
+  std::vector<std::string> inputs;
+  std::vector<int> ranks;
+  int rank;  // of inputs[0]; the writer sets the output's
+  Error refuse(const std::string& why) const { return Error("export: layer " + std::to_string(index) + " " + why); }
+};
+
+void write_conv(LayerOut& o) {
+  auto& c = static_cast<Conv2d&>(o.layer);
+  std::vector<std::string> ins = {o.inputs[0], o.w.add_init(o.name + ".weight", {c.weight.shape.begin(), c.weight.shape.end()},
+                                                            c.weight.value, &c.weight.mask)};
+  if (c.has_bias()) ins.push_back(o.w.add_init(o.name + ".bias", {c.out_channels()}, c.bias.value));
+  auto* n = o.w.add_node("Conv", o.name, ins);
+  GraphWriter::ints(n, "kernel_shape", {c.kernel(), c.kernel()});
+  GraphWriter::ints(n, "strides", {c.stride(), c.stride()});
+  GraphWriter::ints(n, "pads", {c.pad(), c.pad(), c.pad(), c.pad()});
+}
+
+// A dense layer reading a spatial tensor gets a Flatten first (re-imported: a flat layer).
+void write_dense(LayerOut& o) {
+  auto& d = static_cast<Dense&>(o.layer);
+  std::string x = o.inputs[0];
+  if (o.rank != 2) {
+    auto* f = o.w.add_node("Flatten", o.name + ".flatten", {x});
+    GraphWriter::i(f, "axis", 1);
+    x = f->output(0);
+    o.rank = 2;
+  }
+  auto* n = o.w.add_node("Gemm", o.name,
+                         {x, o.w.add_init(o.name + ".weight", {d.weight.shape.begin(), d.weight.shape.end()},
+                                          d.weight.value, &d.weight.mask),
+                          o.w.add_init(o.name + ".bias", {d.outputs()}, d.bias.value)});
+  GraphWriter::i(n, "transB", 1);
+}
+
+void write_relu(LayerOut& o) { o.w.add_node("Relu", o.name, {o.inputs[0]}); }
+
+void write_pool(LayerOut& o) {
+  if (o.rank != 4) throw o.refuse("pools a flat tensor");
+  const int k = static_cast<Pool&>(o.layer).kernel();
+  auto* n = o.w.add_node(o.layer.type() == "maxpool" ? "MaxPool" : "AveragePool", o.name, {o.inputs[0]});
+  GraphWriter::ints(n, "kernel_shape", {k, k});
+  GraphWriter::ints(n, "strides", {k, k});
+}
+
+void write_bn(LayerOut& o) {
+  auto& b = static_cast<BatchNorm&>(o.layer);
+  const std::int64_t C = b.gamma.value.size();
+  auto* n = o.w.add_node("BatchNormalization", o.name,
+                         {o.inputs[0], o.w.add_init(o.name + ".gamma", {C}, b.gamma.value),
+                          o.w.add_init(o.name + ".beta", {C}, b.beta.value),
+                          o.w.add_init(o.name + ".running_mean", {C}, b.running_mean.value),
+                          o.w.add_init(o.name + ".running_var", {C}, b.running_var.value)});
+  GraphWriter::f(n, "epsilon", static_cast<float>(BatchNorm::kEps));
+}
+
+void write_dropout(LayerOut& o) {
+  Vector ratio(1);
+  ratio[0] = static_cast<Real>(static_cast<Dropout&>(o.layer).rate());
+  o.w.add_node("Dropout", o.name, {o.inputs[0], o.w.add_init(o.name + ".ratio", {}, ratio)});
+}
+
+void write_flatten(LayerOut& o) {
+  auto* n = o.w.add_node("Flatten", o.name, {o.inputs[0]});
+  GraphWriter::i(n, "axis", 1);
+  o.rank = 2;
+}
+
+void write_add(LayerOut& o) {
+  if (o.ranks[1] != o.rank) throw o.refuse("adds tensors of two ranks");
+  o.w.add_node("Add", o.name, {o.inputs[0], o.inputs[1]});
+}
+
+void write_gap(LayerOut& o) {
+  if (o.rank != 4) throw o.refuse("pools a flat tensor");
+  o.w.add_node("GlobalAveragePool", o.name, {o.inputs[0]});
+}
+
+// Option A: x[:, :, ::S, ::S] (Slice), then the input's channels centred among N (Pad).
+void write_shortcut(LayerOut& o) {
+  if (o.rank != 4) throw o.refuse("subsamples a flat tensor");
+  const auto& p = static_cast<PadShortcut&>(o.layer);
+  const std::int64_t S = p.stride(), C = p.input_shape().c, N = p.channels(), off = p.channel_offset();
+  std::string x = o.inputs[0];
+  if (S > 1) {
+    x = o.w.add_node("Slice", N > C ? o.name + ".slice" : o.name,
+                     {x, o.w.add_init_i64(o.name + ".starts", {0, 0}),
+                      o.w.add_init_i64(o.name + ".ends", {INT64_MAX, INT64_MAX}), o.w.add_init_i64(o.name + ".axes", {2, 3}),
+                      o.w.add_init_i64(o.name + ".steps", {S, S})})
+            ->output(0);
+  }
+  if (N > C) o.w.add_node("Pad", o.name, {x, o.w.add_init_i64(o.name + ".pads", {0, off, 0, 0, 0, N - C - off, 0, 0})});
+  if (S == 1 && N == C) o.w.add_node("Identity", o.name, {x});
+}
+
+using LayerWriter = void (*)(LayerOut&);
+
+// Every layer type nnc exports, by Layer::type().
+const std::map<std::string, LayerWriter>& layer_writers() {
+  static const std::map<std::string, LayerWriter> table = {
+      {"add", write_add},         {"avgpool", write_pool}, {"bn", write_bn},     {"conv", write_conv},
+      {"dense", write_dense},     {"dropout", write_dropout}, {"flatten", write_flatten}, {"gap", write_gap},
+      {"maxpool", write_pool},    {"relu", write_relu},    {"shortcut", write_shortcut},
+  };
+  return table;
+}
+
 }  // namespace
 
 Bytes export_onnx(const Model& model, const std::string& graph_name, const std::string& producer_version) {
@@ -112,92 +227,27 @@ Bytes export_onnx(const Model& model, const std::string& graph_name, const std::
   const int input_rank = spatial ? 4 : 2;
   GraphWriter::value_info(g->add_input(), "input", chw(in, input_rank));
 
-  // Each layer's output tensor and its rank; a layer reads its inputs' (the first: cur, rank).
+  // Each layer's output tensor and its rank; a layer reads its inputs'.
   const auto& layers = model.layers();
   std::vector<std::string> out_name(layers.size());
   std::vector<int> out_rank(layers.size());
-  auto name_of = [&](int j) { return j < 0 ? std::string("input") : out_name[static_cast<std::size_t>(j)]; };
-  auto rank_of = [&](int j) { return j < 0 ? input_rank : out_rank[static_cast<std::size_t>(j)]; };
   int rank = input_rank;
   for (std::size_t li = 0; li < layers.size(); ++li) {
     Layer& l = *layers[li];
-    const std::string type = l.type();
-    const std::vector<int>& reads = model.layer_inputs(li);
-    std::string cur = name_of(reads.front());
-    rank = rank_of(reads.front());
+    const auto writer = layer_writers().find(l.type());
+    if (writer == layer_writers().end()) {
+      throw Error("export: layer " + std::to_string(li) + " of type '" + l.type() + "' has no ONNX counterpart here");
+    }
     char prefix[32];
     std::snprintf(prefix, sizeof prefix, "l%03zu_", li);
-    const std::string name = prefix + type;
-    if (type == "conv") {
-      auto& c = static_cast<Conv2d&>(l);
-      std::vector<std::string> ins = {cur, w.add_init(name + ".weight", {c.weight.shape.begin(), c.weight.shape.end()},
-                                                      c.weight.value, &c.weight.mask)};
-      if (c.has_bias()) ins.push_back(w.add_init(name + ".bias", {c.out_channels()}, c.bias.value));
-      auto* n = w.add_node("Conv", name, ins);
-      GraphWriter::ints(n, "kernel_shape", {c.kernel(), c.kernel()});
-      GraphWriter::ints(n, "strides", {c.stride(), c.stride()});
-      GraphWriter::ints(n, "pads", {c.pad(), c.pad(), c.pad(), c.pad()});
-    } else if (type == "dense") {
-      auto& d = static_cast<Dense&>(l);
-      if (rank != 2) {
-        auto* f = w.add_node("Flatten", name + ".flatten", {cur});
-        GraphWriter::i(f, "axis", 1);
-        cur = f->output(0);
-        rank = 2;
-      }
-      auto* n = w.add_node("Gemm", name,
-                           {cur, w.add_init(name + ".weight", {d.weight.shape.begin(), d.weight.shape.end()},
-                                            d.weight.value, &d.weight.mask),
-                            w.add_init(name + ".bias", {d.outputs()}, d.bias.value)});
-      GraphWriter::i(n, "transB", 1);
-    } else if (type == "relu") {
-      w.add_node("Relu", name, {cur});
-    } else if (type == "maxpool" || type == "avgpool") {
-      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " pools a flat tensor");
-      const int k = static_cast<Pool&>(l).kernel();
-      auto* n = w.add_node(type == "maxpool" ? "MaxPool" : "AveragePool", name, {cur});
-      GraphWriter::ints(n, "kernel_shape", {k, k});
-      GraphWriter::ints(n, "strides", {k, k});
-    } else if (type == "bn") {
-      auto& b = static_cast<BatchNorm&>(l);
-      const std::int64_t C = b.gamma.value.size();
-      auto* n = w.add_node("BatchNormalization", name,
-                           {cur, w.add_init(name + ".gamma", {C}, b.gamma.value),
-                            w.add_init(name + ".beta", {C}, b.beta.value),
-                            w.add_init(name + ".running_mean", {C}, b.running_mean.value),
-                            w.add_init(name + ".running_var", {C}, b.running_var.value)});
-      GraphWriter::f(n, "epsilon", static_cast<float>(BatchNorm::kEps));
-    } else if (type == "dropout") {
-      Vector ratio(1);
-      ratio[0] = static_cast<Real>(static_cast<Dropout&>(l).rate());
-      w.add_node("Dropout", name, {cur, w.add_init(name + ".ratio", {}, ratio)});
-    } else if (type == "flatten") {
-      auto* n = w.add_node("Flatten", name, {cur});
-      GraphWriter::i(n, "axis", 1);
-      rank = 2;
-    } else if (type == "add") {
-      if (rank_of(reads[1]) != rank) throw Error("export: layer " + std::to_string(li) + " adds tensors of two ranks");
-      w.add_node("Add", name, {cur, name_of(reads[1])});
-    } else if (type == "gap") {
-      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " pools a flat tensor");
-      w.add_node("GlobalAveragePool", name, {cur});
-    } else if (type == "shortcut") {
-      // Option A: x[:, :, ::S, ::S] (Slice), then the input's channels centred among N (Pad).
-      if (rank != 4) throw Error("export: layer " + std::to_string(li) + " subsamples a flat tensor");
-      const auto& p = static_cast<PadShortcut&>(l);
-      const std::int64_t S = p.stride(), C = p.input_shape().c, N = p.channels(), off = p.channel_offset();
-      if (S > 1) {
-        cur = w.add_node("Slice", N > C ? name + ".slice" : name,
-                         {cur, w.add_init_i64(name + ".starts", {0, 0}),
-                          w.add_init_i64(name + ".ends", {INT64_MAX, INT64_MAX}), w.add_init_i64(name + ".axes", {2, 3}),
-                          w.add_init_i64(name + ".steps", {S, S})})
-                  ->output(0);
-      }
-      if (N > C) w.add_node("Pad", name, {cur, w.add_init_i64(name + ".pads", {0, off, 0, 0, 0, N - C - off, 0, 0})});
-      if (S == 1 && N == C) w.add_node("Identity", name, {cur});
-    } else {
-      throw Error("export: layer " + std::to_string(li) + " of type '" + type + "' has no ONNX counterpart here");
+    LayerOut o{w, l, li, prefix + l.type(), {}, {}, 0};
+    for (int j : model.layer_inputs(li)) {
+      o.inputs.push_back(j < 0 ? std::string("input") : out_name[static_cast<std::size_t>(j)]);
+      o.ranks.push_back(j < 0 ? input_rank : out_rank[static_cast<std::size_t>(j)]);
     }
+    o.rank = o.ranks.front();
+    writer->second(o);
+    rank = o.rank;
     out_name[li] = g->node(g->node_size() - 1).output(0);
     out_rank[li] = rank;
   }
