@@ -283,7 +283,7 @@ TEST_CASE("winograd convolution gives the same bits with 1 and 2 threads, float 
   }
 }
 
-TEST_CASE("convolutions unfit for winograd: few input channels go direct and a readout keeps im2col, both match") {
+TEST_CASE("convolutions unfit for winograd: few input channels go direct, a block readout reads its blocks (by winograd at inference), both match") {
   SUBCASE("fewer input channels than kWinogradMinChannels: the direct forward") {
     // Rows of two vectors, one and a scalar tail (widths 35, 20, 5 with 16 lanes), and output
     // channels in blocks of 8 and singly (11).
