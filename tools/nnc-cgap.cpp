@@ -1,4 +1,5 @@
 // nnc-cgap: Continuous Growth and Pruning: grows a seed network by saliency, then prunes it.
+#include <filesystem>
 #include <iostream>
 
 #include "nnc/algo/cgap.hpp"
@@ -7,6 +8,7 @@
 #include "nnc/cli/options.hpp"
 #include "nnc/cli/registrar.hpp"
 #include "nnc/cli/tool.hpp"
+#include "nnc/dist/dist.hpp"
 #include "nnc/nn/error.hpp"
 
 using namespace nnc;
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     check_writable(output);
+    const std::string checkpoint = cgap.checkpoint.empty() && output != "-" ? output + ".ckpt" : cgap.checkpoint;
     const CgapOptions o = cgap.resolved(data.dataset, tool.seed);
     auto [train_set, val_set] = data.load_train();
     const Dataset test = data.load_test();
@@ -43,15 +46,15 @@ int main(int argc, char** argv) {
     cli::info("seed " + cli::model_summary(out.model) + "; " + std::to_string(train_set.size()) + " training, " +
               std::to_string(val_set.size()) + " validation images");
 
-    CgapHooks hooks;
-    hooks.should_stop = [] { return cli::stop_requested(); };
-    hooks.record = [](const CgapRecord& r) { cli::info(cli::cgap_record_text(r)); };
-    const CgapResult res = run_cgap(out.model, templ, train_set, val_set, o, hooks);
+    const auto from = cli::cgap_start(checkpoint, cgap.resume, out);  // the checkpoint's model, if any
+    const CgapResult res = run_cgap(out.model, templ, train_set, val_set, o,
+                                    cli::cgap_hooks(out, checkpoint, o.train.checkpoint_every), from ? &*from : nullptr);
     if (const std::string never = cli::never_grew_text(res); !never.empty()) cli::warn(never);
     out.model.check_finite();
     out.model.set_arch(arch);
     cli::record_cgap(out, res, templ);  // widths per step, and what each step cost and scored
     save_model(output, out);
+    if (!checkpoint.empty() && dist::root()) std::filesystem::remove(checkpoint);  // rank 0 wrote it
 
     // Test accuracy at the end, and of the peak as recorded (the seed untrained).
     const double test_end = evaluate(out.model, test).accuracy;

@@ -1,6 +1,8 @@
 #include "nnc/algo/cgap.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <utility>
@@ -428,6 +430,42 @@ struct CgapRun {
   std::uint64_t growth_limit = 0;                 // growth ends by this position
   SaliencyMeter meter;
   EvalResult current;  // the last evaluation of the model as it is now
+  Rng grow_rng;        // newborns' weights and noise, drawn in a fixed order over the growth steps
+
+  // A checkpoint of the run as it stands, at the top of a stage's step (CgapProgress).
+  void save(CgapPhase stage, double spent = 0) const {
+    if (!hooks.checkpoint) return;
+    CgapProgress p;
+    p.stage = stage;
+    p.position = stepper.position();
+    p.result = res;
+    p.result.units.clear();
+    p.saliency = meter.sums();
+    p.saliency_batches = meter.batches();
+    const auto words = std::bit_cast<std::array<std::uint64_t, 4>>(grow_rng);
+    p.growth_rng.assign(words.begin(), words.end());
+    p.current_accuracy = current.accuracy;
+    p.current_loss = current.loss;
+    p.current_hits = current.hits;
+    p.spent = spent;
+    hooks.checkpoint(model, p);
+  }
+  // The run as `p` left it (the model is already the checkpoint's).
+  void restore(const CgapProgress& p) {
+    std::vector<UnitLayer> keep = std::move(res.units);
+    res = p.result;
+    res.units = std::move(keep);
+    stepper.seek(p.position);
+    meter.restore(p.saliency, p.saliency_batches);
+    if (p.growth_rng.size() != 4) throw Error("CGaP checkpoint: the growth stream's state is not 4 words", ErrorKind::bad_input);
+    std::array<std::uint64_t, 4> words{};
+    std::copy(p.growth_rng.begin(), p.growth_rng.end(), words.begin());
+    grow_rng = std::bit_cast<Rng>(words);
+    current.accuracy = p.current_accuracy;
+    current.loss = p.current_loss;
+    current.hits = p.current_hits;
+    current.samples = p.current_hits.size();
+  }
 
   // One learning-rate schedule over the whole run, step by step as nnc-train's: growth and
   // pruning happen while it runs, and the end model anneals as the baseline does.
@@ -484,7 +522,8 @@ CgapRun::CgapRun(Model& m, const Model& template_model, const Dataset& train, co
       units(res.units),
       stepper(m, train, StepperOptions{opt.train.batch, opt.train.seed, stream::kShuffle, opt.train.augment,
                                        opt.train.augment_pad, opt.train.augment_flip, opt.train.cutout,
-                                       opt.train.label_smoothing}) {
+                                       opt.train.label_smoothing}),
+      grow_rng(opt.train.seed, {stream::kCgapGrowth}) {
   spe = static_cast<std::uint64_t>(stepper.steps_per_epoch());
   total = spe * static_cast<std::uint64_t>(o.train.epochs);
   images_per_step = static_cast<double>(stepper.batch());
@@ -512,9 +551,11 @@ void measure_seed(CgapRun& r) {
 // accuracy plateaus, the growth budget is spent or every layer is at its cap.
 void grow(CgapRun& r) {
   const CgapOptions& o = r.o;
-  std::vector<double> accs;
-  Rng grow_rng(o.train.seed, {stream::kCgapGrowth});
+  std::vector<double> accs;  // of the growth evaluations so far (a resumed run has some)
+  for (const auto& rec : r.res.records)
+    if (rec.phase == CgapPhase::growth) accs.push_back(rec.val_accuracy);
   for (;;) {
+    r.save(CgapPhase::growth);
     const std::uint64_t pos = r.stepper.position();
     const std::uint64_t n = std::min(r.grow_steps, r.growth_limit > pos ? r.growth_limit - pos : 0);
     if (n > 0) r.run(n, &r.meter);
@@ -534,7 +575,7 @@ void grow(CgapRun& r) {
     for (std::size_t i = 0; i < r.units.size(); ++i) {
       const int add = std::min(r.units[i].cap - w[i], std::max(1, static_cast<int>(std::lround(o.growth_rate * w[i]))));
       if (add <= 0) continue;
-      grow_units(r.model, r.units[i], r.meter.mean(i), add, o.newborn, o.split_noise, grow_rng);
+      grow_units(r.model, r.units[i], r.meter.mean(i), add, o.newborn, o.split_noise, r.grow_rng);
       grew = true;
     }
     if (!grew) { r.res.growth_stop = "cap"; break; }
@@ -545,17 +586,17 @@ void grow(CgapRun& r) {
 // Pruning (prune_selection), while a step costs at most the tolerance of validation accuracy
 // and all of them together at most the budget, and the run leaves time for the steps and the
 // end model's fine-tuning.
-void prune(CgapRun& r) {
+void prune(CgapRun& r, double spent = 0 /* the costs of the steps kept */) {
   const CgapOptions& o = r.o;
   Model& model = r.model;
   const std::uint64_t total = r.total, prune_steps = r.prune_steps, final_steps = r.final_steps;
-  double spent = 0;  // the costs of the steps kept
   const bool recalibrate = o.prune_bn_images > 0 && !batch_norm_layers(model).empty();
   const BnRecalibrationOptions bn_options{o.prune_bn_images};
   const PruneLimits limits = prune_limits(r.res.records[r.res.peak].val_accuracy, o);
   r.res.prune_limits = limits;
   r.res.prune_stop = "window";
   while (r.stepper.position() + prune_steps + final_steps <= total) {
+    r.save(CgapPhase::pruning, spent);
     if (r.meter.batches() == 0) {
       r.run(std::min<std::uint64_t>(prune_steps, total - final_steps - r.stepper.position()), &r.meter);
       if (r.stepper.position() + prune_steps + final_steps > total) break;
@@ -599,27 +640,51 @@ void prune(CgapRun& r) {
   }
 }
 
-// Fine-tuning of the end model over what is left of the run, the schedule continuing.
-void finetune(CgapRun& r) {
+// Fine-tuning of the end model over what is left of the run, the schedule continuing; its
+// training FLOPs are counted once at its start (`resumed`: they were), checkpoints every
+// hooks.checkpoint_every steps (0: each epoch) and at a stop.
+void finetune(CgapRun& r, bool resumed = false) {
   const std::uint64_t left = r.total > r.stepper.position() ? r.total - r.stepper.position() : 0;
-  if (left > 0) r.run(left, nullptr);
+  if (!resumed) r.res.train_flops += 3 * dense_flops(r.model) * r.images_per_step * static_cast<double>(left);
+  const std::uint64_t every = r.hooks.checkpoint_every > 0 ? static_cast<std::uint64_t>(r.hooks.checkpoint_every) : r.spe;
+  const auto lr = [&r](std::uint64_t k) { return r.lr_at(k); };
+  while (r.stepper.position() < r.total) {
+    if (r.hooks.should_stop && r.hooks.should_stop()) {
+      r.save(CgapPhase::end);
+      throw Error("interrupted", ErrorKind::interrupted);
+    }
+    const std::uint64_t from = r.stepper.position();
+    run_steps(r.stepper, r.model, 1, [&](std::uint64_t) { return lr(from); }, nullptr, r.units, r.o.train.sgd, {});
+    const std::uint64_t done = r.stepper.position();
+    if (done < r.total && done % every == 0) r.save(CgapPhase::end);
+  }
   r.res.end = r.record(CgapPhase::end, r.val_eval());
 }
 
 }  // namespace
 
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
-                    const CgapOptions& o, const CgapHooks& hooks) {
+                    const CgapOptions& o, const CgapHooks& hooks, const CgapProgress* from) {
   if (train_set.size() == 0) throw Error("training set is empty", ErrorKind::bad_input);
   if (validation.size() == 0) throw Error("CGaP needs a validation split (no image was held out)", ErrorKind::bad_input);
   std::vector<UnitLayer> units = unit_layers(template_model, o.max_width_ratio);
   if (units.empty()) throw Error("architecture has no layer to grow (it needs a conv or dense layer before the output)",
                                  ErrorKind::bad_input);
   CgapRun r(model, template_model, train_set, validation, o, hooks, std::move(units));
-  measure_seed(r);
-  grow(r);
-  prune(r);
-  finetune(r);
+  if (!from) {
+    measure_seed(r);
+    grow(r);
+    prune(r);
+    finetune(r);
+    return std::move(r.res);
+  }
+  r.restore(*from);
+  switch (from->stage) {
+    case CgapPhase::growth: grow(r); prune(r); finetune(r); break;
+    case CgapPhase::pruning: prune(r, from->spent); finetune(r); break;
+    case CgapPhase::end: finetune(r, true); break;
+    default: throw Error("CGaP checkpoint: no stage to resume", ErrorKind::bad_input);
+  }
   return std::move(r.res);
 }
 

@@ -70,6 +70,12 @@ class SaliencyMeter {
   void reset(const Model& m, const std::vector<UnitLayer>& units);
   void add(const Model& m, const std::vector<UnitLayer>& units);  // after a training step
   int batches() const { return batches_; }
+  // The sums as they stand, per layer, and a meter set back to them (a resumed run).
+  const std::vector<std::vector<double>>& sums() const { return sum_; }
+  void restore(std::vector<std::vector<double>> sums, int batches) {
+    sum_ = std::move(sums);
+    batches_ = batches;
+  }
   std::vector<double> mean(std::size_t i) const;
   // mean(i) divided by its L2 norm (all zero if the norm is 0), comparable across layers.
   std::vector<double> normalized(std::size_t i) const;
@@ -96,7 +102,7 @@ struct CgapOptions {
                                   // this, measured before retraining (the step is undone) ...
   double prune_budget = 0.005;    // ... or that takes the sum of the steps' costs so far above
                                   // this (a step that raises accuracy at once counts negative)
-  double prune_error_scale = 0.25;  // both limits rise with the peak's validation error e:
+  double prune_error_scale = 0.1;   // both limits rise with the peak's validation error e:
                                   // budget max(prune_budget, scale e^2), tolerance
                                   // max(prune_tolerance, scale e^2 / 2) (prune_limits; 0: fixed)
   std::size_t prune_bn_images = 2000;  // batch norm: a step is tested with the running statistics
@@ -166,14 +172,35 @@ bool growth_plateaued(double gain, double accuracy, std::size_t n, const CgapOpt
 // (b - c) / sqrt(b + c), b the images it turned wrong, c those it turned right; 0 when none changed.
 double prune_cost_z(const std::vector<std::uint8_t>& before, const std::vector<std::uint8_t>& after);
 
-struct CgapHooks {
-  std::function<void(const CgapRecord&)> record;  // after each evaluation
-  std::function<bool()> should_stop;              // true: throw "interrupted"
+// Where a run is, at a point it can resume from: the top of a growth interval (stage growth),
+// of a pruning step (stage pruning), or a step of the final training (stage end), with the
+// model (velocity included) kept beside it. Every number as held in memory, so that a resumed
+// run computes, records and writes exactly what the uninterrupted one would.
+struct CgapProgress {
+  CgapPhase stage = CgapPhase::growth;  // growth | pruning | end
+  std::uint64_t position = 0;           // training steps done
+  CgapResult result;                    // records, indices, stops, limits and FLOPs so far (units: not kept)
+  std::vector<std::vector<double>> saliency;  // the saliency meter's sums per layer ...
+  int saliency_batches = 0;                   // ... over this many batches
+  std::vector<std::uint64_t> growth_rng;      // the growth stream's state (4 words)
+  double current_accuracy = 0, current_loss = 0;  // the last evaluation of the model as it is
+  std::vector<std::uint8_t> current_hits;        // (pruning tests a step against it)
+  double spent = 0;                              // pruning: the summed cost of the kept steps
 };
 
-// Runs CGaP on `model` (a seed from cgap_seed, caps from `template_model`'s widths).
+struct CgapHooks {
+  std::function<void(const CgapRecord&)> record;  // after each evaluation
+  std::function<bool()> should_stop;              // true: throw "interrupted" (after a checkpoint in the final training)
+  // At the top of every growth interval and pruning step, every `checkpoint_every` steps of the
+  // final training (0: each epoch) and at a stop during it.
+  std::function<void(const Model&, const CgapProgress&)> checkpoint;
+  int checkpoint_every = 0;
+};
+
+// Runs CGaP on `model` (a seed from cgap_seed, caps from `template_model`'s widths), or, with
+// `from`, continues the run a checkpoint left (`model` then the checkpoint's model).
 CgapResult run_cgap(Model& model, const Model& template_model, const Dataset& train_set, const Dataset& validation,
-                    const CgapOptions& o, const CgapHooks& hooks = {});
+                    const CgapOptions& o, const CgapHooks& hooks = {}, const CgapProgress* from = nullptr);
 
 double model_flops(const Model& m);  // per sample, nonzero weights (as nnc-eval)
 double dense_flops(const Model& m);  // per sample, every weight (LayerStats::dense_flops)

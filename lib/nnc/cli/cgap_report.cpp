@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "nnc/nn/error.hpp"
+
 namespace nnc::cli {
 
 namespace {
@@ -124,6 +126,127 @@ Json cgap_json(const CgapResult& res, const Model& templ, const std::string& arc
   }
   j.set("steps", std::move(st));
   return j;
+}
+
+namespace {
+constexpr std::size_t kRecordColumns = 12;  // then the widths
+constexpr std::size_t kStateValues = 17;
+
+const Series& series_of(const ModelArtifact& ck, const std::string& name) {
+  const auto it = ck.series.find(name);
+  if (it == ck.series.end()) throw Error("CGaP checkpoint: no series " + name, ErrorKind::bad_input);
+  return it->second;
+}
+}  // namespace
+
+ModelArtifact cgap_checkpoint(const ModelArtifact& out, const Model& model, const CgapProgress& p) {
+  ModelArtifact ck = out;
+  ck.model = model;
+  TrainState st;
+  // CGaP's position is in cgap_resume_state, not in the TrainState (which keeps the velocity).
+  ck.checkpoint = st;
+  const CgapResult& res = p.result;
+  const std::size_t G = res.records.empty() ? 0 : res.records.front().widths.size();
+  Series recs{{res.records.size(), kRecordColumns + G}, {}};
+  for (const auto& r : res.records) {
+    for (double v : {r.epoch, double(static_cast<int>(r.phase)), r.val_accuracy, r.val_loss, double(r.params),
+                     double(r.params_dense), r.flops, r.train_flops, r.removal_accuracy, r.before_accuracy,
+                     r.removal_loss, r.removal_z})
+      recs.values.push_back(v);
+    for (int w : r.widths) recs.values.push_back(w);
+  }
+  Series state{{kStateValues}, {double(static_cast<int>(p.stage)), double(p.position), double(res.seed), double(res.peak),
+                                double(res.end), res.train_flops, res.baseline_train_flops, res.validation_flops,
+                                double(p.saliency_batches), p.spent, p.current_accuracy, p.current_loss,
+                                res.prune_limits.tolerance, res.prune_limits.budget}};
+  for (int i = 0; i < 3; ++i) state.values.push_back(0);  // reserved
+  Series rng{{8}, {}};
+  for (std::uint64_t w : p.growth_rng) {
+    rng.values.push_back(static_cast<double>(w >> 32));
+    rng.values.push_back(static_cast<double>(w & 0xffffffffu));
+  }
+  Series sal{{0}, {}}, sizes{{p.saliency.size()}, {}};
+  for (const auto& layer : p.saliency) {
+    sal.values.insert(sal.values.end(), layer.begin(), layer.end());
+    sizes.values.push_back(static_cast<double>(layer.size()));
+  }
+  sal.dims = {sal.values.size()};
+  ck.series["cgap_resume_saliency_sizes"] = sizes;
+  Series hits{{p.current_hits.size()}, {p.current_hits.begin(), p.current_hits.end()}};
+  ck.series["cgap_resume_records"] = recs;
+  ck.series["cgap_resume_state"] = state;
+  ck.series["cgap_resume_rng"] = rng;
+  ck.series["cgap_resume_saliency"] = sal;
+  ck.series["cgap_resume_hits"] = hits;
+  ck.notes["cgap_resume_stops"] = res.growth_stop + "|" + res.prune_stop;
+  ck.notes["cgap_resume"] = "where nnc-cgap's run is: cgap_resume_state (stage 1 growth, 2 pruning, 4 end; steps done; "
+                            "seed, peak, end records; train, baseline and validation FLOPs; saliency batches; pruning's "
+                            "spent cost; the last evaluation's accuracy and loss; pruning tolerance and budget), "
+                            "cgap_resume_records (the records, 12 columns then the widths), the growth stream's state "
+                            "(cgap_resume_rng, 32-bit halves), the saliency sums and the last evaluation's hits";
+  return ck;
+}
+
+CgapProgress cgap_progress_of(const ModelArtifact& ck) {
+  CgapProgress p;
+  const Series& state = series_of(ck, "cgap_resume_state");
+  if (state.values.size() != kStateValues) throw Error("CGaP checkpoint: cgap_resume_state holds " +
+                                                       std::to_string(state.values.size()) + " values, not 17",
+                                                       ErrorKind::bad_input);
+  const auto& v = state.values;
+  p.stage = static_cast<CgapPhase>(static_cast<int>(v[0]));
+  p.position = static_cast<std::uint64_t>(v[1]);
+  CgapResult& res = p.result;
+  res.seed = static_cast<std::size_t>(v[2]);
+  res.peak = static_cast<std::size_t>(v[3]);
+  res.end = static_cast<std::size_t>(v[4]);
+  res.train_flops = v[5];
+  res.baseline_train_flops = v[6];
+  res.validation_flops = v[7];
+  p.saliency_batches = static_cast<int>(v[8]);
+  p.spent = v[9];
+  p.current_accuracy = v[10];
+  p.current_loss = v[11];
+  res.prune_limits = {v[12], v[13]};
+  const Series& recs = series_of(ck, "cgap_resume_records");
+  const std::size_t n = recs.dims.at(0), cols = recs.dims.at(1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* x = recs.values.data() + i * cols;
+    CgapRecord r;
+    r.epoch = x[0];
+    r.phase = static_cast<CgapPhase>(static_cast<int>(x[1]));
+    r.val_accuracy = x[2];
+    r.val_loss = x[3];
+    r.params = static_cast<std::size_t>(x[4]);
+    r.params_dense = static_cast<std::size_t>(x[5]);
+    r.flops = x[6];
+    r.train_flops = x[7];
+    r.removal_accuracy = x[8];
+    r.before_accuracy = x[9];
+    r.removal_loss = x[10];
+    r.removal_z = x[11];
+    for (std::size_t c = kRecordColumns; c < cols; ++c) r.widths.push_back(static_cast<int>(x[c]));
+    res.records.push_back(std::move(r));
+  }
+  const Series& rng = series_of(ck, "cgap_resume_rng");
+  for (std::size_t i = 0; i + 1 < rng.values.size(); i += 2)
+    p.growth_rng.push_back((static_cast<std::uint64_t>(rng.values[i]) << 32) | static_cast<std::uint64_t>(rng.values[i + 1]));
+  const Series& sal = series_of(ck, "cgap_resume_saliency");
+  std::size_t at = 0;
+  for (const double size : series_of(ck, "cgap_resume_saliency_sizes").values) {
+    const auto w = static_cast<std::size_t>(size);
+    if (at + w > sal.values.size()) throw Error("CGaP checkpoint: saliency sums shorter than their sizes", ErrorKind::bad_input);
+    p.saliency.emplace_back(sal.values.begin() + static_cast<std::ptrdiff_t>(at), sal.values.begin() + static_cast<std::ptrdiff_t>(at + w));
+    at += static_cast<std::size_t>(w);
+  }
+  for (double h : series_of(ck, "cgap_resume_hits").values) p.current_hits.push_back(static_cast<std::uint8_t>(h));
+  const auto stops = ck.notes.find("cgap_resume_stops");
+  if (stops != ck.notes.end()) {
+    const auto bar = stops->second.find('|');
+    res.growth_stop = stops->second.substr(0, bar);
+    res.prune_stop = bar == std::string::npos ? "" : stops->second.substr(bar + 1);
+  }
+  return p;
 }
 
 }  // namespace nnc::cli

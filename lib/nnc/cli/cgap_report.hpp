@@ -28,4 +28,11 @@ std::string cgap_end_text(const CgapResult& res, const Model& template_model, do
 Json cgap_json(const CgapResult& res, const Model& template_model, const std::string& arch, const std::string& dataset,
                int epochs, double test_accuracy);
 
+// A checkpoint of nnc-cgap: `out` (provenance and notes) with `model` as it stands (velocity
+// kept) and where the run is (CgapProgress) in the cgap_resume_* series, every number as held
+// in memory, and the growth and pruning stops in notes.
+ModelArtifact cgap_checkpoint(const ModelArtifact& out, const Model& model, const CgapProgress& progress);
+// The CgapProgress of a checkpoint cgap_checkpoint wrote (bad input if the series are missing).
+CgapProgress cgap_progress_of(const ModelArtifact& ck);
+
 }  // namespace nnc::cli

@@ -1,6 +1,12 @@
 #include "nnc/cli/cgap_run.hpp"
 
 #include <cstdio>
+#include <filesystem>
+
+#include "nnc/cli/cgap_report.hpp"
+#include "nnc/cli/tool.hpp"
+#include "nnc/dist/dist.hpp"
+#include "nnc/nn/error.hpp"
 
 namespace nnc::cli {
 
@@ -12,7 +18,9 @@ const Choices<PruneScope> kPruneScopes = {{"global", PruneScope::global}, {"laye
 void CgapFlags::Register(Registrar r) {
   CLI::App& app = r.app();
   train.Register(r, 10);
-  app.remove_option(app.get_option("--checkpoint-every"));
+  app.get_option("--checkpoint-every")->description("steps between checkpoints of the final training (0 = each epoch); growth and pruning checkpoint at every evaluation");
+  r.add("--checkpoint", checkpoint, "checkpoint file (default: <output>.ckpt)");
+  r.add_flag("--resume", resume, "continue from the checkpoint if there is one");
   app.get_option("--epochs")->description("the whole budget: growth, pruning and final fine-tuning");
   app.get_option("--schedule")->description("learning-rate schedule over the whole run, as nnc-train's (growth and pruning happen while it runs)");
   CgapOptions& o = options;
@@ -53,6 +61,35 @@ CgapOptions CgapFlags::resolved(const std::string& dataset, std::uint64_t seed) 
   CgapOptions o = options;
   o.train = train.resolved(dataset, seed);
   return o;
+}
+
+std::optional<CgapProgress> cgap_start(const std::string& checkpoint, bool resume, ModelArtifact& out) {
+  if (!resume || checkpoint.empty() || !std::filesystem::exists(checkpoint)) return std::nullopt;
+  ModelArtifact ck = load_model(checkpoint);
+  if (!ck.checkpoint || !ck.series.count("cgap_resume_state")) throw bad_input(checkpoint, "is not a checkpoint of nnc-cgap");
+  if (ck.provenance.config != out.provenance.config) {
+    throw bad_input(checkpoint, "was written by a run with different options; remove it or rerun with the same flags");
+  }
+  CgapProgress p = cgap_progress_of(ck);
+  out.model = std::move(ck.model);
+  char at[64];
+  std::snprintf(at, sizeof at, " at step %llu (%s)", static_cast<unsigned long long>(p.position), phase_name(p.stage));
+  info("resuming from " + checkpoint + at);
+  for (const auto& r : p.result.records) info(cgap_record_text(r));  // what the run had printed
+  return p;
+}
+
+CgapHooks cgap_hooks(const ModelArtifact& out, const std::string& checkpoint, int every) {
+  CgapHooks hooks;
+  hooks.should_stop = [] { return stop_requested(); };
+  hooks.record = [](const CgapRecord& r) { info(cgap_record_text(r)); };
+  hooks.checkpoint_every = every;
+  if (!checkpoint.empty()) {
+    hooks.checkpoint = [artifact = &out, path = &checkpoint](const Model& m, const CgapProgress& p) {
+      if (dist::root()) save_model(*path, cgap_checkpoint(*artifact, m, p));
+    };
+  }
+  return hooks;
 }
 
 std::string never_grew_text(const CgapResult& res) {
