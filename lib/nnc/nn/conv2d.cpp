@@ -304,7 +304,10 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
   });
   std::shared_ptr<const WinogradFilter> digital;
   if (rp.digital.size() != 0) digital = winograd_filter_of(rp.digital.data(), out_channels_, in_.c, m, false);
-  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+  // A chunk in blocks of samples whose transformed input and output stay in cache, as
+  // forward_winograd's.
+  const int sub = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk, m);
+  auto samples = [&](int k, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     const int n = end - begin;
     const WinogradTiles tiles{n, out_.h, out_.w, m};
@@ -344,6 +347,9 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
         for (int p = 0; p < P; ++p) dst[o * P + p] = src[o * P + p] + bias_o;
       }
     }
+  };
+  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+    for (int b0 = begin; b0 < end; b0 += sub) samples(k, b0, std::min(end, b0 + sub));
   });
   readout->end_pass();
   release_winograd();
