@@ -531,7 +531,7 @@ CgapRun::CgapRun(Model& m, const Model& template_model, const Dataset& train, co
   // Growth steps: every growth_every epochs, but often enough that the growth budget holds
   // the steps from the seed to the cap at growth_rate, plus the one that measures the last
   // (at least 4), so a short run can reach the template's widths too (at 10 epochs and the
-  // defaults: 11 steps in 1.5 epochs, so every 0.1 epochs as asked).
+  // defaults: 13 steps in 1.5 epochs, so every 0.1 epochs as asked).
   const double to_cap = std::ceil(std::log(o.max_width_ratio / o.start_width) / std::log1p(o.growth_rate)) + 1;
   const double min_growth_steps = std::max(4.0, to_cap);
   const double grow_every = std::min(o.growth_every, o.growth_budget * o.train.epochs / min_growth_steps);
