@@ -46,6 +46,18 @@ if command -v h5diff >/dev/null; then
   h5diff "$WORK/g.h5" "$WORK/g1.h5" /history /history >/dev/null || fail "--threads 1 changed the record"
 fi
 
+# Stopped by SIGTERM (wherever the signal lands) and resumed, a run writes the uninterrupted
+# run's model and records; the checkpoint is gone once the output is written.
+nnc-cgap "${FLAGS[@]}" --epochs 4 --checkpoint-every 3 -o "$WORK/c.h5" || fail "nnc-cgap failed"
+rc=0; timeout -s TERM 1 nnc-cgap "${FLAGS[@]}" --epochs 4 --checkpoint-every 3 -o "$WORK/s.h5" || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 130 ] || [ "$rc" = 124 ] || fail "a stopped nnc-cgap exited $rc"
+nnc-cgap "${FLAGS[@]}" --epochs 4 --checkpoint-every 3 --resume -o "$WORK/s.h5" || fail "nnc-cgap --resume failed"
+[ ! -e "$WORK/s.h5.ckpt" ] || fail "the checkpoint is left after the output was written"
+if command -v h5diff >/dev/null; then
+  h5diff "$WORK/c.h5" "$WORK/s.h5" /layers /layers >/dev/null || fail "a resumed run changed the weights"
+  h5diff "$WORK/c.h5" "$WORK/s.h5" /history /history >/dev/null || fail "a resumed run changed the record"
+fi
+
 # --newborn random runs too; output to stdout.
 nnc-cgap "${FLAGS[@]}" --newborn random --epochs 2 -o - >"$WORK/r.h5" || fail "--newborn random failed"
 nnc-info "$WORK/r.h5" >/dev/null || fail "streamed model does not load"
