@@ -11,6 +11,7 @@
 #include <set>
 
 #include "fixtures.hpp"
+#include "onnx_fixtures.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/io/onnx.hpp"
 #include "nnc/nn/layers.hpp"
@@ -26,7 +27,7 @@ fs::path onnx_testdata_dir() {
   return "/usr/share/libonnx-testdata/data";
 }
 
-fs::path fixture_dir() { return fs::path(__FILE__).parent_path() / "data" / "onnx"; }
+fs::path fixture_dir() { return test::onnx_dir(); }
 
 // The operators nnc-import takes; a case counts as "of a supported operator" when every node
 // of its graph is one of these.
@@ -245,16 +246,7 @@ TEST_CASE("onnx: import folds what nnc expresses differently") {
 }
 
 TEST_CASE("onnx: graphs nnc cannot hold are refused, naming the node") {
-  auto refusal = [](const std::string& file) -> std::string {
-    const fs::path p = fixture_dir() / file;
-    try {
-      import_onnx(read_bytes(p.string()), p.string());
-    } catch (const Error& e) {
-      CHECK(e.kind() == ErrorKind::bad_input);
-      return e.what();
-    }
-    return "";
-  };
+  const auto refusal = test::onnx_refusal;
   CHECK(refusal("not_onnx.onnx").find("is not an ONNX model") != std::string::npos);
   const std::string op = refusal("unsupported_op.onnx");
   CHECK(op.find("node 'act1' (Sigmoid)") != std::string::npos);

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "fixtures.hpp"
+#include "onnx_fixtures.hpp"
 #include "nnc/io/onnx.hpp"
 #include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/error.hpp"
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fixture_dir() { return fs::path(__FILE__).parent_path() / "data" / "onnx"; }
+fs::path fixture_dir() { return test::onnx_dir(); }
 
 // Random weights and batch-norm statistics far from the defaults, so that every value matters.
 Model random_model(const std::string& spec, Shape in, int classes, std::uint64_t seed) {
@@ -64,17 +65,7 @@ double max_abs(const Tensor& a) {
   return m;
 }
 
-std::string refusal(const std::string& file) {
-  const fs::path p = fixture_dir() / file;
-  try {
-    import_onnx(read_bytes(p.string()), p.string());
-  } catch (const Error& e) {
-    CHECK(e.kind() == ErrorKind::bad_input);
-    return e.what();
-  }
-  FAIL("imported " << file << ", which nnc must refuse");
-  return "";
-}
+const auto refusal = test::onnx_refusal;
 
 }  // namespace
 

@@ -6,18 +6,9 @@ They are committed, so the tests need no Python.
 Run from this directory with Debian's python3-onnx: /usr/bin/python3 make_models.py
 """
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper, save
+from onnx import TensorProto, helper, numpy_helper
 
-
-def tensor(name, shape):
-    return numpy_helper.from_array(np.arange(np.prod(shape), dtype=np.float32).reshape(shape) * 0.01, name)
-
-
-def model(nodes, inputs, output, inits, name):
-    g = helper.make_graph(nodes, name, inputs, [output], inits)
-    m = helper.make_model(g, producer_name="nnc-test", opset_imports=[helper.make_opsetid("", 13)])
-    m.ir_version = 7
-    save(m, name + ".onnx")
+from onnx_fixture import model, tensor
 
 
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])
