@@ -1,5 +1,7 @@
 // In-memory fixtures shared by the unit tests.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "nnc/data/dataset.hpp"
@@ -13,6 +15,29 @@
 #include "nnc/train/train.hpp"
 
 namespace nnc::test {
+
+// How far out (the logits of m.infer on all of x in one call) lies from m.infer on slices of
+// `slice` samples (below the pipeline size: forward() layer by layer): the largest absolute
+// difference, and the largest absolute reference value to scale it by.
+struct Deviation {
+  double worst = 0, largest = 0;
+};
+inline Deviation deviation_from_slices(Model& m, const Tensor& x, const Tensor& out, int slice) {
+  Deviation d;
+  for (int b = 0; b < x.n(); b += slice) {
+    Tensor xs(slice, x.shape()), ys;
+    std::copy_n(x.sample(b), x.sample_size() * static_cast<std::size_t>(slice), xs.data());
+    m.infer(xs, ys);
+    for (int s = 0; s < slice; ++s) {
+      for (std::size_t k = 0; k < ys.sample_size(); ++k) {
+        const double ref = ys.sample(s)[k], got = out.sample(b + s)[k];
+        d.worst = std::max(d.worst, std::fabs(got - ref));
+        d.largest = std::max(d.largest, std::fabs(ref));
+      }
+    }
+  }
+  return d;
+}
 
 // A model of `spec` initialized from `seed`.
 inline Model make_model(const std::string& spec, Shape in, int classes, std::uint64_t seed = 3) {

@@ -387,19 +387,7 @@ TEST_CASE("inference past the pipeline size folds conv, batch norm, ReLU and poo
   set_threads(0);
   CHECK(std::equal(out[0].data(), out[0].data() + out[0].size(), out[1].data()));
   // The reference: forward() layer by layer, on slices below the pipeline size.
-  double worst = 0, largest = 0;
-  for (int b = 0; b < n; b += slice) {
-    Tensor xs(slice, in), ys;
-    std::copy_n(x.sample(b), x.sample_size() * slice, xs.data());
-    m.infer(xs, ys);
-    for (int s = 0; s < slice; ++s) {
-      for (std::size_t k = 0; k < ys.sample_size(); ++k) {
-        const double ref = ys.sample(s)[k], got = out[0].sample(b + s)[k];
-        worst = std::max(worst, std::fabs(got - ref));
-        largest = std::max(largest, std::fabs(ref));
-      }
-    }
-  }
+  const auto [worst, largest] = test::deviation_from_slices(m, x, out[0], slice);
   CHECK(largest > 0.1);
   CHECK(worst <= 1e-5 * largest);
 }
