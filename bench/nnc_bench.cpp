@@ -3,7 +3,7 @@
 //
 // Training is what nnc-train does per step (fill_batch, forward, softmax cross-entropy,
 // backward, SGD step) at batch 64; inference is what nnc-eval does (fill_batch, forward) at
-// batch 1000. Peak memory is the process's ru_maxrss after each measurement, so run one
+// batch 1000, timed after one untimed warm-up batch. Peak memory is the process's ru_maxrss after each measurement, so run one
 // model per process (--model) to attribute it. A benchmark, not a test (style.md 10).
 #include <sys/resource.h>
 #include <time.h>
@@ -23,6 +23,7 @@
 #include "nnc/cli/json.hpp"
 #include "nnc/data/dataset.hpp"
 #include "nnc/device/chip.hpp"
+#include "nnc/io/artifact.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/gemm_bf16.hpp"
 #include "nnc/nn/loss.hpp"
@@ -76,6 +77,18 @@ Dataset bench_data(const std::string& name, Shape shape, const std::string& dir,
   }
 }
 
+// The indices of a batch of `batch` consecutive images from image `start` on: the batch starts
+// at start % (n - batch), so it never runs past the end; a dataset of no more than `batch`
+// images (a test's fixture) is read round and round.
+void batch_indices(std::size_t start, std::size_t n, std::vector<std::size_t>& idx) {
+  const std::size_t batch = idx.size();
+  if (n > batch) {
+    std::iota(idx.begin(), idx.end(), start % (n - batch));
+  } else {
+    for (std::size_t k = 0; k < batch; ++k) idx[k] = (start + k) % n;
+  }
+}
+
 struct Result {
   double images_per_s = 0;
   double seconds = 0;
@@ -88,10 +101,8 @@ Result bench_train(Model& model, const Dataset& data, int batch, int warmup, int
   std::vector<int> labels(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
   Tensor x, dlogits;
-  const std::size_t n = data.size() - static_cast<std::size_t>(batch);
   auto step = [&](int i) {
-    const std::size_t start = (static_cast<std::size_t>(i) * batch) % n;
-    std::iota(idx.begin(), idx.end(), start);
+    batch_indices(static_cast<std::size_t>(i) * batch, data.size(), idx);
     fill_batch(data, idx.data(), batch, x, labels.data());
     ForwardContext ctx{true, 1, static_cast<std::uint64_t>(i), 0};
     const Tensor& logits = model.forward(x, ctx);
@@ -116,7 +127,7 @@ Result bench_infer(Model& model, const Dataset& data, int batch, long images) {
   Tensor x, logits;
   double sink = 0;
   auto run = [&](std::size_t start) {
-    std::iota(idx.begin(), idx.end(), start % (data.size() - static_cast<std::size_t>(batch)));
+    batch_indices(start, data.size(), idx);
     fill_batch(data, idx.data(), batch, x, labels.data());
     model.infer(x, logits);
     sink += logits.data()[0];
@@ -269,15 +280,18 @@ void profile_layers(Model& model, const Dataset& data, int batch, int reps, bool
 
 int main(int argc, char** argv) {
   CLI::App app{"Measure nnc's training and inference throughput and the machine's GEMM rate.\n"
-               "nnc-bench [--model lenet5|cnn9|vgg16|gemm|readout|all] [--threads N] [--steps N]\n"
-               "e.g.: nnc-bench --model lenet5 --threads 2"};
-  std::string which = "all", mnist_dir, cifar_dir;
-  int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, vgg16_steps = 10, gemm_n = 2048, gemm_reps = 5;
+               "nnc-bench [--model lenet5|cnn9|vgg16|resnet20|resnet32|resnet56|gemm|readout|all] [--threads N] "
+               "[--steps N]\n"
+               "e.g.: nnc-bench --model resnet20 --threads 2"};
+  std::string which = "all", mnist_dir, cifar_dir, write_model;
+  int threads = 2, steps = 300, warmup = 20, cnn9_steps = 40, vgg16_steps = 10, resnet_steps = 30, gemm_n = 2048,
+      gemm_reps = 5;
   long infer_images = 10000;
+  bool infer_only = false;
   app.add_option("--model", which,
-                 "what to measure (all: lenet5, cnn9 and gemm; vgg16 and readout, cnn9 on a chip read ideally, "
-                 "through an ADC and with read noise, only when named)")
-      ->check(CLI::IsMember({"lenet5", "cnn9", "vgg16", "gemm", "readout", "all"}))
+                 "what to measure (all: lenet5, cnn9 and gemm; vgg16, the CIFAR ResNets and readout, cnn9 on a chip "
+                 "read ideally, through an ADC and with read noise, only when named)")
+      ->check(CLI::IsMember({"lenet5", "cnn9", "vgg16", "resnet20", "resnet32", "resnet56", "gemm", "readout", "all"}))
       ->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0 = the machine's cores)")->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -286,10 +300,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--vgg16-steps", vgg16_steps, "timed vgg16 training steps")->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--resnet-steps", resnet_steps, "timed resnet20/32/56 training steps")->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   app.add_option("--warmup", warmup, "untimed training steps first")->check(CLI::Range(0, 1000000))
       ->capture_default_str();
-  app.add_option("--infer-images", infer_images, "images per inference measurement")
+  app.add_option("--infer-images", infer_images, "images per inference measurement (after one warm-up batch)")
       ->check(CLI::Range(1000L, 100000000L))->capture_default_str();
+  app.add_flag("--infer-only", infer_only, "measure a network's inference only (no training steps)");
+  app.add_option("--write-model", write_model,
+                 "write the network --model names, with the initial weights it is measured with, as an nnc model "
+                 "file (- for stdout; for nnc-export), and measure nothing");
   app.add_option("--mnist-dir", mnist_dir, "MNIST IDX directory [data/mnist; synthetic if absent]");
   app.add_option("--cifar-dir", cifar_dir, "CIFAR-10 binary directory [data/cifar-10-batches-bin; synthetic if absent]");
   int rounds = 3;
@@ -300,6 +320,10 @@ int main(int argc, char** argv) {
   app.add_flag("--float-products", float_products, "multiply in float in the 3x3 convolutions (default: bf16 where the processor has it)");
   app.add_flag("--profile", profile, "print per-layer forward and backward times instead (train batch 64, infer batch 1000)");
   CLI11_PARSE(app, argc, argv);
+  if (!write_model.empty() && (which == "gemm" || which == "readout" || which == "all")) {
+    std::fprintf(stderr, "[nnc-bench] error: --write-model needs one network as --model, not '%s'\n", which.c_str());
+    return 105;  // as CLI11 refuses a bad flag
+  }
 
   try {
     set_threads(threads);
@@ -312,6 +336,17 @@ int main(int argc, char** argv) {
     };
     auto measure_model = [&](const std::string& arch, const std::string& dataset, Shape shape,
                              const std::string& dir, int train_steps) {
+      if (!write_model.empty()) {  // the same network and weights as measured below, no data needed
+        ModelArtifact a{Model(arch, shape, 10)};
+        a.model.init(1);
+        a.creator = "nnc-bench";
+        a.provenance.tool = "nnc-bench";
+        a.provenance.version = kVersion;
+        a.provenance.seed = 1;
+        for (int i = 0; i < argc; ++i) a.provenance.command += (i ? " " : "") + std::string(argv[i]);
+        save_model(write_model, a);
+        return 0.0;
+      }
       std::string source;
       const Dataset data = bench_data(dataset, shape, dir, source);
       Model model(arch, data.shape, data.classes);
@@ -322,15 +357,15 @@ int main(int argc, char** argv) {
         return 0.0;
       }
       const double flops_per_image = 2.0 * model.macs();
-      const Result t = bench_train(model, data, 64, warmup, train_steps);
-      Json jt = Json::object();
-      jt.set("bench", "train").set("arch", arch).set("data", source).set("batch", 64)
+      if (infer_only) train_steps = 0;
+      const Result t = train_steps > 0 ? bench_train(model, data, 64, warmup, train_steps) : Result{};
+      Json jt = cpu_record();
+      if (train_steps > 0) line(jt.set("bench", "train").set("arch", arch).set("data", source).set("batch", 64)
           .set("images", static_cast<double>(t.images)).set("seconds", t.seconds)
           .set("images_per_s", t.images_per_s)
-          .set("gflops", 3 * flops_per_image * t.images_per_s / 1e9);
-      line(jt);
+          .set("gflops", 3 * flops_per_image * t.images_per_s / 1e9));
       const Result r = bench_infer(model, data, 1000, infer_images);
-      Json ji = Json::object();
+      Json ji = cpu_record();
       ji.set("bench", "infer").set("arch", arch).set("data", source).set("batch", 1000)
           .set("images", static_cast<double>(r.images)).set("seconds", r.seconds)
           .set("images_per_s", r.images_per_s).set("gflops", flops_per_image * r.images_per_s / 1e9);
@@ -343,6 +378,7 @@ int main(int argc, char** argv) {
     if (which == "cnn9" || which == "all")
       measure_model("cnn9", "cifar10", {3, 32, 32}, cifar_dir, cnn9_steps);
     if (which == "vgg16") measure_model("vgg16", "cifar10", {3, 32, 32}, cifar_dir, vgg16_steps);
+    if (which.rfind("resnet", 0) == 0) measure_model(which, "cifar10", {3, 32, 32}, cifar_dir, resnet_steps);
     if (which == "readout") {
       std::string source;
       const Dataset data = bench_data("cifar10", {3, 32, 32}, cifar_dir, source);
@@ -350,7 +386,7 @@ int main(int argc, char** argv) {
     }
     if (which == "gemm" || which == "all") {
       const double g = bench_gemm(gemm_n, gemm_reps);
-      Json j = Json::object();
+      Json j = cpu_record();
       j.set("bench", "gemm").set("n", gemm_n).set("gflops", g).set("eigen", EIGEN_WORLD_VERSION * 10000 +
                                                                         EIGEN_MAJOR_VERSION * 100 + EIGEN_MINOR_VERSION);
       if (lenet_train_gflops > 0) j.set("lenet5_train_fraction_of_gemm", lenet_train_gflops / g);
