@@ -104,26 +104,32 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The first line of a file that says something (for one-line errors).
-first_line() { grep -m1 -v '^[[:space:]]*$' "$1" | cut -c1-300 || true; }
+# The line of a tool's stderr that says what went wrong: the first naming an error, else the
+# first that says anything (for one-line messages).
+err_line() {
+  { grep -m1 -E '[Ee]rror|ERR!' "$1" || grep -m1 -v '^[[:space:]]*$' "$1" || echo "(no message)"; } |
+    sed 's/^[[:space:]]*//' | cut -c1-300
+}
 
 # ONNX Runtime: nnc's network (nnc-bench --write-model: the preset with the initial weights
 # nnc-bench times; trained weights do not change the speed) exported by nnc-export, then
-# loaded once on a small batch, which also installs onnxruntime-node on the first run.
+# loaded once on a small batch. onnxruntime-node is installed here when absent, at the version
+# ort_bench.sh names (it installs it silently itself), so that npm's error can be shown.
 if [[ $peer == ort ]]; then
   onnx="$tmp/$model.onnx"
   "$bin/nnc-bench" --model "$model" --write-model "$tmp/$model.h5" 2>"$tmp/err" ||
-    { echo "compare.sh: nnc-bench --write-model failed for $model: $(first_line "$tmp/err")" >&2; exit 1; }
+    { echo "compare.sh: nnc-bench --write-model failed for $model: $(err_line "$tmp/err")" >&2; exit 1; }
   "$bin/nnc-export" "$tmp/$model.h5" -o "$onnx" --quiet 2>"$tmp/err" ||
-    { echo "compare.sh: nnc-export could not export $model to ONNX: $(first_line "$tmp/err")" >&2; exit 1; }
-  if ! "$ort_peer" "$onnx" 2 1 1 >"$tmp/probe" 2>"$tmp/err"; then
-    if [[ ! -d "$ort_home/node_modules/onnxruntime-node" ]]; then
-      echo "compare.sh: could not install onnxruntime-node 1.30.0 from the npm registry into $ort_home: $(first_line "$tmp/err")" >&2
-      exit 2
-    fi
-    echo "compare.sh: ONNX Runtime could not load or run nnc's export of $model ($(basename "$onnx")): $(first_line "$tmp/err")" >&2
-    exit 1
+    { echo "compare.sh: nnc-export could not export $model to ONNX: $(err_line "$tmp/err")" >&2; exit 1; }
+  if [[ ! -d "$ort_home/node_modules/onnxruntime-node" ]]; then
+    pkg=$(grep -o -m1 'onnxruntime-node@[0-9][0-9.]*' "$ort_peer" || echo onnxruntime-node)
+    echo "# installing $pkg from the npm registry into $ort_home (once)" >&2
+    mkdir -p "$ort_home"
+    (cd "$ort_home" && npm install --ignore-scripts --no-audit --no-fund "$pkg") >"$tmp/npm.out" 2>"$tmp/err" ||
+      { echo "compare.sh: could not install $pkg from the npm registry into $ort_home: $(err_line "$tmp/err")" >&2; exit 2; }
   fi
+  "$ort_peer" "$onnx" 2 1 1 >"$tmp/probe" 2>"$tmp/err" ||
+    { echo "compare.sh: ONNX Runtime ($ort_home) could not load or run nnc's export of $model: $(err_line "$tmp/err")" >&2; exit 1; }
 fi
 
 # Pulls a value out of a one-line JSON object: field KEY of the line whose "bench" is BENCH
@@ -167,7 +173,7 @@ printf "# %s: AVX2 %s, FMA %s, AVX-512F %s, AVX512_BF16 %s (nnc's 3x3 convolutio
 if [[ $peer == torch ]]; then
   echo "# nnc vs PyTorch $peer_version, $model, $threads threads, $rounds $rounds_word alternating ($now, load $load)"
   [[ $model == resnet* ]] &&
-    echo "# shortcuts: nnc's preset pads (He et al.'s option A); the PyTorch peer's are 1x1 convolutions (option B, ~1% more products)"
+    echo "# shortcuts: nnc's preset pads (He et al.'s option A); the PyTorch peer's are 1x1 convolutions (option B, under 1% more products)"
 else
   echo "# nnc vs ONNX Runtime $peer_version on nnc's ONNX export, $model inference, $threads threads, $rounds $rounds_word alternating ($now, load $load)"
 fi
