@@ -179,7 +179,13 @@ else
 fi
 note=""
 [[ $infer_images -lt 10000 ]] && note="; fewer than 10,000: a smoke run, not a figure"
-echo "# inference: batch 1000, $infer_images images a side after a warm-up batch$note"
+if [[ $model == lenet5 && $peer == torch ]]; then
+  peer_images=10000
+  echo "# inference: batch 1000, nnc $infer_images images after a warm-up batch$note; PyTorch's LeNet-5 script 10,000 images after its training"
+else
+  peer_images=$infer_images
+  echo "# inference: batch 1000, $infer_images images a side after a warm-up batch$note"
+fi
 
 # One round: nnc-bench, then the peer under /usr/bin/time (its peak memory).
 ort_batches=$(( (infer_images + 999) / 1000 ))
@@ -213,7 +219,7 @@ data=$(field "$tmp/nnc1.json" infer data)
 # Medians over the rounds, the ratios of the medians, and the record as one JSON line (last).
 CPU="$cpu" CPU_FLAGS="$cpu_flags" BF16="$bf16" GEMM="$gemm" MODEL="$model" PEER="$peer_name" \
 PEER_VERSION="$peer_version" THREADS="$threads" CORES="$(nproc)" ROUNDS="$rounds" NOW="$now" LOAD="$load" \
-DATA="$data" INFER_IMAGES="$infer_images" "$python" - "$tmp/rows" <<'EOF'
+DATA="$data" INFER_IMAGES="$infer_images" PEER_IMAGES="$peer_images" "$python" - "$tmp/rows" <<'EOF'
 import json, os, statistics, sys
 e = os.environ
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
@@ -223,7 +229,7 @@ rec = {"bench": "compare", "model": e["MODEL"], "peer": peer, "peer_version": e[
        "cpu": e["CPU"], "cpu_flags": e["CPU_FLAGS"], "nnc_bf16_products": e["BF16"] in ("True", "true"),
        "threads": threads, "cores": int(e["CORES"]), "gemm_gflops": round(float(e["GEMM"]), 1),
        "rounds": int(e["ROUNDS"]), "date": e["NOW"], "load": e["LOAD"], "nnc_data": e["DATA"],
-       "infer_batch": 1000, "infer_images": images}
+       "infer_batch": 1000, "infer_images": images, "peer_infer_images": int(e["PEER_IMAGES"])}
 if peer == "pytorch":
     print(f"median: nnc train {nt:.0f} img/s, infer {ni:.0f} img/s, max RSS {nm/1024:.0f} MB")
     print(f"median: pytorch train {pt:.0f} img/s, infer {pi:.0f} img/s, max RSS {pm/1024:.0f} MB")
