@@ -16,7 +16,10 @@
 # array, decoders, muxes, switch matrices, buffers, H-tree and bus, ReLU and pooling). Then both
 # chip areas. The last line is one JSON object: arrays equal per layer, the largest per-layer
 # energy ratio (either way), the Spearman rank correlation of the per-layer energies, the largest
-# share difference (points), the total-area ratio (nnc / NeuroSim), the totals per component.
+# share difference (points), the total-area ratio (nnc / NeuroSim) and the area ratio per
+# provisioned array (nnc's chip over its placed tiles, NeuroSim's over its subarrays: NeuroSim
+# provisions whole tiles of 4 x 4 subarrays per layer and fills idle ones with weight copies, so
+# its chip holds more arrays than the weights need), the totals per component.
 #
 # Differences left in place: NeuroSim encodes a signed weight against a reference column, nnc
 # with a differential pair (G+ - G-, two arrays per tile; nnc's array energy counts both cells);
@@ -52,7 +55,7 @@ while [[ $# -gt 0 ]]; do
     --bin) bin=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "neurosim-compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) chip=$1; shift ;;
   esac
@@ -213,17 +216,25 @@ for l in nnc["layers"]:
         areas[k] = areas.get(k, 0) + v
 summary = text.split("- Summary -")[-1]
 ns_part = lambda pat: float(re.search(pat + r".*?:\s*" + num + "um", summary).group(1)) * 1e-6
+nnc_tiles = sum(l["tiles_used"] for l in mapped)
+per_array = (nnc_area / nnc_tiles) / (ns_area / ns_subarrays) if nnc_tiles and ns_subarrays and ns_area == ns_area else None
 print(f"area: nnc {nnc_area * 1e-6:.4g} mm^2, NeuroSim {ns_area * 1e-6:.4g} mm^2" +
       (" (with the floorplan layer's tile)" if floorplan else "") +
-      f"; arrays: nnc {sum(l['tiles_used'] for l in mapped)} tiles (pairs), NeuroSim {ns_subarrays:.0f} subarrays provisioned; "
+      f"; arrays: nnc {nnc_tiles} tiles (pairs), NeuroSim {ns_subarrays:.0f} subarrays provisioned; "
       f"mm^2 nnc/NeuroSim: cells {areas.get('array', 0) * 1e-6:.3g}/{ns_cim * 1e-6:.3g}, "
       f"ADC {areas.get('adc', 0) * 1e-6:.3g}/{ns_part('Total ADC'):.3g}, "
       f"accumulation {areas.get('shift_add', 0) * 1e-6:.3g}/{ns_part('Total Accumulation Circuits'):.3g}, "
       f"the rest {(nnc_area - areas.get('array', 0) - areas.get('adc', 0) - areas.get('shift_add', 0)) * 1e-6:.3g}/"
       f"{ns_part('Total IC Area') + ns_part('Other Peripheries'):.3g}")
+rest = ("driver", "column", "write", "tile_buffer", "link", "rsa", "overhead")
+print("nnc's rest, mm^2: " + ", ".join(f"{k} {areas.get(k, 0) * 1e-6:.3g}" for k in rest) +
+      f", activation buffer {nnc['total']['buffer_area_um2'] * 1e-6:.3g}; per provisioned array nnc / NeuroSim: "
+      f"{nnc_area / max(1, nnc_tiles):.4g} / {ns_area / max(1, ns_subarrays):.4g} um^2" +
+      (f" ({per_array:.3f})" if per_array else ""))
 print(json.dumps({"layers": len(mapped), "arrays_equal": arrays_equal, "max_energy_ratio": worst,
                   "spearman": spearman(ours, theirs), "max_share_difference_points": share,
                   "area_ratio": nnc_area / ns_area if ns_area == ns_area and ns_area > 0 else None,
+                  "area_ratio_per_array": per_array,
                   "adc_bits": nnc["adc_bits"], "neurosim_adc": ns_adc, "floorplan_layer": floorplan,
                   "adc_conversions": conv, "nnc_energy_j": so, "neurosim_energy_j": st,
                   "nnc_j": {k: tot(comp, k) for k in ("adc", "accum", "buffer", "ic", "other")},

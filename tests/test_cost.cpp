@@ -1,6 +1,7 @@
-// The cost model (algo/cost.hpp, issue 47): ADC energy linear in the conversions and doubling per
-// bit, conversions from placed tiles, pruning that frees tiles costs less area and interconnect,
-// tile links as the structure metrics count them, faults that change only what the arrays
+// The cost model (algo/cost.hpp, issue 47): a SAR ADC's energy and area over its bits, ADC
+// energy linear in the conversions, a tile's periphery counted per line, conversions from
+// placed tiles, pruning that frees tiles costs less area and interconnect, tile links as the
+// structure metrics count them, faults that change only what the arrays
 // draw, RSA's SRAM, array energy from the measured activity, programming from the pulses, and
 // the constants table documented in docs/design.md.
 #include <doctest/doctest.h>
@@ -34,7 +35,49 @@ Model tiny_model() { return test::make_model("c3k3,relu,flat,fc9,relu,fc5", {1, 
 
 }  // namespace
 
-TEST_CASE("cost: ADC energy is the conversions times the Walden energy and doubles per bit") {
+TEST_CASE("cost: a SAR conversion costs B bit cycles plus its DAC switching, scaled from the cited node") {
+  const CostParams p;
+  const double scale = p.node_nm / p.adc_ref_node_nm * (p.vdd_v / p.adc_ref_vdd_v) * (p.vdd_v / p.adc_ref_vdd_v);
+  for (int b = 2; b <= 16; ++b) {
+    CAPTURE(b);
+    CHECK(adc_conversion_j(p, b) ==
+          doctest::Approx(b * p.adc_cycle_j * scale + std::ldexp(1.0, b - 2) * p.adc_unit_cap_f * p.vdd_v * p.vdd_v));
+    CHECK(adc_conversion_j(p, b + 1) > adc_conversion_j(p, b));
+  }
+  // At low resolution the bit cycles rule: less than doubling per bit, near linear (3 -> 6 bits
+  // about x2, where a constant Walden figure of merit gives x8) ...
+  for (int b = 3; b <= 8; ++b) CHECK(adc_conversion_j(p, b + 1) < 1.4 * adc_conversion_j(p, b));
+  CHECK(adc_conversion_j(p, 6) / adc_conversion_j(p, 3) == doctest::Approx(2.0).epsilon(0.05));
+  // ... at high resolution the capacitive DAC takes over and each bit costs relatively more.
+  CHECK(adc_conversion_j(p, 16) / adc_conversion_j(p, 15) > adc_conversion_j(p, 4) / adc_conversion_j(p, 3));
+  // The cited ADC at its own node and supply costs its own 3.1 mW / 1.2 GS/s (DAC aside).
+  CostParams at_ref = p;
+  at_ref.node_nm = p.adc_ref_node_nm;
+  at_ref.vdd_v = p.adc_ref_vdd_v;
+  at_ref.adc_unit_cap_f = 0;
+  CHECK(adc_conversion_j(at_ref, 8) == doctest::Approx(3.1e-3 / 1.2e9));
+}
+
+TEST_CASE("cost: ADC area grows with the bits and is the cited ADC's, scaled by F^2, at 8 bits") {
+  const CostParams p;
+  const double f2 = (p.node_nm / p.adc_ref_node_nm) * (p.node_nm / p.adc_ref_node_nm);
+  CHECK(adc_area_um2(p, 8) == doctest::Approx(p.adc_area_8b_um2 * f2));
+  for (int b = 2; b < 16; ++b) CHECK(adc_area_um2(p, b + 1) > adc_area_um2(p, b));
+  // The DAC's 2 x 2^B unit capacitors: the step from 15 to 16 bits is mostly capacitor.
+  CHECK(adc_area_um2(p, 16) - adc_area_um2(p, 15) > 2 * std::ldexp(1.0, 15) * p.adc_unit_cap_f / p.cap_density_f_per_um2);
+  // A chip's area grows with the ADC bits through its ADCs alone.
+  const Model m = tiny_model();
+  const ChipState chip = program_chip(m, small_device(), 3);
+  double last = 0;
+  for (int b = 3; b <= 8; ++b) {
+    const CostReport r = chip_cost(chip, m, p, b);
+    CAPTURE(b);
+    CHECK(r.area_um2() > last);
+    last = r.area_um2();
+  }
+}
+
+TEST_CASE("cost: ADC energy is the conversions times the energy per conversion, the conversions the same at any bits") {
   const Model m = tiny_model();
   const ChipState chip = program_chip(m, small_device(), 3);
   CostParams p;
@@ -42,8 +85,8 @@ TEST_CASE("cost: ADC energy is the conversions times the Walden energy and doubl
   REQUIRE(r6.adc_conversions() > 0);
   CHECK(r6.adc_conversions() == r7.adc_conversions());
   for (std::size_t i = 0; i < r6.layers.size(); ++i) {
-    CHECK(r6.layers[i].e_adc == doctest::Approx(r6.layers[i].adc_conversions * p.adc_walden_fom_j * 64));
-    CHECK(r7.layers[i].e_adc == doctest::Approx(2 * r6.layers[i].e_adc));
+    CHECK(r6.layers[i].e_adc == doctest::Approx(r6.layers[i].adc_conversions * adc_conversion_j(p, 6)));
+    CHECK(r7.layers[i].e_adc == doctest::Approx(r7.layers[i].adc_conversions * adc_conversion_j(p, 7)));
     CHECK(r7.layers[i].e_array == r6.layers[i].e_array);
   }
   // Twice the input bits: twice the conversions, twice the ADC energy (linear in conversions).
@@ -62,6 +105,54 @@ TEST_CASE("cost: ADC energy is the conversions times the Walden energy and doubl
   ChipState with_adc = chip;
   with_adc.device.adc_bits = 5;
   CHECK(chip_cost(with_adc, m, p).adc_bits == 5);
+}
+
+TEST_CASE("cost: a placed tile's area is its cells and periphery, counted per line, and the components sum to the total") {
+  // flat,fc5 on 1x3x3: 9 rows x 5 columns on 4x4 tiles, 3 tile rows x 2 tile columns, all placed.
+  const Model m = test::make_model("flat,fc5", {1, 3, 3}, 5, 4);
+  const ChipState chip = program_chip(m, small_device(), 3);
+  const CostParams p;
+  const CostReport r = chip_cost(chip, m, p, 5);
+  REQUIRE(r.layers.size() == 1);
+  const LayerCost& c = r.layers[0];
+  REQUIRE(c.tiles_used == 6);
+  const double T = 4, tiles = 6, adcs = tiles * std::ceil(T / p.adc_col_mux), t = p.logic_transistor_um2;
+  const double f_um = p.node_nm * 1e-3;
+  CHECK(c.a_array == doctest::Approx(tiles * 2 * T * T * p.cell_area_f2 * f_um * f_um));
+  CHECK(c.a_adc == doctest::Approx(adcs * adc_area_um2(p, 5)));
+  CHECK(c.a_driver == doctest::Approx(tiles * T * (p.flipflop_transistors + p.row_transistors) * t));
+  CHECK(c.a_column == doctest::Approx(tiles * 2 * T * p.column_transistors * t));
+  CHECK(c.a_write == doctest::Approx(tiles * 5 * T * p.write_driver_um2));  // T word lines, 2T bit and 2T source lines
+  CHECK(c.a_shift_add == doctest::Approx(adcs * p.accumulator_bits * (p.adder_transistors_per_bit + p.flipflop_transistors) * t));
+  CHECK(c.a_tile_buffer ==
+        doctest::Approx(tiles * T * (p.input_bits + p.accumulator_bits) * p.sram_cell_area_um2 / p.sram_array_efficiency));
+  CHECK(c.a_link == 0);  // the last mapped layer has no links
+  const double tile_parts = c.a_array + c.a_adc + c.a_driver + c.a_column + c.a_write + c.a_shift_add + c.a_tile_buffer;
+  CHECK(c.a_overhead == doctest::Approx(p.tile_overhead * tile_parts));
+  CHECK(c.area() == doctest::Approx(tile_parts + c.a_overhead + c.a_link + c.a_rsa));
+  CHECK(r.area_um2() == doctest::Approx(c.area() + r.buffer_area_um2));
+  // The periphery, not the cells, is most of a tile (as in ISAAC and NeuroSim).
+  CHECK(c.a_array < 0.1 * c.area());
+  // The word line spans the tile's whole width, used columns or not, wire and access gates: the
+  // second tile column holds one weight column and its rows cost what the first's do.
+  const double c_row = (p.wire_cap_f_per_um + p.gate_cap_f_per_um) * 2 * T * std::sqrt(p.cell_area_f2) * f_um;
+  CHECK(c.e_driver == doctest::Approx(2 * 9 * p.input_bits * p.activity_assumed * c_row * p.vdd_v * p.vdd_v));
+}
+
+TEST_CASE("cost: links carry registers at both ends, so a chip with links has more area than its tiles") {
+  const Model m = tiny_model();
+  const ChipState chip = program_chip(m, small_device(), 3);
+  const CostParams p;
+  const CostReport r = chip_cost(chip, m, p, 8);
+  double a_link = 0, sum = r.buffer_area_um2;
+  for (const auto& c : r.layers) {
+    a_link += c.a_link;
+    if (c.mapped) CHECK(c.a_link == doctest::Approx(c.tile_links * 2 * p.input_bits * p.flipflop_transistors * p.logic_transistor_um2));
+    sum += c.area();
+  }
+  CHECK(r.tile_links() > 0);
+  CHECK(a_link > 0);
+  CHECK(r.area_um2() == doctest::Approx(sum));
 }
 
 TEST_CASE("cost: conversions are vectors x input bits x the columns of each placed tile") {

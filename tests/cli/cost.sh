@@ -1,7 +1,7 @@
 # nnc-cost end to end on the tiny fixture (issue 47): a model and chips are costed as text and
-# JSON; faults change only the array energy; ADC energy doubles per bit; the activity measured on
-# a dataset replaces the assumed one; RSA cells add SRAM area; R-V-W adds verify reads and energy;
-# stdin works; bad inputs exit 2 and bad flags 105.
+# JSON; faults change only the array energy; ADC energy grows by a bit cycle per bit; the
+# activity measured on a dataset replaces the assumed one; RSA cells add SRAM area; R-V-W adds
+# verify reads and energy; stdin works; bad inputs exit 2 and bad flags 105.
 source "$(dirname "$0")/lib.sh"
 
 M="$WORK/m.h5"
@@ -31,12 +31,14 @@ for k in adc_conversions area_um2 tiles_used tile_links adc interconnect buffer;
 done
 [ "$(total array <"$WORK/c.json")" != "$(total array <"$WORK/c0.json")" ] || fail "faults did not change the array energy"
 grep -q '"kind": "chip"' "$WORK/c.json" || fail "no kind in $(cat "$WORK/c.json")"
-grep -q '"adc_walden_fom_j": ' "$WORK/c.json" || fail "the constants are not in the JSON"
+grep -q '"adc_cycle_j": ' "$WORK/c.json" || fail "the constants are not in the JSON"
 
-# ADC energy doubles per bit; the conversions stay.
+# A SAR's energy grows by a bit cycle per bit at low resolution (x5/4 from 4 to 5 bits, a little
+# more for the DAC), not x2; the conversions stay.
 a4=$(nnc-cost "$WORK/c.h5" --adc-bits 4 --json | total adc)
 a5=$(nnc-cost "$WORK/c.h5" --adc-bits 5 --json | total adc)
-ratio "$a4" "$a5" 2 || fail "ADC energy at 5 bits $a5 is not twice that at 4 bits $a4"
+awk -v a="$a4" -v b="$a5" 'BEGIN { exit !(a > 0 && b / a > 1.25 && b / a < 1.3) }' ||
+  fail "ADC energy at 5 bits $a5 against $a4 at 4 bits is not a bit cycle more"
 
 # The activity measured on test images replaces the assumed one.
 nnc-cost "$WORK/c.h5" --dataset mnist --limit-test 20 --json >"$WORK/d.json"

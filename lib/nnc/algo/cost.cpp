@@ -55,6 +55,20 @@ DigitalOps digital_ops(const Layer& l, const CostParams& p) {
 
 }  // namespace
 
+double adc_conversion_j(const CostParams& p, int bits) {
+  const double energy_scale = p.node_nm / p.adc_ref_node_nm * (p.vdd_v / p.adc_ref_vdd_v) * (p.vdd_v / p.adc_ref_vdd_v);
+  const double cycles = bits * p.adc_cycle_j * energy_scale;
+  const double dac = std::ldexp(1.0, bits - 2) * p.adc_unit_cap_f * p.vdd_v * p.vdd_v;
+  return cycles + dac;
+}
+
+double adc_area_um2(const CostParams& p, int bits) {
+  const double area_scale = (p.node_nm / p.adc_ref_node_nm) * (p.node_nm / p.adc_ref_node_nm);
+  const auto dac = [&](int b) { return 2 * std::ldexp(1.0, b) * p.adc_unit_cap_f / p.cap_density_f_per_um2; };
+  const double logic_8b = std::max(0.0, p.adc_area_8b_um2 * area_scale - dac(8));
+  return logic_8b * bits / 8.0 + dac(bits);
+}
+
 std::vector<LayerActivity> measure_activity(Model& model, const Tensor& images, int input_bits) {
   if (input_bits < 1 || input_bits > 16) throw Error("measure_activity: input bits must be in [1, 16]");
   std::vector<int> mapped;
@@ -151,9 +165,11 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
   const double f_um = p.node_nm * 1e-3;
   const double cell_um2 = p.cell_area_f2 * f_um * f_um;
   const double pitch_um = std::sqrt(cell_um2);
-  const double e_conv = p.adc_walden_fom_j * std::ldexp(1.0, rep.adc_bits);
+  const double e_conv = adc_conversion_j(p, rep.adc_bits);
   const double t_conv = rep.adc_bits / 8.0 / p.adc_rate_hz;
-  const double adc_area = p.adc_area_8b_um2 * std::ldexp(1.0, rep.adc_bits - 8);
+  const double adc_area = adc_area_um2(p, rep.adc_bits);
+  const double transistor = p.logic_transistor_um2;
+  const double sram_bit_um2 = p.sram_cell_area_um2 / p.sram_array_efficiency;
   const double add_j = p.accumulator_bits * p.add_j_per_bit * s45;
   const double sram_r = p.sram_read_j_per_bit * s45, sram_w = p.sram_write_j_per_bit * s45;
   const double g_mid = (d.g_on_siemens + d.g_off_siemens) / 2;
@@ -205,7 +221,9 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
         c.adc_conversions += c.vectors * bin * nc;
         // Partial sums: one shift-and-add per conversion, then tile rows added per column and vector.
         c.e_shift_add += c.vectors * bin * nc * add_j + (tr > 0 ? c.vectors * nc * add_j : 0);
-        const double c_row = p.wire_cap_f_per_um * 2 * nc * pitch_um;  // the row runs across the G+ and G- arrays
+        // The word line runs across the whole width of the G+ and G- arrays, used columns or not,
+        // and drives the gate of every cell's access transistor on its way.
+        const double c_row = (p.wire_cap_f_per_um + p.gate_cap_f_per_um) * 2 * T * pitch_um;
         for (int r = tr * T; r < tr * T + nr; ++r) {
           double g = 0;
           for (int col = tc * T; col < tc * T + nc; ++col) {
@@ -229,12 +247,18 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
     // Latency: all tiles of the layer in parallel; per vector and input bit one read pulse, then
     // the sampled columns converted adc_col_mux after another by each ADC.
     c.latency_s = c.vectors * bin * (p.t_read_pulse_s + p.adc_col_mux * t_conv);
-    const double adcs = c.tiles_used * std::ceil(T / p.adc_col_mux);
-    c.a_array = c.tiles_used * 2.0 * T * T * cell_um2;
+    // Area of the placed tiles: each is a whole T x T pair with its periphery, used columns or not.
+    const double tiles = c.tiles_used;
+    const double adcs = tiles * std::ceil(T / p.adc_col_mux);
+    c.a_array = tiles * 2.0 * T * T * cell_um2;
     c.a_adc = adcs * adc_area;
-    c.a_driver = c.tiles_used * static_cast<double>(T) * p.driver_area_um2;
-    c.a_shift_add = adcs * p.accumulator_bits * p.adder_area_um2_per_bit;
-    c.a_overhead = p.tile_overhead * (c.a_array + c.a_adc + c.a_driver + c.a_shift_add);
+    c.a_driver = tiles * T * (p.flipflop_transistors + p.row_transistors) * transistor;
+    c.a_column = tiles * 2.0 * T * p.column_transistors * transistor;
+    c.a_write = tiles * (T + 4.0 * T) * p.write_driver_um2;  // word lines, and a bit and a source line per column of each array
+    c.a_shift_add = adcs * p.accumulator_bits * (p.adder_transistors_per_bit + p.flipflop_transistors) * transistor;
+    c.a_tile_buffer = tiles * T * (bin + p.accumulator_bits) * sram_bit_um2;  // one input vector, T partial sums
+    c.a_overhead = p.tile_overhead * (c.a_array + c.a_adc + c.a_driver + c.a_column + c.a_write + c.a_shift_add +
+                                      c.a_tile_buffer);
     c.rsa_cells = rsa_cells_of(c.layer);
     if (c.rsa_cells > 0) {
       c.a_rsa = c.rsa_cells * rsa_bits * p.sram_cell_area_um2 / p.sram_array_efficiency;
@@ -244,13 +268,10 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
     mapped_at.push_back(rep.layers.size());
     rep.layers.push_back(c);
   }
-  rep.buffer_area_um2 = buffer_bits * p.sram_cell_area_um2 / p.sram_array_efficiency;
+  rep.buffer_area_um2 = buffer_bits * sram_bit_um2;
 
-  // Interconnect: link lengths from the chip's side, so fewer tiles also mean shorter wires.
-  double area = rep.buffer_area_um2;
-  for (const auto& c : rep.layers) area += c.area();
-  rep.side_um = std::sqrt(area);
-  rep.link_length_um = 2.0 / 3.0 * rep.side_um;  // mean Manhattan distance of two points in a square
+  // Links to the next mapped layer: a b-bit bus each, its wires routed over the tiles, with a
+  // register of b flip-flops at both ends.
   for (std::size_t k = 0; k + 1 < mapped_at.size(); ++k) {
     LayerCost& c = rep.layers[mapped_at[k]];
     const Layer& first = *model.layers()[static_cast<std::size_t>(c.layer)];
@@ -259,6 +280,15 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
     c.tile_links = links.links;
     const double values_per_unit = static_cast<double>(second.input_shape().size()) / std::max(1, first.width());
     c.link_bits = links.link_units * values_per_unit * bin;
+    c.a_link = links.links * 2.0 * bin * p.flipflop_transistors * transistor;
+  }
+  // Interconnect energy: link lengths from the chip's side, so fewer tiles also mean shorter wires.
+  double area = rep.buffer_area_um2;
+  for (const auto& c : rep.layers) area += c.area();
+  rep.side_um = std::sqrt(area);
+  rep.link_length_um = 2.0 / 3.0 * rep.side_um;  // mean Manhattan distance of two points in a square
+  for (std::size_t k = 0; k + 1 < mapped_at.size(); ++k) {
+    LayerCost& c = rep.layers[mapped_at[k]];
     c.e_interconnect = c.link_bits * 0.5 * p.wire_cap_f_per_um * rep.link_length_um * p.vdd_v * p.vdd_v;
   }
 

@@ -21,7 +21,8 @@
 namespace nnc {
 
 // The constants of the cost model; defaults are the member initializers, each with its row in
-// kCostParams (unit and published source).
+// kCostParams (unit and published source). Figures published at another node are scaled to
+// node_nm: energies of switched capacitance by F V^2, areas by F^2.
 struct CostParams {
   double node_nm = 22;                 // technology node F
   double vdd_v = 0.8;                  // digital supply
@@ -30,12 +31,17 @@ struct CostParams {
   double input_bits = 8;               // activations as B-bit codes fed bit-serially, one bit per read cycle
   double activity_assumed = 0.5;       // share of 1 bits per input when no dataset is given
   double adc_bits = 8;                 // ADC resolution when the chip's read-out is ideal (adc_bits 0)
-  double adc_walden_fom_j = 10.1e-15;  // J per conversion step over the nominal bits: E = FoM * 2^B
-  double adc_area_8b_um2 = 1200;       // area of one 8-bit ADC; scaled by 2^(B-8)
+  double adc_ref_node_nm = 32;         // node of the cited SAR ADC
+  double adc_ref_vdd_v = 1.0;          // supply of the cited SAR ADC
+  double adc_cycle_j = 3.1e-3 / 1.2e9 / 8;  // its energy per bit cycle (comparator, SAR logic, clocking), at its node
+  double adc_unit_cap_f = 1e-15;       // capacitive DAC unit capacitor
+  double adc_area_8b_um2 = 1200;       // area of the cited 8-bit SAR ADC, at its node
+  double cap_density_f_per_um2 = 2e-15;  // metal-oxide-metal capacitor density of the DAC
   double adc_rate_hz = 1.2e9;          // conversions per second of one 8-bit ADC; SAR: t = B/8 / rate
   double adc_col_mux = 8;              // weight columns sharing one ADC
   double cell_area_f2 = 12;            // 1T1R cell area, F^2
   double wire_cap_f_per_um = 0.2e-15;  // wire capacitance per unit length
+  double gate_cap_f_per_um = 1e-15;    // gate capacitance per unit of transistor width
   double sram_cell_area_um2 = 0.092;   // 6T SRAM bit cell
   double sram_array_efficiency = 0.7;  // share of an SRAM macro's area that is cells
   double sram_read_j_per_bit = 10e-12 / 64;    // 8 KB SRAM, 64-bit read, at 45 nm (scaled)
@@ -48,9 +54,13 @@ struct CostParams {
   double write_pulse_width_s = 50e-9;          // write pulse width
   double t_digital_op_s = 1e-9;                // one digital op (clock period at 1 GHz)
   double digital_lanes = 128;                  // digital ops in parallel (one per tile column)
-  double driver_area_um2 = 2;                  // one word-line driver (level shifter and switch)
-  double adder_area_um2_per_bit = 6;           // adder area per bit of width
-  double tile_overhead = 0.2;                  // tile periphery routing and control, share of the tile's area
+  double logic_transistor_um2 = 1 / 15.3;      // logic area per transistor (1 / 15.3 MTr per mm^2)
+  double flipflop_transistors = 24;            // static master-slave D flip-flop
+  double row_transistors = 16;                 // per word line besides its input flip-flop: decoder gate and driver
+  double column_transistors = 4;               // per bit line: column-mux and sample-and-hold transmission gates
+  double adder_transistors_per_bit = 32;       // shift-and-add per bit besides its register: full adder and shift mux
+  double write_driver_um2 = 5.2;               // per word, bit and source line: level shifter and switch for write_v
+  double tile_overhead = 0.2;                  // tile control and routing, share of the tile's area
 };
 
 struct CostParam {
@@ -68,12 +78,17 @@ inline constexpr auto kCostParams = std::to_array<CostParam>({
     {"input_bits", &CostParams::input_bits, "bits", "8-bit activations fed bit-serially, as ISAAC (Shafiee et al., ISCA 2016) and NeuroSim do"},
     {"activity_assumed", &CostParams::activity_assumed, "", "assumed: half the input bits are 1 when no dataset gives the real activity"},
     {"adc_bits", &CostParams::adc_bits, "bits", "ISAAC's 8-bit ADC (Shafiee et al., ISCA 2016), used when the chip's read-out is ideal"},
-    {"adc_walden_fom_j", &CostParams::adc_walden_fom_j, "J/step", "3.1 mW / 1.2 GS/s / 2^8 = 10.1 fJ, so that E = FoM 2^B gives the cited 8b ADC's own 2.58 pJ per conversion: Kull et al., JSSC 2013 (8b SAR, 32 nm), in Murmann's ADC survey"},
-    {"adc_area_8b_um2", &CostParams::adc_area_8b_um2, "um^2", "ISAAC: 8 ADCs in 0.0096 mm^2 (Shafiee et al., ISCA 2016, Table 1); capacitive DAC area ~ 2^B"},
+    {"adc_ref_node_nm", &CostParams::adc_ref_node_nm, "nm", "32 nm SOI: Kull et al., JSSC 2013 (8b 1.2 GS/s SAR, 3.1 mW), the ADC ISAAC uses"},
+    {"adc_ref_vdd_v", &CostParams::adc_ref_vdd_v, "V", "1 V supply of Kull et al., JSSC 2013"},
+    {"adc_cycle_j", &CostParams::adc_cycle_j, "J/cycle", "3.1 mW / 1.2 GS/s / 8 cycles = 0.32 pJ (Kull et al., JSSC 2013); a SAR decides one bit a cycle, so below ~10 bits its energy is ~B cycles (Murmann's ADC survey: a floor, then 4x per bit only where thermal noise rules)"},
+    {"adc_unit_cap_f", &CostParams::adc_unit_cap_f, "F", "assumed: a 1 fF matching-limited unit; DAC switching 2^(B-2) C_u V^2 on average with monotonic switching (Liu et al., JSSC 2010)"},
+    {"adc_area_8b_um2", &CostParams::adc_area_8b_um2, "um^2", "ISAAC: 8 ADCs (Kull's) in 0.0096 mm^2 at 32 nm (Shafiee et al., ISCA 2016, Table 1); scaled by F^2"},
+    {"cap_density_f_per_um2", &CostParams::cap_density_f_per_um2, "F/um^2", "assumed: a finger (MOM) capacitor over several thin metals, ~2 fF/um^2"},
     {"adc_rate_hz", &CostParams::adc_rate_hz, "1/s", "1.2 GS/s (Kull et al., JSSC 2013)"},
     {"adc_col_mux", &CostParams::adc_col_mux, "", "8 columns per ADC, NeuroSim's default column multiplexing (Peng et al., IEDM 2019)"},
     {"cell_area_f2", &CostParams::cell_area_f2, "F^2", "assumed: a 1T1R cell, transistor-limited, 3x the 4F^2 of a crossbar without selector"},
     {"wire_cap_f_per_um", &CostParams::wire_cap_f_per_um, "F/um", "about 0.2 fF/um for on-chip wires (Weste & Harris, CMOS VLSI Design, 4th ed., ch. 6)"},
+    {"gate_cap_f_per_um", &CostParams::gate_cap_f_per_um, "F/um", "about 1 fF per um of gate width (Weste & Harris, CMOS VLSI Design, 4th ed., ch. 2); a word line drives one access gate per cell, taken as wide as the cell pitch"},
     {"sram_cell_area_um2", &CostParams::sram_cell_area_um2, "um^2", "22 nm high-density 6T cell, 0.092 um^2 (Auth et al., VLSI Technology 2012)"},
     {"sram_array_efficiency", &CostParams::sram_array_efficiency, "", "assumed: 70% of an SRAM macro is cells, the rest decoders and sense amplifiers"},
     {"sram_read_j_per_bit", &CostParams::sram_read_j_per_bit, "J/bit", "10 pJ per 64-bit read of an 8 KB SRAM at 45 nm (Horowitz, ISSCC 2014), times scale_from_45nm"},
@@ -86,8 +101,12 @@ inline constexpr auto kCostParams = std::to_array<CostParam>({
     {"write_pulse_width_s", &CostParams::write_pulse_width_s, "s", "assumed: 50 ns pulses, within the 10-100 ns of HfOx RRAM (Wong et al., Proc. IEEE 2012)"},
     {"t_digital_op_s", &CostParams::t_digital_op_s, "s", "assumed: 1 GHz digital clock at 22 nm"},
     {"digital_lanes", &CostParams::digital_lanes, "", "assumed: one digital lane per tile column"},
-    {"driver_area_um2", &CostParams::driver_area_um2, "um^2", "assumed: a word-line switch and level shifter, about 40 transistors of 0.05 um^2"},
-    {"adder_area_um2_per_bit", &CostParams::adder_area_um2_per_bit, "um^2/bit", "assumed: a full adder plus register, about 30 transistors of 0.2 um^2 with wiring"},
+    {"logic_transistor_um2", &CostParams::logic_transistor_um2, "um^2", "22 nm logic density 15.3 MTr/mm^2 (Bohr, Intel Technology and Manufacturing Day 2017)"},
+    {"flipflop_transistors", &CostParams::flipflop_transistors, "", "static transmission-gate master-slave flip-flop, 24 transistors with reset (Weste & Harris, 4th ed., ch. 10)"},
+    {"row_transistors", &CostParams::row_transistors, "", "assumed: a NAND3 and inverter of the predecoded row decoder (8) and a driver of 4x width (8)"},
+    {"column_transistors", &CostParams::column_transistors, "", "two transmission gates per bit line: the 8:1 column mux and ISAAC's sample-and-hold (Shafiee et al., ISCA 2016)"},
+    {"adder_transistors_per_bit", &CostParams::adder_transistors_per_bit, "", "28-transistor mirror full adder (Weste & Harris, 4th ed., ch. 11) and a 4-transistor 2:1 shift mux"},
+    {"write_driver_um2", &CostParams::write_driver_um2, "um^2", "assumed: a level shifter (6) and a switch (2) of thick-oxide devices for write_v, each ~10 logic transistors' area: 8 x 10 x logic_transistor_um2"},
     {"tile_overhead", &CostParams::tile_overhead, "", "assumed: 20% of a tile's area for control and routing"},
 });
 
@@ -113,9 +132,15 @@ struct LayerCost {
   double e_array = 0, e_adc = 0, e_driver = 0, e_shift_add = 0, e_buffer = 0, e_interconnect = 0,
          e_digital = 0, e_rsa = 0;
   double energy() const { return e_array + e_adc + e_driver + e_shift_add + e_buffer + e_interconnect + e_digital + e_rsa; }
-  // Area, um^2.
-  double a_array = 0, a_adc = 0, a_driver = 0, a_shift_add = 0, a_rsa = 0, a_overhead = 0;
-  double area() const { return a_array + a_adc + a_driver + a_shift_add + a_rsa + a_overhead; }
+  // Area, um^2, of the placed tiles: cells, ADCs, row periphery (input flip-flop, decoder and
+  // driver per word line), column periphery (mux and sample-and-hold per bit line), write drivers
+  // (every word, bit and source line), shift-and-add, the tile's input and output registers, the
+  // registers at both ends of its links to the next layer, RSA's SRAM, and tile_overhead.
+  double a_array = 0, a_adc = 0, a_driver = 0, a_column = 0, a_write = 0, a_shift_add = 0, a_tile_buffer = 0,
+         a_link = 0, a_rsa = 0, a_overhead = 0;
+  double area() const {
+    return a_array + a_adc + a_driver + a_column + a_write + a_shift_add + a_tile_buffer + a_link + a_rsa + a_overhead;
+  }
   double latency_s = 0;           // per image
 };
 
@@ -148,13 +173,20 @@ struct CostReport {
   std::optional<RsaCost> rsa;
   // Totals.
   double energy_j() const;         // per image
-  double area_um2() const;         // tiles, periphery, RSA and buffer
+  double area_um2() const;         // tiles, periphery, links, RSA and buffer
   double latency_s() const;        // per image, layers one after another
   double pipelined_interval_s() const;  // the slowest layer: an image per interval with layers pipelined
   double adc_conversions() const;
   int tiles_used() const;
   int tile_links() const;
 };
+
+// A B-bit SAR ADC's energy per conversion and area at p.node_nm (docs/algorithms.md "Cost model"):
+// B bit cycles of comparator and logic plus the capacitive DAC's switching, 2^(B-2) C_u V^2
+// (monotonic switching); area: logic ~ B and a DAC of 2 x 2^B unit capacitors, so that 8 bits
+// give the cited ADC's area scaled by F^2.
+double adc_conversion_j(const CostParams& p, int bits);
+double adc_area_um2(const CostParams& p, int bits);
 
 // The cost of `chip` (programmed from `model`, whose digital layers it also costs) for one image.
 // Conductances are the chip's programmed ones (stuck cells included); a chip from map_to_tiles

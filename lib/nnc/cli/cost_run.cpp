@@ -48,7 +48,8 @@ Json layer_json(const LayerCost& c) {
   e.set("total", c.energy());
   j.set("energy_j", e);
   Json a = Json::object();
-  a.set("array", c.a_array).set("adc", c.a_adc).set("driver", c.a_driver).set("shift_add", c.a_shift_add);
+  a.set("array", c.a_array).set("adc", c.a_adc).set("driver", c.a_driver).set("column", c.a_column);
+  a.set("write", c.a_write).set("shift_add", c.a_shift_add).set("tile_buffer", c.a_tile_buffer).set("link", c.a_link);
   a.set("rsa", c.a_rsa).set("overhead", c.a_overhead).set("total", c.area());
   j.set("area_um2", a);
   j.set("latency_s", c.latency_s);
