@@ -1,3 +1,8 @@
+// GCC 12 takes the _mm512_undefined_* values inside Eigen's packet sin and cos, inlined into
+// pairs() below, for uninitialized ones; the warning is issued at the intrinsics' header, so it
+// is turned off before the first include.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "nnc/device/read_noise.hpp"
 
 #include <algorithm>
@@ -19,25 +24,39 @@ inline std::uint64_t mix(std::uint64_t z) {
 
 using ArrayMap = Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>, Eigen::Aligned64>;
 
-// Draws 2j and 2j + 1, j in [j0, j0 + m), m <= kPairs, as c[j - j0] and s[j - j0] (c and s
-// hold kPairs values). Computed in whole vectors of kVector pairs: Eigen finishes an array whose
-// size is not a multiple of its packet with scalar log, sin and cos, which round otherwise, so a
-// draw would depend on where a batch ends.
-void pairs(const NoiseKey& key, std::uint64_t j0, Eigen::Index m, Real* c, Real* s) {
-  constexpr Eigen::Index kVector = 16;
-  static_assert(kPairs % kVector == 0);
-  m = (m + kVector - 1) / kVector * kVector;
-  alignas(64) Real u1[kPairs], u2[kPairs];
+// u1[j] in (0, 1] and u2[j] in [0, 1) of pairs j0 + j, j in [0, m): in 512-bit vectors where
+// the processor has them (the hashes' 64-bit multiplies are most of a draw's cost; integer
+// arithmetic and exact conversions, the same bits at any vector width).
+[[gnu::target("prefer-vector-width=512")]] void uniforms(const NoiseKey& key, std::uint64_t j0, Eigen::Index m, Real* u1,
+                                                         Real* u2) {
   for (Eigen::Index j = 0; j < m; ++j) {
     const std::uint64_t h = mix(mix(key.k0 + (j0 + static_cast<std::uint64_t>(j) + 1) * kGamma) ^ key.k1);
     u1[j] = static_cast<Real>(static_cast<std::int32_t>(h >> 40) + 1) * 0x1.0p-24f;               // (0, 1]
     u2[j] = static_cast<Real>(static_cast<std::int32_t>((h >> 16) & 0xFFFFFFu)) * 0x1.0p-24f;  // [0, 1)
   }
-  ArrayMap U1(u1, m), U2(u2, m), C(c, m), S(s, m);
-  U1 = (Real(-2) * U1.log()).sqrt();
-  U2 *= Real(6.283185307179586);
-  C = U1 * U2.cos();
-  S = U1 * U2.sin();
+}
+
+// Draws 2j and 2j + 1, j in [j0, j0 + m), m <= kPairs, as c[j - j0] and s[j - j0] (c and s
+// hold kPairs values, 64-byte aligned). Computed in whole vectors: Eigen's scalar log, sin and
+// cos round otherwise than its packet ones, so a draw would depend on where a batch ends. Log,
+// sqrt, cos and sin one register of pairs at a time: the packet functions Eigen's array
+// expressions call (this computed through those before, to the same bits), without their
+// passes over memory.
+void pairs(const NoiseKey& key, std::uint64_t j0, Eigen::Index m, Real* c, Real* s) {
+  using namespace Eigen::internal;
+  using Packet = packet_traits<Real>::type;
+  constexpr Eigen::Index kLanes = packet_traits<Real>::size, kVector = 16;
+  static_assert(kPairs % kVector == 0 && kVector % kLanes == 0);
+  m = (m + kVector - 1) / kVector * kVector;
+  alignas(64) Real u1[kPairs], u2[kPairs];
+  uniforms(key, j0, m, u1, u2);
+  const Packet minus2 = pset1<Packet>(Real(-2)), two_pi = pset1<Packet>(Real(6.283185307179586));
+  for (Eigen::Index j = 0; j < m; j += kLanes) {
+    const Packet r = psqrt(pmul(minus2, plog(pload<Packet>(u1 + j))));
+    const Packet t = pmul(pload<Packet>(u2 + j), two_pi);
+    pstore(c + j, pmul(r, pcos(t)));
+    pstore(s + j, pmul(r, psin(t)));
+  }
 }
 
 }  // namespace
