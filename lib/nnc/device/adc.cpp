@@ -82,6 +82,20 @@ void AdcReadout::accumulate(Matrix& part, const ReadoutBlock& at, Matrix& acc, b
   }
 }
 
+bool AdcReadout::quantizer(int b, BlockQuantizer& q) const {
+  if (bits == 0 || calibrating || noise_power.size() != 0) return false;
+  const double fs = full_scale.at(static_cast<std::size_t>(b));
+  q = BlockQuantizer{};
+  q.zero = !(fs > 0);
+  if (q.zero) return true;
+  const Real top = std::ldexp(Real(1), bits - 1) - 1;  // as accumulate()
+  q.step = static_cast<Real>(fs / top);
+  q.inv_step = static_cast<Real>(top / fs);
+  q.lo = -top - 1;
+  q.hi = top;
+  return true;
+}
+
 void AdcReadout::record(const Matrix& part, const ReadoutBlock& at) {
   if (part.size() > 0) {
     double& seen = seen_[static_cast<std::size_t>(at.chunk) * static_cast<std::size_t>(blocks_) + static_cast<std::size_t>(at.block)];

@@ -35,6 +35,8 @@ class AdcReadout : public PartialSumReadout {
   void transform(Matrix& part, const ReadoutBlock& block) override;
   // transform() and the sum in one pass: acc (+)= Q(part + noise) (calibrating: part, recorded).
   void accumulate(Matrix& part, const ReadoutBlock& block, Matrix& acc, bool first) override;
+  // Without read noise and not calibrating, with bits > 0: quantize()'s quantizer of block b.
+  bool quantizer(int block, BlockQuantizer& q) const override;
   // Read noise without an ADC (and not calibrating): the layer's whole sums get it.
   bool sums_only() const override { return bits == 0 && !calibrating && noise_power.size() != 0; }
   const Vector* variance_weight() const override { return &noise_power; }

@@ -319,10 +319,26 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
       winograd_input(s.dcols.data(), in_.c, tiles, s.du, 0);
     }
     ReadoutBlock at{.chunk = k, .sample_begin = begin, .sample_end = end, .positions = P, .outputs_in_rows = true};
+    // A quantizer alone (an ADC without read noise) runs in the output transform, which adds each
+    // block's quantized sums in place (channels innermost, s.dout): no pass of its own.
+    BlockQuantizer q;
+    const bool fused = !noisy && readout->quantizer(0, q);
+    bool started = false;
+    if (fused) s.dout.resize(static_cast<Eigen::Index>(winograd_sums_hwc(out_channels_, tiles)), n);
     for (int b = 0; b < B; ++b) {
       const int r0 = b * R, r1 = std::min(rows(), r0 + R), c0 = r0 / 9, nc = (r1 + 8) / 9 - c0;
       at.block = b;
+      if (fused && readout->quantizer(b, q) && q.zero) {
+        if (!started) s.dout.setZero();
+        started = true;
+        continue;
+      }
       for (int xi = 0; xi < points; ++xi) filter_product_rows(*signal[static_cast<std::size_t>(b)], xi, s.t_in[xi], c0, nc, s.t_out[xi], s.b);
+      if (fused) {
+        winograd_output_quantized(s.t_out, tiles, q.inv_step, q.step, q.lo, q.hi, !started, s.dout.data());
+        started = true;
+        continue;
+      }
       s.part.resize(static_cast<Eigen::Index>(out_channels_) * P, n);
       winograd_output(s.t_out, nullptr, tiles, s.part.data(), 0);
       if (noisy) {
@@ -332,6 +348,10 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
         at.variance = s.dw.data();
       }
       readout->accumulate(s.part, at, s.out, b == 0);
+    }
+    if (fused) {
+      s.out.resize(static_cast<Eigen::Index>(out_channels_) * P, n);
+      winograd_sums_to_chw(s.dout.data(), out_channels_, tiles, s.out.data());
     }
     if (digital) {
       for (int xi = 0; xi < points; ++xi) filter_product(*digital, xi, s.t_in[xi], s.t_out[xi], s.b);

@@ -65,6 +65,13 @@ struct ReadoutBlock {
   }
 };
 
+// A uniform quantizer with saturation applied to every sum of a block: level = clamp(rint(v *
+// inv_step), lo, hi) (rint: half to even), read as level * step; `zero`: the block reads 0.
+struct BlockQuantizer {
+  Real inv_step = 0, step = 0, lo = 0, hi = 0;
+  bool zero = false;
+};
+
 class PartialSumReadout {
  public:
   virtual ~PartialSumReadout() = default;
@@ -88,6 +95,12 @@ class PartialSumReadout {
       acc += part;
     }
   }
+  // Whether transform() of block b is a BlockQuantizer alone (no noise, nothing recorded in the
+  // pass), and if so which (in q): the layer may then quantize in its own output pass instead of
+  // calling accumulate(), adding the blocks as it does: acc = level * step for the first block,
+  // acc = fma(level, step, acc) after it (the product and the sum rounded once); a zero block
+  // leaves acc (the first: 0).
+  virtual bool quantizer(int /*block*/, BlockQuantizer& /*q*/) const { return false; }
   // After the pass's last transform(): folds per-chunk state, in chunk order (so the result does
   // not depend on the thread count).
   virtual void end_pass() = 0;

@@ -1,6 +1,7 @@
 #include "nnc/nn/winograd.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -392,6 +393,52 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
   }
 }
 
+// One tile of winograd_output_quantized: its quantized outputs added to `base` in an HWC buffer
+// of `pitch` pixels a row.
+template <int M, bool kFirst>
+void quantized_tile(const std::array<const Real*, (M + 2) * (M + 2)> in, int C, Real inv_step, Real step, Real lo,
+                    Real hi, int pitch, Real* base) {
+  constexpr int kA = M + 2;
+  const typename Transform<M>::Output f;
+#pragma GCC ivdep
+  for (int c = 0; c < C; ++c) {
+    Real d[kA][kA], o[M][M];
+#pragma GCC unroll 8
+    for (int i = 0; i < kA; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kA; ++j) d[i][j] = in[static_cast<std::size_t>(kA * i + j)][c];
+    }
+    transform_2d(d, o, f);
+#pragma GCC unroll 4
+    for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 4
+      for (int k = 0; k < M; ++k) {
+        Real& a = base[(static_cast<std::size_t>(r) * pitch + k) * C + c];
+        const Real level = std::min(std::max(std::rint((o[r][k] + Real(0)) * inv_step), lo), hi);
+        a = kFirst ? level * step : std::fma(level, step, a);
+      }
+    }
+  }
+}
+
+template <int M, bool kFirst>
+void quantized_transform(const WinogradMatrices& m, WinogradTiles tiles, Real inv_step, Real step, Real lo, Real hi,
+                         Real* acc) {
+  constexpr int kA = M + 2;
+  const int th = tiles.th(), tw = tiles.tw(), pitch = M * tw;
+  const auto C = static_cast<int>(m[0].rows());
+  for (int s = 0; s < tiles.n; ++s) {
+    for (int ty = 0; ty < th; ++ty) {
+      for (int tx = 0; tx < tw; ++tx) {
+        const Eigen::Index t = (Eigen::Index{s} * th + ty) * tw + tx;
+        const auto in = pointers<kA * kA, const Real*>([&](int xi) { return m[static_cast<std::size_t>(xi)].data() + t * C; });
+        Real* base = acc + (static_cast<std::size_t>(s) * M * th * pitch + static_cast<std::size_t>(M * ty) * pitch + M * tx) * C;
+        quantized_tile<M, kFirst>(in, C, inv_step, step, lo, hi, pitch, base);
+      }
+    }
+  }
+}
+
 // Calls body.template operator()<M>() with the tile size m as a constant.
 template <class Body>
 void with_tile(int m, Body body) {
@@ -460,6 +507,31 @@ void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles 
       output_transform<M, false, false>(m, bias, tiles, y, col0);
     }
   });
+}
+
+void winograd_output_quantized(const WinogradMatrices& m, WinogradTiles tiles, Real inv_step, Real step, Real lo, Real hi,
+                               bool first, Real* acc) {
+  with_tile(tiles.m, [&]<int M>() {
+    if (first) {
+      quantized_transform<M, true>(m, tiles, inv_step, step, lo, hi, acc);
+    } else {
+      quantized_transform<M, false>(m, tiles, inv_step, step, lo, hi, acc);
+    }
+  });
+}
+
+std::size_t winograd_sums_hwc(int channels, WinogradTiles tiles) {
+  return static_cast<std::size_t>(tiles.m * tiles.th()) * static_cast<std::size_t>(tiles.m * tiles.tw()) *
+         static_cast<std::size_t>(channels);
+}
+
+void winograd_sums_to_chw(const Real* acc, int channels, WinogradTiles tiles, Real* y) {
+  const std::size_t per = winograd_sums_hwc(channels, tiles), out = static_cast<std::size_t>(channels) * tiles.h * tiles.w;
+  Vector scratch(static_cast<Eigen::Index>(out));
+  for (int s = 0; s < tiles.n; ++s) {
+    from_hwc(acc + static_cast<std::size_t>(s) * per, channels, tiles.h, tiles.w, tiles.m * tiles.tw(), y + static_cast<std::size_t>(s) * out,
+             scratch.data());
+  }
 }
 
 void winograd_output_adjoint(const Real* dy, int channels, WinogradTiles tiles, WinogradMatrices& dm,

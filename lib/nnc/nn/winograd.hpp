@@ -78,6 +78,19 @@ void winograd_input(const Real* x, int channels, WinogradTiles tiles, WinogradMa
 void winograd_output(const WinogradMatrices& m, const Real* bias, WinogradTiles tiles, Real* y, Eigen::Index col0,
                      bool relu = false, bool pool = false);
 
+// An ADC's quantizer in the output pass (nn/readout.hpp BlockQuantizer; Conv2d's row blocks
+// read through one): every tile's Y = A^T M A (plus a zero bias, as winograd_output with none)
+// is quantized, level = clamp(rint(Y inv_step), lo, hi), and added to the partial sums `acc` of
+// the earlier blocks, acc = level step (first) or fma(level, step, acc) (one rounding, as
+// AdcReadout::accumulate). acc holds tiles.n samples of whole tiles with the channels
+// innermost: th m x tw m pixels of channels values a sample (winograd_sums_hwc).
+void winograd_output_quantized(const WinogradMatrices& m, WinogradTiles tiles, Real inv_step, Real step, Real lo, Real hi,
+                               bool first, Real* acc);
+// Values per sample of winograd_output_quantized's `acc`.
+std::size_t winograd_sums_hwc(int channels, WinogradTiles tiles);
+// acc as winograd_output_quantized's to y: tiles.n samples of channels x h x w.
+void winograd_sums_to_chw(const Real* acc, int channels, WinogradTiles tiles, Real* y);
+
 // Adjoint of winograd_output: dM = A dY A^T of every tile (dY the tile's m x m of dy, zero
 // outside the image); dy holds tiles.n samples of channels x h x w; dm[xi] receives
 // channels x T.
