@@ -108,6 +108,53 @@ TEST_CASE("gradients of the residual layers match finite differences") {
   }
 }
 
+TEST_CASE("an add with the ReLU after it in its pass (relu_after) is bitwise the add then the ReLU") {
+  Add add;
+  Relu relu;
+  const Shape in{3, 5, 7};
+  add.setup_inputs({in, in});
+  relu.setup(in);
+  const int n = 20;  // two sample chunks
+  const Tensor a = random_tensor(n, in, 11), b = random_tensor(n, in, 12), dy = random_tensor(n, in, 13);
+  Tensor sum, y, dsum, da, db;
+  add.forward_inputs({&a, &b}, sum, ForwardContext{});
+  relu.forward(sum, y, ForwardContext{});
+  relu.backward(sum, y, dy, &dsum);
+  ForwardContext ctx;
+  ctx.relu_after = true;
+  Tensor fused_y, fused_da, fused_db;
+  add.forward_inputs({&a, &b}, fused_y, ctx);
+  CHECK(fused_y.mat() == y.mat());
+  CHECK((y.mat().array() == 0).count() > 0);
+  add.backward_inputs({&a, &b}, fused_y, dy, {&fused_da, &fused_db});
+  CHECK(fused_da.mat() == dsum.mat());
+  CHECK(fused_db.mat() == dsum.mat());
+  add.backward_inputs({&a, &b}, fused_y, dy, {nullptr, &fused_db});
+  CHECK(fused_db.mat() == dsum.mat());
+  // A model runs the ReLU after an add in the add's pass, with the layers' numbers.
+  const Shape min{2, 6, 6};
+  Model m("c4p1,bn,a=relu,c4p1,bn,add@a,relu,gap,fc3", min, 3);
+  m.init(2);
+  randomize_batch_norms(m);
+  const Tensor x = random_tensor(3, min, 4);
+  const ForwardContext train{true, 1, 0, 0};
+  const Tensor logits = m.forward(x, train);
+  CHECK(m.relu_folded(6));
+  auto& L = m.layers();
+  Tensor t[9];
+  L[0]->forward(x, t[0], train);
+  L[1]->forward(t[0], t[1], train);
+  L[2]->forward(t[1], t[2], train);
+  L[3]->forward(t[2], t[3], train);
+  L[4]->forward(t[3], t[4], train);
+  t[5].resize(3, t[4].shape());
+  t[5].mat() = t[4].mat() + t[2].mat();
+  L[6]->forward(t[5], t[6], train);
+  L[7]->forward(t[6], t[7], train);
+  L[8]->forward(t[7], t[8], train);
+  CHECK(logits.mat() == t[8].mat());
+}
+
 TEST_CASE("the identity shortcut subsamples and puts the input channels in the middle of the zeros") {
   PadShortcut l(4, 2);
   CHECK(l.setup({2, 3, 3}) == Shape{4, 2, 2});

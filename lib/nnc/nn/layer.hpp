@@ -59,8 +59,8 @@ struct ForwardContext {
   // The batch's first sample within the whole batch: a rank's share of a batch draws the
   // dropout masks those samples get on one rank (docs/design.md section 13).
   std::uint64_t first_sample = 0;
-  // Batch norm only: apply the ReLU that follows it in the same pass, and in backward take
-  // the gradient of the ReLU's output (Model::forward then skips the ReLU layer).
+  // Batch norm and add only: apply the ReLU that follows it in the same pass, and in backward
+  // take the gradient of the ReLU's output (Model::forward then skips the ReLU layer).
   bool relu_after = false;
 };
 

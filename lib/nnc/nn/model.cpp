@@ -323,6 +323,12 @@ bool Model::follows_alone(std::size_t j) const {
          readers_[j] == 1;
 }
 
+bool Model::relu_follows(std::size_t i) const {
+  return i + 1 < layers_.size() &&
+         (dynamic_cast<const BatchNorm*>(layers_[i].get()) || dynamic_cast<const Add*>(layers_[i].get())) &&
+         dynamic_cast<const Relu*>(layers_[i + 1].get()) && follows_alone(i + 1);
+}
+
 bool Model::is_chain() const {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     if (inputs_[i].size() != 1 || inputs_[i][0] != static_cast<int>(i) - 1) return false;
@@ -364,8 +370,7 @@ const Tensor& Model::forward(const Tensor& x, const ForwardContext& ctx) {
       continue;
     }
     c.layer_index = static_cast<int>(i);
-    c.relu_after = i + 1 < L && dynamic_cast<const BatchNorm*>(layers_[i].get()) &&
-                   dynamic_cast<const Relu*>(layers_[i + 1].get()) && follows_alone(i + 1);
+    c.relu_after = relu_follows(i);
     if (c.relu_after) relu_folded_[i + 1] = 1;
     const auto& in = inputs_[i];
     if (in.size() == 1) {
@@ -449,9 +454,16 @@ void Model::infer(const Tensor& x, Tensor& logits) {
     throw Error("model expects inputs of " + input_.str() + ", got " + x.shape().str());
   }
   const int N = x.n();
-  std::size_t largest = input_.size();
-  for (const auto& l : layers_) largest = std::max(largest, l->output_shape().size());
-  if (largest * static_cast<std::size_t>(N) * sizeof(Real) <= kPipelineBytes) {
+  // What forward() would hold: a chain's activations are about its largest (LeNet-5's stay
+  // below), a graph's every layer's output (ResNet-20's 2.4 GB at batch 1000 before the
+  // pipeline took graphs by their sum).
+  std::size_t largest = input_.size(), sum = input_.size();
+  for (const auto& l : layers_) {
+    largest = std::max(largest, l->output_shape().size());
+    sum += l->output_shape().size();
+  }
+  const std::size_t held = is_chain() ? largest : sum;
+  if (held * static_cast<std::size_t>(N) * sizeof(Real) <= kPipelineBytes) {
     const Tensor& y = forward(x, ForwardContext{});
     logits.resize(N, y.shape());
     std::copy_n(y.data(), y.size(), logits.data());
@@ -473,7 +485,14 @@ void Model::infer(const Tensor& x, Tensor& logits) {
   for (Param* p : workers.front().params()) p->grad = p->velocity = Vector();
   std::vector<char> alone(layers_.size());
   for (std::size_t i = 0; i < layers_.size(); ++i) alone[i] = follows_alone(i);
-  const std::vector<char> fused = fuse_for_inference(workers.front().layers_, alone);
+  std::vector<char> fused = fuse_for_inference(workers.front().layers_, alone);
+  // An add's ReLU runs in the add's pass (relu_after), as in forward().
+  std::vector<char> relu_after(layers_.size(), 0);
+  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
+    if (!fused[i] && !fused[i + 1] && dynamic_cast<const Add*>(layers_[i].get()) && relu_follows(i)) {
+      relu_after[i] = fused[i + 1] = 1;
+    }
+  }
   for (auto& l : workers.front().layers()) l->prepare_inference();
   for (int t = 1; t < threads; ++t) workers.push_back(workers.front());
   // A worker keeps no activations for backward: each output goes to a buffer (a slot) that is
@@ -506,6 +525,7 @@ void Model::infer(const Tensor& x, Tensor& logits) {
       for (std::size_t i = 0; i < layers_.size(); ++i) {
         if (fused[i]) continue;
         ctx.layer_index = static_cast<int>(i);
+        ctx.relu_after = relu_after[i] != 0;
         Tensor& out = node(i + 1);
         const auto& in = inputs_[i];
         if (in.size() == 1) {

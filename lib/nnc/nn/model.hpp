@@ -57,15 +57,17 @@ class Model {
   void init(std::uint64_t seed);  // random initial weights, layer l from Rng(seed, {stream::kModelInit, l})
 
   // Forward pass of a batch; returns the logits (classes x n). Keeps activations for backward.
-  // A ReLU right after a batch norm runs inside the batch norm's pass (relu_after), in forward
+  // A ReLU right after a batch norm or an add runs inside its pass (relu_after), in forward
   // and backward: the same numbers without two passes over the activations.
   const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
-  // Inference on a batch (no dropout, batch norm's running statistics) into `logits`. When the
-  // batch's largest activation passes kPipelineBytes, with memory that does not grow with the
+  // Inference on a batch (no dropout, batch norm's running statistics) into `logits`. When what
+  // forward() would keep passes kPipelineBytes (a chain's largest activation; a graph's every
+  // layer's output, ResNet-20's 2.4 GB at batch 1000), with memory that does not grow with the
   // batch: fixed groups of the sample chunks of parallel.hpp (as many as the layers ask for,
   // Layer::inference_samples) each run through every layer on one thread, in a per-thread copy
-  // of the model, so activations stay a group's worth and in cache; in the copy each conv's
-  // batch norm, ReLU and 2x2 max pool are folded into the conv (no pass of their own; the
+  // of the model, so activations stay a group's worth and in cache, each in a buffer reused once
+  // its last reader has run; in the copy each conv's batch norm, ReLU and 2x2 max pool are
+  // folded into the conv and an add's ReLU into the add (no pass of their own; the
   // logits differ from forward()'s by float rounding). Below it (LeNet-5), forward() layer by layer, whose
   // per-call costs are lower. Either way the numbers do not depend on the thread count.
   void infer(const Tensor& x, Tensor& logits);
@@ -81,7 +83,7 @@ class Model {
   // layers that read it); not kept for the output of a batch norm whose ReLU was folded in
   // (relu_folded(i)).
   const Tensor& activation_grad(std::size_t i) const { return grads_[i]; }
-  // Whether layer i is a ReLU that the last forward pass ran inside the batch norm before it.
+  // Whether layer i is a ReLU that the last forward pass ran inside the batch norm or add before it.
   bool relu_folded(std::size_t i) const { return i < relu_folded_.size() && relu_folded_[i]; }
 
   std::vector<Param*> params();
@@ -122,6 +124,9 @@ class Model {
   // Whether layer j reads only the previous layer's output and is its only reader, so that a
   // pass may fold layer j into the one before it (a ReLU into its batch norm, and so on).
   bool follows_alone(std::size_t j) const;
+  // Whether layer i is a batch norm or an add whose ReLU (layer i + 1, follows_alone) runs
+  // inside its pass (ForwardContext::relu_after).
+  bool relu_follows(std::size_t i) const;
   // Which buffer of an inference worker holds each node (-1: the input's), given the layers
   // folded away; buffers are reused once their last reader has run.
   std::vector<int> inference_slots(const std::vector<char>& fused) const;

@@ -16,25 +16,57 @@ Shape Add::setup_inputs(const std::vector<Shape>& in) {
   return out_;
 }
 
-void Add::forward_inputs(const std::vector<const Tensor*>& x, Tensor& y, const ForwardContext&) {
+void Add::forward_inputs(const std::vector<const Tensor*>& x, Tensor& y, const ForwardContext& ctx) {
   const Tensor& a = *x.at(0);
   const Tensor& b = *x.at(1);
   y.resize(a.n(), out_);
   const Real* pa = a.data();
   const Real* pb = b.data();
   Real* py = y.data();
-  parallel_chunks(a.n(), kSampleChunk, [&](int, int begin, int end) {
-    const std::size_t s = a.sample_size();
-    for (std::size_t i = begin * s; i < end * s; ++i) py[i] = pa[i] + pb[i];
+  const bool relu = ctx.relu_after;
+  const std::size_t s = a.sample_size();
+  // The loops read pointers of their own: through the captured ones every store would reload
+  // them (it might alias them), and the loop would not vectorize.
+  parallel_chunks(a.n(), kSampleChunk, [pa, pb, py, s, relu](int, int begin, int end) {
+    const std::size_t i0 = begin * s, n = (end - begin) * s;
+    const Real* u = pa + i0;
+    const Real* v = pb + i0;
+    Real* w = py + i0;
+    if (relu) {
+      for (std::size_t i = 0; i < n; ++i) w[i] = std::max(u[i] + v[i], Real(0));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) w[i] = u[i] + v[i];
+    }
   });
+  last_relu_ = relu;
 }
 
-void Add::backward_inputs(const std::vector<const Tensor*>& x, const Tensor&, const Tensor& dy,
+// After a forward pass with relu_after, dy is the gradient of the ReLU's output y: each input's
+// gradient is dy where y > 0, else 0 (Relu::backward's mask: y > 0 exactly where a + b > 0).
+void Add::backward_inputs(const std::vector<const Tensor*>& x, const Tensor& y, const Tensor& dy,
                           const std::vector<Tensor*>& dx) {
+  const Tensor* first = nullptr;  // the first gradient written, which the other copies
   for (std::size_t k = 0; k < dx.size(); ++k) {
     if (!dx[k]) continue;
     dx[k]->resize(x.at(k)->n(), in_);
-    std::copy_n(dy.data(), dy.size(), dx[k]->data());
+    if (first) {
+      std::copy_n(first->data(), first->size(), dx[k]->data());
+    } else if (last_relu_) {
+      const Real* g = dy.data();
+      const Real* out = y.data();
+      Real* d = dx[k]->data();
+      const std::size_t s = dy.sample_size();
+      parallel_chunks(dy.n(), kSampleChunk, [g, out, d, s](int, int begin, int end) {
+        const std::size_t i0 = begin * s, n = (end - begin) * s;
+        for (std::size_t i = 0; i < n; ++i) {
+          const Real gi = g[i0 + i];  // loaded whatever the mask, so that the loop vectorizes
+          d[i0 + i] = out[i0 + i] > 0 ? gi : Real(0);
+        }
+      });
+    } else {
+      std::copy_n(dy.data(), dy.size(), dx[k]->data());
+    }
+    first = dx[k];
   }
 }
 

@@ -12,7 +12,9 @@
 namespace nnc {
 
 // y = a + b, elementwise, of two inputs of the same shape (the end of a residual block).
-// Backward writes dy to both inputs' gradients (each where asked for).
+// Backward writes dy to both inputs' gradients (each where asked for). With
+// ForwardContext::relu_after, y = max(0, a + b): the ReLU after the block in the same pass, and
+// backward takes the gradient of the ReLU's output.
 class Add : public Layer {
  public:
   std::string type() const override { return "add"; }
@@ -28,6 +30,9 @@ class Add : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   LayerPtr clone() const override { return std::make_unique<Add>(*this); }
   double macs() const override { return 0; }
+
+ private:
+  bool last_relu_ = false;  // the last forward pass applied the ReLU after it (relu_after)
 };
 
 // Global average pooling: [C][H][W] to [C][1][1], each channel's mean.
