@@ -203,6 +203,16 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
 // The transformed filter replaces the weights, which the Winograd forward pass then never
 // reads: the per-thread copies keep none (VGG-16: 59 MB a copy).
 void Conv2d::prepare_inference() {
+  if (reads_blocks_by_winograd(ForwardContext{})) {
+    const ReadoutProduct rp = layer_detail::readout_weights(*readout, weight.value, spec());
+    block_filters_ = block_filters(rp.analog, rp.digital);
+  }
+  if (readout && readout->sums_only() && uses_winograd()) {
+    const Vector* power = readout->variance_weight();
+    if (power && power->size() == weight.value.size()) {
+      variance_filter_ = winograd_filter_of(power->data(), out_channels_, in_.c, winograd_tile(), false);
+    }
+  }
   if (!uses_winograd()) return;
   filter_ = winograd_filter_of(weight.value.data(), out_channels_, in_.c, winograd_tile(), false);
   filter_ready_ = true;
@@ -225,7 +235,8 @@ bool Conv2d::uses_winograd() const {
 }
 
 bool Conv2d::uses_direct() const {
-  return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !reads_blocks() && in_.c < kWinogradMinChannels;
+  return kernel_ == 3 && pad_ == 1 && !reads_blocks() &&
+         ((stride_ == 1 && in_.c < kWinogradMinChannels) || (stride_ == 2 && out_.w >= kDirectMinWidth));
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
@@ -275,6 +286,26 @@ std::shared_ptr<const WinogradFilter> block_filter(const Real* weight, int out, 
 
 }  // namespace
 
+std::shared_ptr<const Conv2d::BlockFilters> Conv2d::block_filters(const Real* analog, const Vector& digital) const {
+  const int m = winograd_tile(), B = readout->blocks(rows()), R = readout->block_rows;
+  const Vector* power = readout->variance_weight();
+  const bool noisy = power && power->size() != 0;
+  if (noisy && power->size() != static_cast<Eigen::Index>(rows()) * out_channels_) {
+    throw Error("conv " + spec() + ": the read-out's variance weights have " + std::to_string(power->size()) +
+                " values, the weight " + std::to_string(static_cast<Eigen::Index>(rows()) * out_channels_));
+  }
+  auto f = std::make_shared<BlockFilters>();
+  f->signal.resize(static_cast<std::size_t>(B));
+  f->variance.resize(noisy ? static_cast<std::size_t>(B) : 0);
+  parallel_for(B, [&](int b) {
+    const int r0 = b * R, r1 = std::min(rows(), r0 + R);
+    f->signal[static_cast<std::size_t>(b)] = block_filter(analog, out_channels_, rows(), r0, r1, m);
+    if (noisy) f->variance[static_cast<std::size_t>(b)] = block_filter(power->data(), out_channels_, rows(), r0, r1, m);
+  });
+  if (digital.size() != 0) f->digital = winograd_filter_of(digital.data(), out_channels_, in_.c, m, false);
+  return f;
+}
+
 // The sums of a row block are linear in the block's weights, so the Winograd algorithm computes
 // them from the block's own filter (zero at the taps of a channel the block shares with its
 // neighbour) and the transformed input of its channels: one input transform for every block,
@@ -292,18 +323,10 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
   const int B = readout->blocks(rows()), R = readout->block_rows;
   const Vector* power = readout->variance_weight();
   const bool noisy = power && power->size() != 0;
-  if (noisy && power->size() != weight.value.size()) {
-    throw Error("conv " + spec() + ": the read-out's variance weights have " + std::to_string(power->size()) +
-                " values, the weight " + std::to_string(weight.value.size()));
-  }
-  std::vector<std::shared_ptr<const WinogradFilter>> signal(static_cast<std::size_t>(B)), variance(noisy ? B : 0);
-  parallel_for(B, [&](int b) {
-    const int r0 = b * R, r1 = std::min(rows(), r0 + R);
-    signal[static_cast<std::size_t>(b)] = block_filter(rp.analog, out_channels_, rows(), r0, r1, m);
-    if (noisy) variance[static_cast<std::size_t>(b)] = block_filter(power->data(), out_channels_, rows(), r0, r1, m);
-  });
-  std::shared_ptr<const WinogradFilter> digital;
-  if (rp.digital.size() != 0) digital = winograd_filter_of(rp.digital.data(), out_channels_, in_.c, m, false);
+  const std::shared_ptr<const BlockFilters> filters = block_filters_ ? block_filters_ : block_filters(rp.analog, rp.digital);
+  const auto& signal = filters->signal;
+  const auto& variance = filters->variance;
+  const auto& digital = filters->digital;
   // A chunk in blocks of samples whose transformed input and output stay in cache, as
   // forward_winograd's.
   const int sub = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk, m);
@@ -388,6 +411,10 @@ void Conv2d::add_sum_noise(const Tensor& x, Tensor& y, const ForwardContext& ctx
   Conv2d v(out_channels_, kernel_, stride_, pad_, false);
   v.setup(in_);
   v.weight.value = *power;
+  if (variance_filter_) {  // an inference copy's (prepare_inference)
+    v.filter_ = variance_filter_;
+    v.filter_ready_ = true;
+  }
   Tensor x2(x.n(), in_), var;
   Eigen::Map<Eigen::ArrayXf>(x2.data(), static_cast<Eigen::Index>(x2.size())) =
       Eigen::Map<const Eigen::ArrayXf>(x.data(), static_cast<Eigen::Index>(x.size())).square();
@@ -464,59 +491,69 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
 
 namespace {
 
-// Output row oy of kOuts consecutive output channels of a direct 3x3 convolution: each
-// output starts at its bias and adds the in-channels * 9 taps, w * (a row of the zero-padded
-// input `padded`, planes of ph x pw), in tap order, as fused multiply-adds. A vector of
-// columns of the kOuts outputs stays in registers over all taps and each input vector
-// loaded serves kOuts outputs.
-template <int kOuts>
+// Output rows oy to oy + kRows - 1 of kOuts consecutive output channels of a direct 3x3
+// convolution of stride kStride: each output starts at its bias and adds the in-channels * 9
+// taps, w * (a row of the zero-padded input `padded`), in tap order, as fused multiply-adds.
+// `padded` holds per channel kStride planes of ph x pw, plane q the padded columns q,
+// q + kStride, ..., so that a tap's inputs for consecutive outputs are consecutive. Vectors of
+// columns of the kOuts outputs stay in registers over all taps and each input vector loaded
+// serves kOuts outputs. out[q] is row oy of output q, its next rows `width` apart.
+template <int kOuts, int kStride, int kRows>
 void direct_row(const Real* padded, int channels, int ph, int pw, int oy, int width, const Real* weight, int rows,
                 const Real* bias, bool relu, Real* const* out) {
   using Packet = Eigen::internal::packet_traits<Real>::type;
   constexpr int P = Eigen::internal::unpacket_traits<Packet>::size;
   const auto plane = static_cast<std::size_t>(ph) * pw;
-  auto src_of = [&](int c, int i) {
-    return padded + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(oy + i) * pw;
+  auto tap_of = [&](int c, int i, int j, int r) {
+    return padded + static_cast<std::size_t>(c * kStride + j % kStride) * plane +
+           static_cast<std::size_t>((oy + r) * kStride + i) * pw + j / kStride;
   };
-  // kCols vectors of columns at a time while they fit, then one.
+  // kCols vectors of columns of each of the kRows rows at a time.
   auto columns = [&]<int kCols>(int ox) {
-    Packet acc[kOuts][kCols];
+    constexpr int kVecs = kRows * kCols;
+    Packet acc[kOuts][kVecs];
     for (int q = 0; q < kOuts; ++q) {
-      for (int k = 0; k < kCols; ++k) acc[q][k] = Eigen::internal::pset1<Packet>(bias[q]);
+      for (int k = 0; k < kVecs; ++k) acc[q][k] = Eigen::internal::pset1<Packet>(bias[q]);
     }
     for (int c = 0; c < channels; ++c) {
       for (int i = 0; i < 3; ++i) {
-        const Real* src = src_of(c, i) + ox;
         for (int j = 0; j < 3; ++j) {
-          Packet v[kCols];
-          for (int k = 0; k < kCols; ++k) v[k] = Eigen::internal::ploadu<Packet>(src + j + k * P);
+          Packet v[kVecs];
+          for (int r = 0; r < kRows; ++r) {
+            const Real* src = tap_of(c, i, j, r) + ox;
+            for (int k = 0; k < kCols; ++k) v[r * kCols + k] = Eigen::internal::ploadu<Packet>(src + k * P);
+          }
           const int tap = (c * 3 + i) * 3 + j;
           for (int q = 0; q < kOuts; ++q) {
             const Packet wq = Eigen::internal::pset1<Packet>(weight[q * rows + tap]);
-            for (int k = 0; k < kCols; ++k) acc[q][k] = Eigen::internal::pmadd(wq, v[k], acc[q][k]);
+            for (int k = 0; k < kVecs; ++k) acc[q][k] = Eigen::internal::pmadd(wq, v[k], acc[q][k]);
           }
         }
       }
     }
     for (int q = 0; q < kOuts; ++q) {
-      for (int k = 0; k < kCols; ++k) {
+      for (int k = 0; k < kVecs; ++k) {
         if (relu) acc[q][k] = Eigen::internal::pmax(acc[q][k], Eigen::internal::pzero(acc[q][k]));
-        Eigen::internal::pstoreu(out[q] + ox + k * P, acc[q][k]);
+        Eigen::internal::pstoreu(out[q] + static_cast<std::size_t>(k / kCols) * width + ox + (k % kCols) * P, acc[q][k]);
       }
     }
   };
   int ox = 0;
-  for (; ox + 2 * P <= width; ox += 2 * P) columns.template operator()<2>(ox);
+  if constexpr (kRows == 1) {
+    for (; ox + 2 * P <= width; ox += 2 * P) columns.template operator()<2>(ox);
+  }
   for (; ox + P <= width; ox += P) columns.template operator()<1>(ox);
   for (; ox < width; ++ox) {
-    for (int q = 0; q < kOuts; ++q) {
-      Real acc = bias[q];
-      for (int c = 0; c < channels; ++c) {
-        for (int i = 0; i < 3; ++i) {
-          for (int j = 0; j < 3; ++j) acc = std::fma(weight[q * rows + (c * 3 + i) * 3 + j], src_of(c, i)[ox + j], acc);
+    for (int r = 0; r < kRows; ++r) {
+      for (int q = 0; q < kOuts; ++q) {
+        Real acc = bias[q];
+        for (int c = 0; c < channels; ++c) {
+          for (int i = 0; i < 3; ++i) {
+            for (int j = 0; j < 3; ++j) acc = std::fma(weight[q * rows + (c * 3 + i) * 3 + j], tap_of(c, i, j, r)[ox], acc);
+          }
         }
+        out[q][static_cast<std::size_t>(r) * width + ox] = relu ? std::max(acc, Real(0)) : acc;
       }
-      out[q][ox] = relu ? std::max(acc, Real(0)) : acc;
     }
   }
 }
@@ -524,39 +561,55 @@ void direct_row(const Real* padded, int channels, int ph, int pw, int oy, int wi
 }  // namespace
 
 // Direct convolution (uses_direct): with 3 inputs im2col's product has 27 terms per output
-// and ran at a tenth of the GEMM rate. Each sample is copied once with its zero padding, then
-// every output row is computed by direct_row, eight output channels at a time.
+// and ran at a tenth of the GEMM rate. Each sample is copied once with its zero padding (at
+// stride 2 its even and odd columns apart), then every output row is computed by direct_row,
+// eight output channels at a time.
 void Conv2d::forward_direct(const Tensor& x, Tensor& y) {
   constexpr int kOuts = 8;
-  const int N = x.n(), C = in_.c, H = out_.h, W = out_.w, PH = H + 2, PW = W + 2;
+  const int N = x.n(), C = in_.c, H = out_.h, W = out_.w, IH = in_.h, IW = in_.w, S = stride_;
+  const int PH = IH + 2, PW = (IW + 2 + S - 1) / S;  // a plane: the padded rows, every S-th column
   y.resize(N, out_);
   const auto plane = static_cast<std::size_t>(PH) * PW;
   std::vector<Real> zeros;
   if (!has_bias_) zeros.assign(static_cast<std::size_t>(out_channels_), Real(0));
   const Real* b = has_bias_ ? bias.value.data() : zeros.data();
   parallel_chunks(N, kSampleChunk, [&](int, int begin, int end) {
-    std::vector<Real> padded(static_cast<std::size_t>(C) * plane, Real(0));
+    std::vector<Real> padded(static_cast<std::size_t>(C) * S * plane, Real(0));
     for (int smp = begin; smp < end; ++smp) {
       for (int c = 0; c < C; ++c) {
-        for (int iy = 0; iy < H; ++iy) {
-          const Real* src = x.sample(smp) + (static_cast<std::size_t>(c) * H + iy) * W;
-          Real* dst = padded.data() + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(iy + 1) * PW + 1;
-          std::copy(src, src + W, dst);
+        for (int iy = 0; iy < IH; ++iy) {
+          const Real* src = x.sample(smp) + (static_cast<std::size_t>(c) * IH + iy) * IW;
+          Real* dst = padded.data() + static_cast<std::size_t>(c) * S * plane + static_cast<std::size_t>(iy + 1) * PW;
+          if (S == 1) {
+            std::copy(src, src + IW, dst + 1);
+          } else {
+            for (int ix = 0; ix < IW; ++ix) dst[static_cast<std::size_t>((ix + 1) % S) * plane + (ix + 1) / S] = src[ix];
+          }
         }
       }
-      for (int oy = 0; oy < H; ++oy) {
+      // At stride 2 two rows at a time: a row of 16 outputs is one vector, and two give each
+      // weight loaded two vectors, as two vectors of columns do at stride 1.
+      for (int oy = 0; oy < H;) {
+        const int nr = S == 2 && oy + 1 < H ? 2 : 1;
         Real* out[kOuts];
         for (int o = 0; o < out_channels_;) {
           const int n = out_channels_ - o >= kOuts ? kOuts : 1;
           for (int q = 0; q < n; ++q) out[q] = y.sample(smp) + (static_cast<std::size_t>(o + q) * H + oy) * W;
           const Real* w = weight.value.data() + static_cast<std::size_t>(o) * rows();
-          if (n == kOuts) {
-            direct_row<kOuts>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
+          if (S == 2 && nr == 2) {
+            n == kOuts ? direct_row<kOuts, 2, 2>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out)
+                       : direct_row<1, 2, 2>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
+          } else if (S == 2) {
+            n == kOuts ? direct_row<kOuts, 2, 1>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out)
+                       : direct_row<1, 2, 1>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
+          } else if (n == kOuts) {
+            direct_row<kOuts, 1, 1>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
           } else {
-            direct_row<1>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
+            direct_row<1, 1, 1>(padded.data(), C, PH, PW, oy, W, w, rows(), b + o, relu_out_, out);
           }
           o += n;
         }
+        oy += nr;
       }
     }
   });

@@ -60,9 +60,12 @@ class Conv2d : public Layer {
   // at 32x32, 32 outputs, batch 64, one thread, Winograd took 1.8x im2col's time with 3 inputs,
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
-  // Whether forward takes the direct path instead (3x3, stride 1, padding 1, no readout, fewer
-  // than kWinogradMinChannels inputs); backward keeps im2col.
+  // Whether forward takes the direct path instead (3x3, padding 1, no readout; stride 1 with
+  // fewer than kWinogradMinChannels inputs, or stride 2 with output rows of at least
+  // kDirectMinWidth, a vector register of floats: ResNets' first conv of a stage at 16x16);
+  // backward keeps im2col.
   bool uses_direct() const;
+  static constexpr int kDirectMinWidth = 16;
   // The Winograd path's output tile: F(4x4,3x3) (2.25 multiplications per output and input
   // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side;
   // F(2x2,3x3) on smaller ones (VGG-16's 2x2), which a 4x4 tile would mostly pad.
@@ -98,6 +101,13 @@ class Conv2d : public Layer {
   // with the block's filter and an output transform (docs/algorithms.md "ADC resolution").
   bool reads_blocks_by_winograd(const ForwardContext& ctx) const;
   void forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  // forward_winograd_blocks' transformed filters: per row block the analog weights' and, with
+  // read noise, the noise power's; the digital part's (null: none).
+  struct BlockFilters {
+    std::vector<std::shared_ptr<const WinogradFilter>> signal, variance;
+    std::shared_ptr<const WinogradFilter> digital;
+  };
+  std::shared_ptr<const BlockFilters> block_filters(const Real* analog, const Vector& digital) const;
   void backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx);
   void forward_direct(const Tensor& x, Tensor& y);
   void forward_winograd(const Tensor& x, Tensor& y);
@@ -127,6 +137,11 @@ class Conv2d : public Layer {
   // filter_ holds forward's U of the weights as prepare_inference() found them, so forward
   // need not transform them again for every chunk (backward clears it).
   bool filter_ready_ = false;
+  // An inference copy's filters for its readout (prepare_inference(); null: made in every
+  // pass): the row blocks' (forward_winograd_blocks), or, with read noise on the whole sums,
+  // the noise power's transform for add_sum_noise's variance convolution.
+  std::shared_ptr<const BlockFilters> block_filters_;
+  std::shared_ptr<const WinogradFilter> variance_filter_;
   ScratchBuffers<Work> work_;     // one per sample chunk, reused from batch to batch
   ScratchBuffers<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
   ScratchBuffers<Work> batch_;    // the whole-batch Winograd schedule's matrices (one Work)

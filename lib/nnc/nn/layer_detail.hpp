@@ -25,6 +25,9 @@ struct ReadoutProduct {
   Vector digital;
 };
 
+// The weights read through the readout (analog) and the rest (digital: empty when none).
+ReadoutProduct readout_weights(const PartialSumReadout& r, const Vector& weight, const std::string& layer);
+
 // Checks the readout against the layer and starts its pass (PartialSumReadout::begin_pass).
 ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int rows, int samples,
                              const ForwardContext& ctx, const std::string& layer);

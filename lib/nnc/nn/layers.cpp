@@ -43,10 +43,7 @@ void init_uniform(Vector& v, double fan_in, Rng& rng) {
   for (Eigen::Index i = 0; i < v.size(); ++i) v[i] = static_cast<Real>((2 * rng.uniform() - 1) * b);
 }
 
-// Checks the readout against the layer and starts its pass (PartialSumReadout::begin_pass).
-ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int rows, int samples,
-                             const ForwardContext& ctx, const std::string& layer) {
-  if (r.block_rows < 1) throw Error("layer " + layer + ": read-out needs block rows >= 1");
+ReadoutProduct readout_weights(const PartialSumReadout& r, const Vector& weight, const std::string& layer) {
   ReadoutProduct p;
   p.analog = weight.data();
   if (r.analog.size() != 0) {
@@ -57,6 +54,14 @@ ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int row
     p.analog = r.analog.data();
     if (!(weight.array() == r.analog.array()).all()) p.digital = weight - r.analog;  // no copy per pass without RSA
   }
+  return p;
+}
+
+// Checks the readout against the layer and starts its pass (PartialSumReadout::begin_pass).
+ReadoutProduct begin_readout(PartialSumReadout& r, const Vector& weight, int rows, int samples,
+                             const ForwardContext& ctx, const std::string& layer) {
+  if (r.block_rows < 1) throw Error("layer " + layer + ": read-out needs block rows >= 1");
+  ReadoutProduct p = readout_weights(r, weight, layer);
   ReadoutPass pass;
   pass.layer = layer;
   pass.rows = rows;
