@@ -155,6 +155,59 @@ TEST_CASE("an add with the ReLU after it in its pass (relu_after) is bitwise the
   CHECK(logits.mat() == t[8].mat());
 }
 
+TEST_CASE("a stride-2 3x3 conv at inference goes direct: the sums in double, the same bits on 1 and 2 threads") {
+  // Output rows of 16 (one vector) and 17 (a scalar tail, an odd row count), output channels in
+  // blocks of 8 and singly (11), the fused ReLU.
+  for (const Shape in : {Shape{5, 32, 32}, Shape{16, 33, 34}}) {
+    for (bool relu : {false, true}) {
+      Conv2d conv(11, 3, 2, 1, true);
+      const Shape out = conv.setup(in);
+      Rng rng(3);
+      conv.init(rng);
+      for (Eigen::Index o = 0; o < conv.bias.value.size(); ++o) conv.bias.value[o] = static_cast<Real>(0.1 * (o % 3) - 0.1);
+      CHECK(conv.uses_direct());
+      CHECK(!conv.uses_direct(true));  // training keeps im2col
+      if (relu) conv.fuse_inference(std::vector<Real>(11, Real(1)), std::vector<Real>(11, Real(0)), true, false);
+      const Tensor x = random_tensor(18, in, 21);
+      Tensor y[2];
+      for (int threads : {1, 2}) {
+        set_threads(threads);
+        Conv2d copy = conv;
+        copy.forward(x, y[threads - 1], ForwardContext{});
+      }
+      set_threads(0);
+      CHECK(y[0].mat() == y[1].mat());
+      double worst = 0, largest = 0;
+      for (int s = 0; s < x.n(); ++s) {
+        for (int o = 0; o < out.c; ++o) {
+          for (int oy = 0; oy < out.h; ++oy) {
+            for (int ox = 0; ox < out.w; ++ox) {
+              double sum = conv.bias.value[o], size = std::fabs(sum);
+              for (int c = 0; c < in.c; ++c) {
+                for (int i = 0; i < 3; ++i) {
+                  for (int j = 0; j < 3; ++j) {
+                    const int iy = 2 * oy - 1 + i, ix = 2 * ox - 1 + j;
+                    if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
+                    const double t = double(conv.weight.value[((o * in.c + c) * 3 + i) * 3 + j]) *
+                                     x.sample(s)[(c * in.h + iy) * in.w + ix];
+                    sum += t;
+                    size += std::fabs(t);
+                  }
+                }
+              }
+              if (relu) sum = std::max(sum, 0.0);
+              worst = std::max(worst, std::fabs(y[0].sample(s)[(o * out.h + oy) * out.w + ox] - sum));
+              largest = std::max(largest, size);
+            }
+          }
+        }
+      }
+      INFO(in.str(), relu ? " relu" : "");
+      CHECK(worst <= 1e-6 * largest);
+    }
+  }
+}
+
 TEST_CASE("the identity shortcut subsamples and puts the input channels in the middle of the zeros") {
   PadShortcut l(4, 2);
   CHECK(l.setup({2, 3, 3}) == Shape{4, 2, 2});

@@ -234,15 +234,15 @@ bool Conv2d::uses_winograd() const {
   return kernel_ == 3 && stride_ == 1 && pad_ == 1 && !reads_blocks() && in_.c >= kWinogradMinChannels;
 }
 
-bool Conv2d::uses_direct() const {
+bool Conv2d::uses_direct(bool training) const {
   return kernel_ == 3 && pad_ == 1 && !reads_blocks() &&
-         ((stride_ == 1 && in_.c < kWinogradMinChannels) || (stride_ == 2 && out_.w >= kDirectMinWidth));
+         ((stride_ == 1 && in_.c < kWinogradMinChannels) || (stride_ == 2 && !training && out_.w >= kDirectMinWidth));
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   if (uses_winograd()) {
     forward_winograd(x, y);
-  } else if (uses_direct()) {
+  } else if (uses_direct(ctx.training)) {
     forward_direct(x, y);
   } else if (reads_blocks_by_winograd(ctx)) {
     forward_winograd_blocks(x, y, ctx);

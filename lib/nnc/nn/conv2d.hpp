@@ -61,10 +61,11 @@ class Conv2d : public Layer {
   // about the same with 8, 0.7x with 16 and 0.55x with 32.
   static constexpr int kWinogradMinChannels = 16;
   // Whether forward takes the direct path instead (3x3, padding 1, no readout; stride 1 with
-  // fewer than kWinogradMinChannels inputs, or stride 2 with output rows of at least
-  // kDirectMinWidth, a vector register of floats: ResNets' first conv of a stage at 16x16);
-  // backward keeps im2col.
-  bool uses_direct() const;
+  // fewer than kWinogradMinChannels inputs, or, at inference, stride 2 with output rows of at
+  // least kDirectMinWidth, a vector register of floats: ResNets' first conv of a stage at
+  // 16x16; training keeps im2col there, whose unrolled input backward reuses); backward keeps
+  // im2col.
+  bool uses_direct(bool training = false) const;
   static constexpr int kDirectMinWidth = 16;
   // The Winograd path's output tile: F(4x4,3x3) (2.25 multiplications per output and input
   // channel instead of F(2x2,3x3)'s 4) on maps of at least kWinograd4MinSize a side;
