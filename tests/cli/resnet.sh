@@ -47,6 +47,7 @@ expect_exit 2 "Small-World lattice does not support networks with branches" \
   nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL -o sw.h5
 expect_exit 2 "Small-World metrics \(L and C\) does not support networks with branches" \
   nnc-swprune --baseline magnitude --arch "$SPEC" --dataset cifar10 $VAL --epochs 1 --target-params 3000 -o sw.h5
+! grep -q -E "epoch|dense:" "$WORK/err" || fail "the magnitude baseline trained a graph before refusing it: $(cat "$WORK/err")"
 
 # Malformed graphs.
 expect_exit 2 "reads 'x', which no layer is named" nnc-train --arch "c8,add@x,gap,fc10" --dataset cifar10 $VAL -o x.h5

@@ -130,6 +130,8 @@ void run_swprune(Tool& tool, SwpruneFlags& f) {
   }
   const std::size_t dense_params = out.model.param_count();  // every weight, before any lattice
   if (f.magnitude_baseline) {
+    // Every point it records holds L and C, which take chains only: refused before any training.
+    out.model.require_chain("the unit graph of Small-World metrics (L and C)");
     if (f.init.empty()) info("dense: " + model_summary(out.model));
   } else {
     out.model.require_chain("the Small-World lattice");  // the architecture's fault (exit 2), not --density's
