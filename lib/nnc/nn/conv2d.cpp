@@ -223,6 +223,7 @@ void Conv2d::prepare_inference() {
 // A whole-batch Winograd layer's GEMMs have one row per tile of the call: 4 chunks give
 // VGG-16's 2x2 maps 64 rows rather than 16.
 int Conv2d::inference_samples() const {
+  if (reads_blocks_by_winograd(ForwardContext{})) return kBlocksChunk;
   return uses_winograd() && winograd_whole_batch(false) ? 4 * kSampleChunk : kSampleChunk;
 }
 
@@ -329,7 +330,11 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
   const auto& digital = filters->digital;
   // A chunk in blocks of samples whose transformed input and output stay in cache, as
   // forward_winograd's.
-  const int sub = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, kSampleChunk, m);
+  // Chunks of kBlocksChunk samples where there are enough of them for every thread (or this is
+  // one of Model::infer's copies, run on one thread each): the GEMMs of small maps get more
+  // columns. No sum depends on the cut.
+  const int chunk = omp_in_parallel() || N >= kBlocksChunk * max_threads() ? kBlocksChunk : kSampleChunk;
+  const int sub = winograd_block_samples(out_.h, out_.w, in_.c, out_channels_, chunk, m);
   auto samples = [&](int k, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
     const int n = end - begin;
@@ -391,7 +396,7 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
       }
     }
   };
-  parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
+  parallel_chunks(N, chunk, [&](int k, int begin, int end) {
     for (int b0 = begin; b0 < end; b0 += sub) samples(k, b0, std::min(end, b0 + sub));
   });
   readout->end_pass();

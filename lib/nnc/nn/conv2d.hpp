@@ -102,6 +102,7 @@ class Conv2d : public Layer {
   // with the block's filter and an output transform (docs/algorithms.md "ADC resolution").
   bool reads_blocks_by_winograd(const ForwardContext& ctx) const;
   void forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardContext& ctx);
+  static constexpr int kBlocksChunk = 64;  // its samples per chunk (and inference_samples()): 4 x kSampleChunk
   // forward_winograd_blocks' transformed filters: per row block the analog weights' and, with
   // read noise, the noise power's; the digital part's (null: none).
   struct BlockFilters {
