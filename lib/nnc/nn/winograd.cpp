@@ -232,23 +232,25 @@ template <int kIn, int kOut, class F>
   for (int i = 0; i < kOut; ++i) f(t[i], o[i]);
 }
 
-// out = in^T: in is r x c and out c x r, both column-major; in blocks of P x P through SIMD
-// registers (Eigen's packet transpose), the edges one value at a time.
-void transpose(const Real* in, int r, int c, Real* out) {
+// out = in^T: in is r x c and out c x r, both column-major (in's columns ld apart, r unless
+// given); in blocks of P x P through SIMD registers (Eigen's packet transpose), the edges one
+// value at a time.
+void transpose(const Real* in, int r, int c, Real* out, int ld = 0) {
   using Packet = Eigen::internal::packet_traits<Real>::type;
   constexpr int P = Eigen::internal::unpacket_traits<Packet>::size;
+  if (ld == 0) ld = r;
   const int rb = r - r % P, cb = c - c % P;
   const auto at = [](int i, int j, int ld) { return static_cast<std::size_t>(j) * ld + i; };
   for (int j0 = 0; j0 < cb; j0 += P) {
     for (int i0 = 0; i0 < rb; i0 += P) {
       Eigen::internal::PacketBlock<Packet, P> block;
-      for (int k = 0; k < P; ++k) block.packet[k] = Eigen::internal::ploadu<Packet>(in + at(i0, j0 + k, r));
+      for (int k = 0; k < P; ++k) block.packet[k] = Eigen::internal::ploadu<Packet>(in + at(i0, j0 + k, ld));
       Eigen::internal::ptranspose(block);
       for (int k = 0; k < P; ++k) Eigen::internal::pstoreu(out + at(j0, i0 + k, c), block.packet[k]);
     }
   }
   for (int j = 0; j < c; ++j) {
-    for (int i = j < cb ? rb : 0; i < r; ++i) out[at(j, i, c)] = in[at(i, j, r)];
+    for (int i = j < cb ? rb : 0; i < r; ++i) out[at(j, i, c)] = in[at(i, j, ld)];
   }
 }
 
@@ -261,12 +263,20 @@ void to_hwc(const Real* img, int channels, int h, int w, int top, int left, int 
     transpose(img, h * w, channels, out);
     return;
   }
-  transpose(img, h * w, channels, scratch);
+  // Rows of whole vectors (maps of 16 and 32 a side) go straight to their padded place; others
+  // through scratch, as one transpose of the whole image has full blocks where a row has none.
+  constexpr int P = Eigen::internal::unpacket_traits<Eigen::internal::packet_traits<Real>::type>::size;
+  const bool by_rows = w % P == 0;
+  if (!by_rows) transpose(img, h * w, channels, scratch);
   std::fill(out, out + static_cast<std::size_t>(top) * pitch * C, Real(0));
   for (int y = 0; y < h; ++y) {
     Real* row = out + static_cast<std::size_t>(y + top) * pitch * C;
     std::fill(row, row + left * C, Real(0));
-    std::copy_n(scratch + static_cast<std::size_t>(y) * w * C, w * C, row + left * C);
+    if (by_rows) {
+      transpose(img + static_cast<std::size_t>(y) * w, w, channels, row + left * C, h * w);
+    } else {
+      std::copy_n(scratch + static_cast<std::size_t>(y) * w * C, w * C, row + left * C);
+    }
     std::fill(row + (left + w) * C, row + pitch * C, Real(0));
   }
   const auto row = [&](int y) { return out + static_cast<std::size_t>(y) * pitch * C; };
