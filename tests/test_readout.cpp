@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -255,25 +254,6 @@ TEST_CASE("readout: the counter-based normals are N(0, 1), independent of how a 
   std::vector<Real> other(1000);
   fill_normals(noise_key(4, {stream::kChipReadNoise, 1, 0, 18, 3, 2}), 0, 1000, other.data());
   CHECK_FALSE(std::equal(other.begin(), other.end(), z.begin()));
-}
-
-TEST_CASE("readout: the draws' cos and sin are Eigen's array cos and sin to the bit, at every angle a draw can take") {
-  // A draw's angle is 2 pi u, u = k 2^-24 for k < 2^24 (device/read_noise.hpp); cos_sin_turns
-  // shares sin's and cos's range reduction, which must not change a bit of either.
-  const Eigen::Index block = Eigen::Index{1} << 20;
-  Eigen::ArrayXf u(block), c(block), s(block);
-  long differ = 0;
-  for (Eigen::Index k0 = 0; k0 < (Eigen::Index{1} << 24); k0 += block) {
-    for (Eigen::Index k = 0; k < block; ++k) u[k] = static_cast<float>(k0 + k) * 0x1.0p-24f;
-    cos_sin_turns(u.data(), block, c.data(), s.data());
-    const Eigen::ArrayXf t = u * Real(6.283185307179586);
-    const Eigen::ArrayXf ec = t.cos(), es = t.sin();  // whole vectors: block is a multiple of the packet
-    for (Eigen::Index k = 0; k < block; ++k) {
-      differ += std::memcmp(&c[k], &ec[k], sizeof(float)) != 0 || std::memcmp(&s[k], &es[k], sizeof(float)) != 0;
-    }
-  }
-  CHECK(differ == 0);
-  CHECK(c[block - 1] == doctest::Approx(std::cos(6.283185307179586 * (1 - 0x1.0p-24))).epsilon(1e-6));
 }
 
 TEST_CASE("readout: Model::infer's per-thread copies read image i as a layer-by-layer pass does, ADC or not") {

@@ -138,23 +138,26 @@ void AdcReadout::add_read_noise(Matrix& part, const ReadoutBlock& at) const {
     }
     variance = s.variance.data();
   }
+  // Draw o * P + p goes to output o, position p: outputs in rows (dense, Winograd conv), the
+  // sample's column of part in draw order, drawn and added in cache-sized batches; im2col conv,
+  // each output's run of P rows.
   const Eigen::Index per_sample = outputs * P;
-  s.z.resize(static_cast<std::size_t>(per_sample));
+  if (!at.outputs_in_rows) s.z.resize(static_cast<std::size_t>(per_sample));
   for (int smp = at.sample_begin; smp < at.sample_end; ++smp) {
     const NoiseKey key = noise_key(chip_seed, {stream::kChipReadNoise, read_seed, stream_, reads_ + static_cast<std::uint64_t>(smp),
                                                static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(at.block)});
-    fill_normals(key, 0, per_sample, s.z.data());
     const Eigen::Index local = smp - at.sample_begin;
-    // Draw o * P + p goes to output o, position p: outputs in rows (dense, Winograd conv), column
-    // `local`; im2col conv, each output's run of P rows.
-    const Eigen::Index ld = part.rows(), run = at.outputs_in_rows ? per_sample : P, runs = at.outputs_in_rows ? 1 : outputs;
-    const Eigen::Index first = at.outputs_in_rows ? local * ld : local * P, stride = at.outputs_in_rows ? 0 : ld;
-    // The product, then the sum (read_noise.cpp add_normal_noise says why).
-    for (Eigen::Index o = 0; o < runs; ++o) {
-      const Eigen::Index at0 = first + o * stride;
-      ArrayMap noise(s.z.data() + o * run, run);
-      noise *= ConstArrayMap(variance + at0, run).max(Real(0)).sqrt();
-      ArrayMap(part.data() + at0, run) += noise;
+    if (at.outputs_in_rows) {
+      add_normal_noise(key, variance + local * part.rows(), per_sample, part.data() + local * part.rows());
+      continue;
+    }
+    fill_normals(key, 0, per_sample, s.z.data());
+    // The product, then the sum, as add_normal_noise (read_noise.cpp says why).
+    for (Eigen::Index o = 0; o < outputs; ++o) {
+      const Eigen::Index at0 = local * P + o * part.rows();
+      ArrayMap noise(s.z.data() + o * P, P);
+      noise *= ConstArrayMap(variance + at0, P).max(Real(0)).sqrt();
+      ArrayMap(part.data() + at0, P) += noise;
     }
   }
 }

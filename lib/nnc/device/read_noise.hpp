@@ -24,11 +24,6 @@ struct NoiseKey {
 // The key of the stream Rng(seed, ids) would be, as two words.
 NoiseKey noise_key(std::uint64_t seed, std::initializer_list<std::uint64_t> ids);
 
-// c[i] = cos(2 pi u[i]) and s[i] = sin(2 pi u[i]), i in [0, n), n a multiple of 16: the draws'
-// angles as computed for them, to the bit as Eigen's packet cos and sin of the same product
-// (Eigen's array cos and sin of whole vectors), in one pass for both.
-void cos_sin_turns(const Real* u, Eigen::Index n, Real* c, Real* s);
-
 // z[i] = draw (first + i) of `key`, i in [0, n); first must be even.
 void fill_normals(const NoiseKey& key, std::uint64_t first, Eigen::Index n, Real* z);
 
