@@ -155,6 +155,29 @@ TEST_CASE("an add with the ReLU after it in its pass (relu_after) is bitwise the
   CHECK(logits.mat() == t[8].mat());
 }
 
+TEST_CASE("a residual model's training pass, the adds' ReLUs folded, gives the same bits on 1 and 2 threads") {
+  // 16 channels and 16x16 maps: the Winograd path, whose chunks the threads share.
+  const Shape in{3, 16, 16};
+  const char* spec = "c16p1,bn,r=relu,c16p1,bn,relu,c16p1,bn,add@r,b=relu,s=id32s2,c32s2p1@b,bn,relu,c32p1,bn,add@s,relu,gap,fc4";
+  const Tensor x = random_tensor(40, in, 31), r = random_tensor(40, {4, 1, 1}, 32);
+  std::vector<std::vector<float>> grads(2);
+  std::vector<Tensor> logits(2), dx(2);
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    Model m(spec, in, 4);
+    m.init(6);
+    logits[threads - 1] = m.forward(x, ForwardContext{true, 1, 0, 0});
+    CHECK(m.relu_folded(9));
+    m.backward(r, true);
+    dx[threads - 1] = m.input_grad();
+    for (Param* p : m.params()) grads[threads - 1].insert(grads[threads - 1].end(), p->grad.data(), p->grad.data() + p->grad.size());
+  }
+  set_threads(0);
+  CHECK(logits[0].mat() == logits[1].mat());
+  CHECK(dx[0].mat() == dx[1].mat());
+  CHECK(grads[0] == grads[1]);
+}
+
 TEST_CASE("a stride-2 3x3 conv at inference goes direct: the sums in double, the same bits on 1 and 2 threads") {
   // Output rows of 16 (one vector) and 17 (a scalar tail, an odd row count), output channels in
   // blocks of 8 and singly (11), the fused ReLU.
