@@ -84,6 +84,28 @@ done
 cmp a1/a.h5 a2/a.h5 || fail "RSA on 2 ranks, two runs: different bytes"
 nnc-eval a1/a.h5 --dataset mnist --json >/dev/null || fail "nnc-eval of the 2-rank RSA chip"
 
+# A residual network (a graph: an identity block, then a block with option A's strided
+# shortcut): the same bytes run to run on 2 ranks, and without batch norm the training of one
+# process up to rounding; with batch norm in every block, the same bytes run to run.
+RES="c8p1,b0=relu,c8p1,relu,c8p1,add@b0,b1=relu,s=id8s2,c8s2p1@b1,relu,c8p1,add@s,relu,gap,fc10"
+RESBN="c8p1,bn,b0=relu,c8p1,bn,relu,c8p1,bn,add@b0,b1=relu,s=id8s2,c8s2p1@b1,bn,relu,c8p1,bn,add@s,relu,gap,fc10"
+nnc-train --arch $RES --dataset cifar10 $VAL --epochs 2 -o res.h5 --quiet --json >res1.json
+for d in q1 q2; do
+  mkdir $d
+  (cd $d && "${MPI[@]}" nnc-train --arch $RES --dataset cifar10 $VAL --epochs 2 -o res.h5 --quiet --json >train.json)
+done
+cmp q1/res.h5 q2/res.h5 || fail "a residual network on 2 ranks, two runs: different bytes"
+l1=$(json_get train_loss <res1.json)
+l2=$(json_get train_loss <q1/train.json)
+awk -v a="$l1" -v b="$l2" 'BEGIN { d = a - b; exit !(d < 1e-4 && d > -1e-4) }' ||
+  fail "residual network: train loss on 2 ranks $l2, on one $l1"
+nnc-info q1/res.h5 | contains "add@b0" || fail "the 2-rank residual model does not hold its graph"
+for d in p1 p2; do
+  mkdir $d
+  (cd $d && "${MPI[@]}" nnc-train --arch $RESBN --dataset cifar10 $VAL --epochs 2 -o res.h5 --quiet)
+done
+cmp p1/res.h5 p2/res.h5 || fail "a residual network with batch norm on 2 ranks, two runs: different bytes"
+
 # An error on the ranks ends the run with its exit code, named once by rank 0.
 rc=0
 "${MPI[@]}" nnc-eval missing.h5 --dataset mnist 2>err.log || rc=$?
