@@ -111,11 +111,22 @@ void add_normal_noise(const NoiseKey& key, const Real* variance, Eigen::Index n,
     const Eigen::Index count = std::min<Eigen::Index>(2 * kPairs, n - i);
     fill_normals(key, static_cast<std::uint64_t>(i), count, z);
     // The product, then the sum, each rounded once: an expression a += b * c may be contracted
-    // to a fused multiply-add in the vector body and not in a scalar head or tail, so a sum
-    // would depend on the alignment of `sums`.
-    ArrayMap noise(z, count);
-    noise *= Eigen::Map<const Eigen::Array<Real, Eigen::Dynamic, 1>>(variance + i, count).max(Real(0)).sqrt();
-    Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>>(sums + i, count) += noise;
+    // to a fused multiply-add in a vector body and not in a scalar tail, so a sum would depend
+    // on where a batch ends. Whole packets in one pass, the product kept apart by a barrier; the
+    // tail as Eigen's expressions.
+    using namespace Eigen::internal;
+    using Packet = packet_traits<Real>::type;
+    constexpr Eigen::Index kLanes = packet_traits<Real>::size;
+    const Packet zero = pzero(Packet{});
+    Eigen::Index j = 0;
+    for (; j + kLanes <= count; j += kLanes) {
+      Packet noise = pmul(pload<Packet>(z + j), psqrt(pmax(ploadu<Packet>(variance + i + j), zero)));
+      EIGEN_OPTIMIZATION_BARRIER(noise)
+      pstoreu(sums + i + j, padd(ploadu<Packet>(sums + i + j), noise));
+    }
+    ArrayMap noise(z + j, count - j);
+    noise *= Eigen::Map<const Eigen::Array<Real, Eigen::Dynamic, 1>>(variance + i + j, count - j).max(Real(0)).sqrt();
+    Eigen::Map<Eigen::Array<Real, Eigen::Dynamic, 1>>(sums + i + j, count - j) += noise;
   }
 }
 
