@@ -220,6 +220,74 @@ TEST_CASE("cost: a pruned model with fewer tiles has less area, fewer conversion
   CHECK(less.tile_links() == structure_metrics(pruned, 1, 4).tile_links);
 }
 
+TEST_CASE("cost: links follow the graph's edges: a projection shortcut's and the block input's, through adds and padding shortcuts") {
+  // 1x1 convs on 4x4 tiles, every weight nonzero: a tile of W1 (columns = units) links to a tile
+  // of W2 (rows = input channels, 1 per channel) when its units and the tile's channels overlap,
+  // and carries the overlap.
+  const auto layer_cost = [](const CostReport& r, int layer) {
+    for (const auto& c : r.layers)
+      if (c.layer == layer) return c;
+    FAIL("no layer " << layer);
+    return LayerCost{};
+  };
+  const CostParams p;
+  const double b = p.input_bits;
+  const auto check_nonzero = [](const Model& m) {
+    for (const auto& l : m.layers())
+      if (l->is_mapped()) REQUIRE((crossbar_matrix(*l).array() != 0).all());
+  };
+  SUBCASE("option B: a 1x1 projection (conv and batch norm) on the shortcut") {
+    // Layers: 0 c4k1 (W 1x4: 1 tile, units 0-3), 1 relu (b0), 2 projection c8k1s2 (W 4x8: 2 tiles,
+    // units 0-3 and 4-7), 3 bn (s), 4 c8k1s2 (W 4x8: 2 tiles), 5 bn, 6 relu, 7 c8k1 (W 8x8: 2 x 2
+    // tiles), 8 bn, 9 add (bn 8 + s), 10 relu, 11 gap, 12 fc3 (W 8x3: 2 tile rows, channels 0-3, 4-7).
+    const Model m = test::make_model("c4k1,b0=relu,c8k1s2@b0,s=bn,c8k1s2@b0,bn,relu,c8k1,bn,add@s,relu,gap,fc3",
+                                     {1, 4, 4}, 3, 5);
+    check_nonzero(m);
+    const CostReport r = chip_cost(program_chip(m, small_device(), 3), m, p, 8);
+    // The edges and their links:
+    //   layer 0 -> projection 2:  its 1 tile x the projection's 2 tiles (each reads channels 0-3): 2 links, 4 + 4 units;
+    //   layer 0 -> conv 4:        the same, 2 links, 8 units (in layer order never counted);
+    //   conv 4 -> conv 7:         tile of units 0-3 x the 2 tiles of rows 0-3, units 4-7 x rows 4-7: 4 links, 16 units;
+    //   conv 7 -> fc3 (bn, add):  each of its 4 tiles (units 0-3 or 4-7) x the one fc tile of those channels: 4 links, 16 units;
+    //   projection 2 -> fc3 (bn, add): 2 tiles x 1 fc tile each: 2 links, 8 units (in layer order the projection went
+    //   to conv 4, which does not read it: 4 input rows for 8 units, 0 links).
+    // 14 links; in layer order 2 + 0 + 4 + 4 = 10.
+    CHECK(layer_cost(r, 0).tile_links == 4);
+    CHECK(layer_cost(r, 2).tile_links == 2);
+    CHECK(layer_cost(r, 4).tile_links == 4);
+    CHECK(layer_cost(r, 7).tile_links == 4);
+    CHECK(layer_cost(r, 12).tile_links == 0);
+    CHECK(r.tile_links() == 14);
+    // Bits: a unit carries the reader's input values per channel, b bits each: 4x4 = 16 into the
+    // stride-2 convs, 2x2 = 4 into conv 7, 1 into fc3 after the pooling.
+    CHECK(layer_cost(r, 0).link_bits == doctest::Approx((8 + 8) * 16 * b));
+    CHECK(layer_cost(r, 2).link_bits == doctest::Approx(8 * 1 * b));
+    CHECK(layer_cost(r, 4).link_bits == doctest::Approx(16 * 4 * b));
+    CHECK(layer_cost(r, 7).link_bits == doctest::Approx(16 * 1 * b));
+    for (const auto& c : r.layers) {
+      if (!c.mapped) continue;
+      CHECK(c.a_link == doctest::Approx(c.tile_links * 2 * b * p.flipflop_transistors * p.logic_transistor_um2));
+      CHECK(c.e_interconnect == doctest::Approx(c.link_bits * 0.5 * p.wire_cap_f_per_um * r.link_length_um * p.vdd_v * p.vdd_v));
+    }
+  }
+  SUBCASE("option A: a padding shortcut moves the block input's units to the middle channels") {
+    // Layers: 0 c4k1 (1 tile, units 0-3), 1 relu (b0), 2 id8s2 (s: channel c to c + 2 of 8),
+    // 3 c8k1s2@b0 (2 tiles), 4 bn, 5 relu, 6 c8k1 (2 x 2 tiles), 7 bn, 8 add, 9 relu, 10 gap, 11 fc3.
+    const Model m = test::make_model("c4k1,b0=relu,s=id8s2,c8k1s2@b0,bn,relu,c8k1,bn,add@s,relu,gap,fc3", {1, 4, 4}, 3, 5);
+    check_nonzero(m);
+    const CostReport r = chip_cost(program_chip(m, small_device(), 3), m, p, 8);
+    //   layer 0 -> conv 3: 2 links, 8 units;
+    //   layer 0 -> fc3 through the shortcut: units 0-3 arrive at channels 2-5, 2 in each fc tile: 2 links, 4 units;
+    //   conv 3 -> conv 6: 4 links, 16 units;  conv 6 -> fc3: 4 links, 16 units.
+    // 12 links; in layer order 2 + 4 + 4 = 10.
+    CHECK(layer_cost(r, 0).tile_links == 4);
+    CHECK(layer_cost(r, 0).link_bits == doctest::Approx(8 * 16 * b + 4 * 1 * b));
+    CHECK(layer_cost(r, 3).tile_links == 4);
+    CHECK(layer_cost(r, 6).tile_links == 4);
+    CHECK(r.tile_links() == 12);
+  }
+}
+
 TEST_CASE("cost: faults change what the arrays draw, nothing else") {
   const Model m = tiny_model();
   const ChipState clean = program_chip(m, small_device(0), 3);

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <set>
+#include <tuple>
 
 #include "nnc/algo/metrics.hpp"
 #include "nnc/nn/conv2d.hpp"
 #include "nnc/nn/error.hpp"
+#include "nnc/nn/residual.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc {
@@ -51,6 +54,73 @@ DigitalOps digital_ops(const Layer& l, const CostParams& p) {
   if (t == "avgpool" || t == "gap") return {in + out, add};  // sums, then one scaling per output
   if (t == "add" || t == "shortcut") return {out, add};
   return {0, 0};                                       // flatten, dropout (identity at inference)
+}
+
+// A layer on the chip whose outputs a layer on the chip reads: unit u of `from` arrives at input
+// channel u + offset of `channels` (channels 0: unit u at channel u, no padding shortcut between).
+struct Feed {
+  int from = 0;
+  int offset = 0;
+  int channels = 0;
+  auto operator<=>(const Feed&) const = default;
+};
+
+// The layers on the chip whose outputs node `node` (a layer index, -1 the network's input) holds,
+// traced back through the layers off the chip (batch norm, ReLU, pooling, flatten, an Add's two
+// inputs, identity shortcuts; a padding shortcut moves the units to its middle channels).
+void feeds_of(const ChipState& chip, const Model& model, int node, Feed f, std::set<std::tuple<int, int, int>>& seen,
+              std::set<Feed>& out) {
+  if (node < 0 || !seen.insert({node, f.offset, f.channels}).second) return;
+  if (chip.find(node)) {
+    f.from = node;
+    out.insert(f);
+    return;
+  }
+  if (const auto* pad = dynamic_cast<const PadShortcut*>(model.layers()[static_cast<std::size_t>(node)].get())) {
+    f.offset += pad->channel_offset();
+    if (f.channels == 0) f.channels = pad->channels();
+  }
+  for (int j : model.layer_inputs(static_cast<std::size_t>(node))) feeds_of(chip, model, j, f, seen, out);
+}
+
+// tile_links (algo/metrics.hpp) with W1's unit u arriving at channel u + offset of W2's
+// `channels` input channels (W2.rows() / channels rows each); no link if they do not divide.
+TileLinks tile_links_shifted(ConstMatrixMap W1, ConstMatrixMap W2, int offset, int channels, int tile) {
+  const int units = static_cast<int>(W1.cols());
+  if (channels <= 0 || W2.rows() % channels != 0) return {};
+  const int g = static_cast<int>(W2.rows() / channels);
+  const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
+  std::vector<std::vector<std::uint8_t>> feeds, fed;
+  for (int a = 0; a < tiles_of(W1.rows()); ++a)
+    for (int b = 0; b < tiles_of(W1.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
+      for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c)
+        s[static_cast<std::size_t>(c)] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
+      feeds.push_back(std::move(s));
+    }
+  for (int a = 0; a < tiles_of(W2.rows()); ++a)
+    for (int b = 0; b < tiles_of(W2.cols()); ++b) {
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(channels), 0);
+      const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
+      for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
+        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[static_cast<std::size_t>(r / g)] = 1;
+      fed.push_back(std::move(s));
+    }
+  TileLinks out;
+  for (const auto& s1 : feeds)
+    for (const auto& s2 : fed) {
+      int shared = 0;
+      for (int u = 0; u < units; ++u) {
+        const int ch = u + offset;
+        shared += s1[static_cast<std::size_t>(u)] && ch >= 0 && ch < channels && s2[static_cast<std::size_t>(ch)];
+      }
+      if (shared > 0) {
+        ++out.links;
+        out.link_units += shared;
+      }
+    }
+  return out;
 }
 
 }  // namespace
@@ -270,25 +340,41 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
   }
   rep.buffer_area_um2 = buffer_bits * sram_bit_um2;
 
-  // Links to the next mapped layer: a b-bit bus each, its wires routed over the tiles, with a
-  // register of b flip-flops at both ends.
-  for (std::size_t k = 0; k + 1 < mapped_at.size(); ++k) {
-    LayerCost& c = rep.layers[mapped_at[k]];
-    const Layer& first = *model.layers()[static_cast<std::size_t>(c.layer)];
-    const Layer& second = *model.layers()[static_cast<std::size_t>(rep.layers[mapped_at[k + 1]].layer)];
-    const TileLinks links = tile_links_between(first, second, T);
-    c.tile_links = links.links;
-    const double values_per_unit = static_cast<double>(second.input_shape().size()) / std::max(1, first.width());
-    c.link_bits = links.link_units * values_per_unit * bin;
-    c.a_link = links.links * 2.0 * bin * p.flipflop_transistors * transistor;
+  // Links along the data flow: from each layer on the chip to every layer on the chip that reads
+  // its outputs (through the digital layers between them: an Add's two inputs, identity
+  // shortcuts), per such edge a b-bit bus per tile link, its wires routed over the tiles, with a
+  // register of b flip-flops at both ends; counted at the layer that sends.
+  std::vector<std::size_t> cost_of(model.layers().size(), 0);  // rep.layers index of each mapped layer
+  for (std::size_t at : mapped_at) cost_of[static_cast<std::size_t>(rep.layers[at].layer)] = at;
+  for (std::size_t at : mapped_at) {
+    const int to = rep.layers[at].layer;
+    const Layer& second = *model.layers()[static_cast<std::size_t>(to)];
+    std::set<std::tuple<int, int, int>> seen;
+    std::set<Feed> feeds;
+    for (int j : model.layer_inputs(static_cast<std::size_t>(to))) feeds_of(chip, model, j, Feed{}, seen, feeds);
+    for (const Feed& f : feeds) {
+      LayerCost& c = rep.layers[cost_of[static_cast<std::size_t>(f.from)]];
+      const Layer& first = *model.layers()[static_cast<std::size_t>(f.from)];
+      const TileLinks links = f.channels == 0 ? tile_links_between(first, second, T)
+                                              : tile_links_shifted(crossbar_matrix(first), crossbar_matrix(second),
+                                                                   f.offset, f.channels, T);
+      const int channels = f.channels == 0 ? first.width() : f.channels;
+      const double values_per_unit = static_cast<double>(second.input_shape().size()) / std::max(1, channels);
+      c.tile_links += links.links;
+      c.link_bits += links.link_units * values_per_unit * bin;
+    }
+  }
+  for (std::size_t at : mapped_at) {
+    LayerCost& c = rep.layers[at];
+    c.a_link = c.tile_links * 2.0 * bin * p.flipflop_transistors * transistor;
   }
   // Interconnect energy: link lengths from the chip's side, so fewer tiles also mean shorter wires.
   double area = rep.buffer_area_um2;
   for (const auto& c : rep.layers) area += c.area();
   rep.side_um = std::sqrt(area);
   rep.link_length_um = 2.0 / 3.0 * rep.side_um;  // mean Manhattan distance of two points in a square
-  for (std::size_t k = 0; k + 1 < mapped_at.size(); ++k) {
-    LayerCost& c = rep.layers[mapped_at[k]];
+  for (std::size_t at : mapped_at) {
+    LayerCost& c = rep.layers[at];
     c.e_interconnect = c.link_bits * 0.5 * p.wire_cap_f_per_um * rep.link_length_um * p.vdd_v * p.vdd_v;
   }
 

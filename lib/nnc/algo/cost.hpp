@@ -125,7 +125,8 @@ struct LayerCost {
   double vectors = 0;             // input vectors per image
   double adc_conversions = 0;     // per image
   double ops = 0;                 // digital ops per image (digital layers)
-  int tile_links = 0;             // links from this layer's tiles to the next mapped layer's
+  int tile_links = 0;             // links from this layer's tiles to those of the mapped layers that
+                                  // read its outputs (through digital layers: an Add's inputs, shortcuts)
   double link_bits = 0;           // bits per image over those links
   double rsa_cells = 0;
   // Energy per image, J.
@@ -135,7 +136,7 @@ struct LayerCost {
   // Area, um^2, of the placed tiles: cells, ADCs, row periphery (input flip-flop, decoder and
   // driver per word line), column periphery (mux and sample-and-hold per bit line), write drivers
   // (every word, bit and source line), shift-and-add, the tile's input and output registers, the
-  // registers at both ends of its links to the next layer, RSA's SRAM, and tile_overhead.
+  // registers at both ends of its links to the layers that read it, RSA's SRAM, and tile_overhead.
   double a_array = 0, a_adc = 0, a_driver = 0, a_column = 0, a_write = 0, a_shift_add = 0, a_tile_buffer = 0,
          a_link = 0, a_rsa = 0, a_overhead = 0;
   double area() const {
