@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -195,6 +196,62 @@ TEST_CASE("a LeNet-5 training step and batch inference are bitwise equal on 1 an
   set_threads(0);
   CHECK(params[0] == params[1]);
   CHECK(logits[0] == logits[1]);
+}
+
+// The Winograd path (3x3, 16 inputs): its bias gradient was Eigen's colwise().sum() of a map of
+// dy, whose vectors start at the first aligned value, so its rounding followed dy's address,
+// which differed between 1 and 2 threads (malloc's arenas) and from run to run on MPI ranks.
+// dy is copied to every offset from a 64-byte boundary the heap gives (malloc keeps large
+// blocks on the heap, as in the tools); both schedules: 16x16 maps in chunks, 8x8 whole-batch.
+TEST_CASE("a 16-channel 3x3 convolution's forward pass and gradients are bitwise equal on 1 and 2 threads wherever dy lies") {
+  keep_freed_memory();
+  for (const int side : {16, 8}) {
+    const Shape in{16, side, side};
+    const int batch = 20;  // a full chunk and a partial one
+    const Tensor x = random_tensor(batch, in, 41);
+    std::vector<std::unique_ptr<Tensor>> dys;
+    std::vector<std::vector<Real>> pads;
+    bool seen[4] = {};
+    int offsets = 0;
+    for (int k = 0; k < 64 && offsets < 4; ++k) {
+      pads.emplace_back(static_cast<std::size_t>(4 * (k % 4) + 1));
+      auto dy = std::make_unique<Tensor>(random_tensor(batch, {16, side, side}, 42));
+      const auto off = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(dy->data()) % 64 / 16);
+      if (seen[off]) continue;
+      seen[off] = true;
+      ++offsets;
+      dys.push_back(std::move(dy));
+    }
+    INFO("maps " << side << "x" << side);
+    REQUIRE(offsets >= 2);
+    std::vector<float> y0, dw0, db0, dx0;
+    for (const int threads : {1, 2}) {
+      set_threads(threads);
+      for (const auto& dy : dys) {
+        Conv2d conv(16, 3, 1, 1, true);
+        conv.setup(in);
+        Rng rng(7);
+        conv.init(rng);
+        REQUIRE(conv.uses_winograd());
+        Tensor y, dx;
+        conv.forward(x, y, ForwardContext{true, 1, 0, 0});
+        conv.backward(x, y, *dy, &dx);
+        const std::vector<float> yv(y.data(), y.data() + y.size()), dxv(dx.data(), dx.data() + dx.size());
+        const std::vector<float> dw(conv.weight.grad.data(), conv.weight.grad.data() + conv.weight.grad.size());
+        const std::vector<float> db(conv.bias.grad.data(), conv.bias.grad.data() + conv.bias.grad.size());
+        if (y0.empty()) {
+          y0 = yv, dw0 = dw, db0 = db, dx0 = dxv;
+          continue;
+        }
+        INFO(threads << " threads, dy at " << reinterpret_cast<std::uintptr_t>(dy->data()) % 64 << " bytes from 64");
+        CHECK(yv == y0);
+        CHECK(dw == dw0);
+        CHECK(db == db0);
+        CHECK(dxv == dx0);
+      }
+    }
+    set_threads(0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

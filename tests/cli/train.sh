@@ -10,6 +10,12 @@ mkdir -p t1
 nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o a.h5 --quiet
 (cd t1 && nnc-train --arch $ARCH --dataset mnist $VAL --epochs 2 -o a.h5 --quiet --threads 1)
 cmp a.h5 t1/a.h5 || fail "same seed, different thread count: different bytes"
+# A Winograd conv (3x3, 16 inputs, after a stride-2 im2col one): its bias gradient's sums once
+# followed the address of dy's buffer, which differs between 1 and 2 threads.
+W16="c16s2p1,relu,c16p1,relu,gap,fc10"
+nnc-train --arch $W16 --dataset mnist $VAL --epochs 2 -o w.h5 --quiet --threads 2
+(cd t1 && nnc-train --arch $W16 --dataset mnist $VAL --epochs 2 -o w.h5 --quiet --threads 1)
+cmp w.h5 t1/w.h5 || fail "16-channel Winograd conv: 1 and 2 threads give different bytes"
 [ ! -e a.h5.ckpt ] || fail "checkpoint left behind after a finished run"
 
 acc=$(nnc-eval a.h5 --dataset mnist --json | json_get accuracy)

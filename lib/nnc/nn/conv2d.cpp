@@ -652,6 +652,30 @@ void Conv2d::backward_im2col(const Tensor& x, const Tensor& dy, Tensor* dx) {
   sum_chunk_gradients(chunks);
 }
 
+namespace {
+
+// Adds each of `channels` channels' sum over one sample's map of P values (dy) to db, in kLanes
+// float lanes added in order: the order depends on P alone. Eigen's colwise().sum() of a map of
+// dy started its vectors at the first aligned value, so the rounding followed the address of
+// dy's buffer, which differs with the thread count (malloc's arenas) and from run to run.
+void add_channel_sums(const Real* dy, int P, int channels, Vector& db) {
+  constexpr int kLanes = 16;
+  for (int o = 0; o < channels; ++o) {
+    const Real* p = dy + static_cast<std::size_t>(o) * P;
+    Real acc[kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= P; i += kLanes) {
+      for (int j = 0; j < kLanes; ++j) acc[j] += p[i + j];
+    }
+    Real sum = 0;
+    for (int j = 0; j < kLanes; ++j) sum += acc[j];
+    for (; i < P; ++i) sum += p[i];
+    db[o] += sum;
+  }
+}
+
+}  // namespace
+
 // The Winograd path has two schedules (docs/algorithms.md "Winograd convolution"). Where a
 // chunk has enough tiles, each chunk runs on its own thread in blocks of samples small enough
 // for the cache. Smaller feature maps (VGG-16's 4x4 and 2x2) would give GEMMs of a few rows,
@@ -752,7 +776,7 @@ void Conv2d::backward_winograd(const Tensor& x, const Tensor& dy, Tensor* dx) {
     if (has_bias_) {
       w.db.setZero(out_channels_);
       for (int smp = begin; smp < end; ++smp) {
-        w.db += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
+        add_channel_sums(dy.sample(smp), P, out_channels_, w.db);
       }
     }
   });
@@ -783,7 +807,7 @@ void Conv2d::backward_winograd_batch(const Tensor& x, const Tensor& dy, Tensor* 
   winograd_filter_adjoint(w.du, m, weight.grad.data());
   if (has_bias_) {
     bias.grad.setZero();
-    for (int smp = 0; smp < N; ++smp) bias.grad += ConstMatrixMap(dy.sample(smp), P, out_channels_).colwise().sum().transpose();
+    for (int smp = 0; smp < N; ++smp) add_channel_sums(dy.sample(smp), P, out_channels_, bias.grad);
   }
   if (!dx) {
     release_winograd();
