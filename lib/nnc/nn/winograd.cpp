@@ -338,23 +338,32 @@ void image_transform(const Real* x, int channels, WinogradTiles tiles, WinogradM
   }
 }
 
+// Channel c of one tile's transformed products in[xi] through the output transform: o, M x M.
+template <int M>
+[[gnu::always_inline]] inline void channel_outputs(const std::array<const Real*, (M + 2) * (M + 2)>& in, int c,
+                                                   const typename Transform<M>::Output& f, Real (&o)[M][M]) {
+  constexpr int kA = M + 2;
+  Real d[kA][kA];
+#pragma GCC unroll 8
+  for (int i = 0; i < kA; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kA; ++j) d[i][j] = in[static_cast<std::size_t>(kA * i + j)][c];
+  }
+  transform_2d(d, o, f);
+}
+
 // One tile of output_transform: the channel vectors in[xi] to its outputs (kPool: its pooled
 // windows) from `base` in an HWC buffer of `pitch` pixels a row, plus bias, through max(0, .)
 // when kRelu.
 template <int M, bool kPool, bool kRelu>
 void output_tile(const std::array<const Real*, (M + 2) * (M + 2)> in, const Real* bias, int C, int pitch, Real* base) {
-  constexpr int kA = M + 2, kHalf = M / 2;
+  constexpr int kHalf = M / 2;
   const typename Transform<M>::Output f;
   const auto out = [](Real v) { return kRelu ? std::max(v, Real(0)) : v; };
 #pragma GCC ivdep
   for (int c = 0; c < C; ++c) {
-    Real d[kA][kA], o[M][M];
-#pragma GCC unroll 8
-    for (int i = 0; i < kA; ++i) {
-#pragma GCC unroll 8
-      for (int j = 0; j < kA; ++j) d[i][j] = in[static_cast<std::size_t>(kA * i + j)][c];
-    }
-    transform_2d(d, o, f);
+    Real o[M][M];
+    channel_outputs<M>(in, c, f, o);
     if constexpr (kPool) {
       // A tile holds (M/2)^2 whole 2x2 pooling windows, and adding the bias and max(0, .)
       // commute with max.
@@ -408,17 +417,11 @@ void output_transform(const WinogradMatrices& m, const Real* bias, WinogradTiles
 template <int M, bool kFirst>
 void quantized_tile(const std::array<const Real*, (M + 2) * (M + 2)> in, int C, Real inv_step, Real step, Real lo,
                     Real hi, int pitch, Real* base) {
-  constexpr int kA = M + 2;
   const typename Transform<M>::Output f;
 #pragma GCC ivdep
   for (int c = 0; c < C; ++c) {
-    Real d[kA][kA], o[M][M];
-#pragma GCC unroll 8
-    for (int i = 0; i < kA; ++i) {
-#pragma GCC unroll 8
-      for (int j = 0; j < kA; ++j) d[i][j] = in[static_cast<std::size_t>(kA * i + j)][c];
-    }
-    transform_2d(d, o, f);
+    Real o[M][M];
+    channel_outputs<M>(in, c, f, o);
 #pragma GCC unroll 4
     for (int r = 0; r < M; ++r) {
 #pragma GCC unroll 4
