@@ -236,8 +236,10 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
   net.params = net.counts.params();
   return net;
 }
-TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile) {
+TileLinks tile_links_shifted(ConstMatrixMap W1, ConstMatrixMap W2, int offset, int channels, int tile) {
   const int units = static_cast<int>(W1.cols());
+  if (channels <= 0 || W2.rows() % channels != 0) return {};
+  const int g = static_cast<int>(W2.rows() / channels);
   const auto tiles_of = [tile](Eigen::Index n) { return static_cast<int>((n + tile - 1) / tile); };
   std::vector<std::vector<std::uint8_t>> feeds, fed;
   for (int a = 0; a < tiles_of(W1.rows()); ++a)
@@ -245,28 +247,35 @@ TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile) {
       std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
       const int r0 = a * tile, r1 = std::min<int>(static_cast<int>(W1.rows()), r0 + tile);
       for (int c = b * tile; c < std::min(units, (b + 1) * tile); ++c)
-        s[c] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
+        s[static_cast<std::size_t>(c)] = (W1.col(c).segment(r0, r1 - r0).array() != 0).any();
       feeds.push_back(std::move(s));
     }
   for (int a = 0; a < tiles_of(W2.rows()); ++a)
     for (int b = 0; b < tiles_of(W2.cols()); ++b) {
-      std::vector<std::uint8_t> s(static_cast<std::size_t>(units), 0);
+      std::vector<std::uint8_t> s(static_cast<std::size_t>(channels), 0);
       const int c0 = b * tile, c1 = std::min<int>(static_cast<int>(W2.cols()), c0 + tile);
       for (int r = a * tile; r < std::min<int>(static_cast<int>(W2.rows()), (a + 1) * tile); ++r)
-        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[r / g] = 1;
+        if ((W2.row(r).segment(c0, c1 - c0).array() != 0).any()) s[static_cast<std::size_t>(r / g)] = 1;
       fed.push_back(std::move(s));
     }
   TileLinks out;
   for (const auto& s1 : feeds)
     for (const auto& s2 : fed) {
       int shared = 0;
-      for (int u = 0; u < units; ++u) shared += s1[u] && s2[u];
+      for (int u = 0; u < units; ++u) {
+        const int ch = u + offset;
+        shared += s1[static_cast<std::size_t>(u)] && ch >= 0 && ch < channels && s2[static_cast<std::size_t>(ch)];
+      }
       if (shared > 0) {
         ++out.links;
         out.link_units += shared;
       }
     }
   return out;
+}
+
+TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile) {
+  return tile_links_shifted(W1, W2, 0, g > 0 ? static_cast<int>(W2.rows() / g) : 0, tile);
 }
 
 TileLinks tile_links_between(const Layer& first, const Layer& second, int tile) {

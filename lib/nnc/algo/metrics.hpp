@@ -87,6 +87,9 @@ struct TileLinks {
   double link_units = 0;
 };
 TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile);
+// The same with W1's unit u arriving at channel u + offset of W2's `channels` input channels
+// (W2.rows() / channels rows each; no link if they do not divide): an option-A shortcut's padding.
+TileLinks tile_links_shifted(ConstMatrixMap W1, ConstMatrixMap W2, int offset, int channels, int tile);
 // The same between two mapped layers, g = W2's rows per W1 column (no link if they do not divide).
 TileLinks tile_links_between(const Layer& first, const Layer& second, int tile);
 
