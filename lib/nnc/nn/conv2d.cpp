@@ -659,18 +659,9 @@ namespace {
 // dy started its vectors at the first aligned value, so the rounding followed the address of
 // dy's buffer, which differs with the thread count (malloc's arenas) and from run to run.
 void add_channel_sums(const Real* dy, int P, int channels, Vector& db) {
-  constexpr int kLanes = 16;
   for (int o = 0; o < channels; ++o) {
     const Real* p = dy + static_cast<std::size_t>(o) * P;
-    Real acc[kLanes] = {};
-    int i = 0;
-    for (; i + kLanes <= P; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) acc[j] += p[i + j];
-    }
-    Real sum = 0;
-    for (int j = 0; j < kLanes; ++j) sum += acc[j];
-    for (; i < P; ++i) sum += p[i];
-    db[o] += sum;
+    db[o] += layer_detail::lane_sum<Real>(P, [p](int i) { return p[i]; });
   }
 }
 

@@ -47,4 +47,22 @@ void readout_blocks(PartialSumReadout& r, int rows, ReadoutBlock at, Matrix& acc
   }
 }
 
+// n values summed in kLanes float lanes, which the compiler keeps in vector registers (a single
+// accumulator is a chain of dependent adds that does not vectorize), then the lanes added in
+// order in Sum: the order depends only on n, never on alignment or threads.
+constexpr int kLanes = 16;
+
+template <class Sum = double, class Term>
+Sum lane_sum(int n, Term term) {
+  Real acc[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) acc[j] += term(i + j);
+  }
+  Sum sum = 0;
+  for (int j = 0; j < kLanes; ++j) sum += acc[j];
+  for (; i < n; ++i) sum += term(i);
+  return sum;
+}
+
 }  // namespace nnc::layer_detail

@@ -356,24 +356,9 @@ void BatchNorm::reset() {
 
 namespace {
 
-// The channel sums of batch norm: n values accumulated in kLanes float lanes, which the
-// compiler keeps in vector registers (a single double accumulator is a chain of dependent
-// adds that does not vectorize), then the lanes added in double. The order depends only on n,
-// never on alignment or threads.
-constexpr int kLanes = 16;
-
-template <class Term>
-double lane_sum(int n, Term term) {
-  Real acc[kLanes] = {};
-  int i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) acc[j] += term(i + j);
-  }
-  double sum = 0;
-  for (int j = 0; j < kLanes; ++j) sum += acc[j];
-  for (; i < n; ++i) sum += term(i);
-  return sum;
-}
+// The channel sums of batch norm (layer_detail::lane_sum, in double).
+using layer_detail::kLanes;
+using layer_detail::lane_sum;
 
 // Two lane sums in one pass over the values, each the same as lane_sum's.
 template <class Term1, class Term2>
