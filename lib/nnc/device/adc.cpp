@@ -68,13 +68,12 @@ void AdcReadout::accumulate(Matrix& part, const ReadoutBlock& at, Matrix& acc, b
   // The quantizer of quantize() and the sum in one pass.
   const Eigen::Index n = part.size();
   if (first) acc.resize(part.rows(), part.cols());
-  const double fs = full_scale.at(static_cast<std::size_t>(at.block));
-  if (!(fs > 0)) {
+  const BlockQuantizer bq = block_quantizer(at.block);
+  if (bq.zero) {
     if (first) acc.setZero();
     return;
   }
-  const Real top = std::ldexp(Real(1), bits - 1) - 1, step = static_cast<Real>(fs / top), inv = static_cast<Real>(top / fs);
-  const auto q = (ConstArrayMap(part.data(), n) * inv).rint().max(-top - 1).min(top) * step;
+  const auto q = (ConstArrayMap(part.data(), n) * bq.inv_step).rint().max(bq.lo).min(bq.hi) * bq.step;
   if (first) {
     ArrayMap(acc.data(), n) = q;
   } else {
@@ -84,16 +83,23 @@ void AdcReadout::accumulate(Matrix& part, const ReadoutBlock& at, Matrix& acc, b
 
 bool AdcReadout::quantizer(int b, BlockQuantizer& q) const {
   if (bits == 0 || calibrating || noise_power.size() != 0) return false;
+  q = block_quantizer(b);
+  return true;
+}
+
+// In float, vectorized by its users (before December 2026 in double): a float holds every
+// level of up to 24 bits exactly (the tools take 2..16).
+BlockQuantizer AdcReadout::block_quantizer(int b) const {
   const double fs = full_scale.at(static_cast<std::size_t>(b));
-  q = BlockQuantizer{};
+  BlockQuantizer q;
   q.zero = !(fs > 0);
-  if (q.zero) return true;
-  const Real top = std::ldexp(Real(1), bits - 1) - 1;  // as accumulate()
+  if (q.zero) return q;
+  const Real top = std::ldexp(Real(1), bits - 1) - 1;  // positive levels; -top - 1 is the lowest
   q.step = static_cast<Real>(fs / top);
   q.inv_step = static_cast<Real>(top / fs);
   q.lo = -top - 1;
   q.hi = top;
-  return true;
+  return q;
 }
 
 void AdcReadout::record(const Matrix& part, const ReadoutBlock& at) {
@@ -173,17 +179,13 @@ void AdcReadout::add_to_sums(Real* sums, const Real* variance, int per_sample, c
 }
 
 void AdcReadout::quantize(Matrix& part, int b) const {
-  const double fs = full_scale.at(static_cast<std::size_t>(b));
-  if (!(fs > 0)) {
+  const BlockQuantizer q = block_quantizer(b);
+  if (q.zero) {
     part.setZero();
     return;
   }
-  // In float, vectorized (accumulate() computes the same; before December 2026 in double):
-  // a float holds every level of up to 24 bits exactly (the tools take 2..16).
-  const Real top = std::ldexp(Real(1), bits - 1) - 1;  // positive levels; -top - 1 is the lowest
-  const Real step = static_cast<Real>(fs / top), inv = static_cast<Real>(top / fs);
   ArrayMap v(part.data(), part.size());
-  v = (v * inv).rint().max(-top - 1).min(top) * step;
+  v = (v * q.inv_step).rint().max(q.lo).min(q.hi) * q.step;
 }
 
 }  // namespace nnc

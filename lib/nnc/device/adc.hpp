@@ -80,6 +80,8 @@ class AdcReadout : public PartialSumReadout {
   int layer = 0;  // the layer's index in the model (its noise stream)
 
  private:
+  // Block b's quantizer from its full scale (zero: the block reads 0), whatever the read-out's state.
+  BlockQuantizer block_quantizer(int b) const;
   int blocks_ = 0, chunks_ = 0, samples_ = 0;  // of the current pass
   std::uint64_t stream_ = 0, reads_ = 0;      // read stream, reads before the current pass
   std::vector<double> seen_;                   // calibrating: chunks x blocks maxima of the current pass
