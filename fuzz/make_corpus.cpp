@@ -2,10 +2,12 @@
 // from valid tiny files: <dir>/idx (image+label pairs as fuzz_idx splits them, plain and gzip),
 // <dir>/cifar (CIFAR-10 and CIFAR-100 records), <dir>/spec (presets and specs), <dir>/model,
 // <dir>/chip and <dir>/onnx (a tiny model, the chip programmed from it, its ONNX export; graphs'
-// exports and tests/data/onnx's fixtures, malformed graphs among them),
+// models, chips and exports, valid and malformed, and tests/data/onnx's fixtures: PyTorch's
+// ResNets and malformed graphs),
 // <dir>/fault_map (fuzz_fault_map's chip's drawn fault map, CSV and HDF5).
 // The model and chip seeds also come mutated at the HDF5 object level (attributes, shapes,
-// types, missing and extra datasets), which byte-level mutation alone rarely reaches.
+// types, missing and extra datasets; a graph's /arch and /layers/NNN@inputs), which byte-level
+// mutation alone rarely reaches.
 #include <hdf5.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -137,10 +139,28 @@ void put_dataset(hid_t file, const std::string& group, const std::string& name,
   H5Gclose(g);
 }
 
+// An edit of an open nnc HDF5 file whose model part is at the second argument ("" or "/model").
+using Edit = void (*)(hid_t, const std::string&);
+using Edits = std::vector<std::pair<std::string, Edit>>;
+
+// <out_dir>/<stem>-<name>.h5: `valid` with each edit made.
+void write_mutants(const Bytes& valid, const std::string& model, const fs::path& out_dir, const std::string& stem,
+                   const Edits& edits) {
+  const fs::path tmp = fs::temp_directory_path() / ("nnc-fuzz-corpus-" + std::to_string(::getpid()) + ".h5");
+  for (const auto& [name, edit] : edits) {
+    put(tmp, valid);
+    const hid_t f = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) throw std::runtime_error(tmp.string() + ": HDF5 cannot open the seed");
+    edit(f, model);
+    H5Fclose(f);
+    put(out_dir / (stem + "-" + name + ".h5"), slurp(tmp));
+  }
+  fs::remove(tmp);
+}
+
 // Object-level mutants of an nnc HDF5 file whose model part is at `model` ("" or "/model").
 void mutants(const Bytes& valid, const std::string& model, const fs::path& out_dir, const std::string& stem) {
-  using Edit = void (*)(hid_t, const std::string&);
-  const std::vector<std::pair<std::string, Edit>> edits = {
+  const Edits edits = {
       {"input-shape-huge", [](hid_t f, const std::string& m) {
          const hid_t d = H5Dopen2(f, (m + "/arch").c_str(), H5P_DEFAULT);
          if (d >= 0) { set_int_attr(d, "input_shape", {1, 2147483647, 5}); H5Dclose(d); }
@@ -199,16 +219,61 @@ void mutants(const Bytes& valid, const std::string& model, const fs::path& out_d
          H5Ldelete(f, (m + "/layers").c_str(), H5P_DEFAULT);
        }},
   };
-  const fs::path tmp = fs::temp_directory_path() / ("nnc-fuzz-corpus-" + std::to_string(::getpid()) + ".h5");
-  for (const auto& [name, edit] : edits) {
-    put(tmp, valid);
-    const hid_t f = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    if (f < 0) throw std::runtime_error(tmp.string() + ": HDF5 cannot open the seed");
-    edit(f, model);
-    H5Fclose(f);
-    put(out_dir / (stem + "-" + name + ".h5"), slurp(tmp));
-  }
-  fs::remove(tmp);
+  write_mutants(valid, model, out_dir, stem, edits);
+}
+
+// Replaces the model's /arch with `spec` (input 1x6x6, 10 classes, as the graph seed's).
+void set_arch(hid_t f, const std::string& m, const std::string& spec) {
+  const hid_t g = H5Gopen2(f, (m.empty() ? "/" : m).c_str(), H5P_DEFAULT);
+  if (g < 0) return;
+  H5Ldelete(g, "arch", H5P_DEFAULT);
+  const hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, spec.size());
+  const hid_t space = H5Screate(H5S_SCALAR);
+  const hid_t d = H5Dcreate2(g, "arch", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, spec.data());
+  set_int_attr(d, "input_shape", {1, 6, 6});
+  set_int_attr(d, "classes", {10});
+  H5Dclose(d);
+  H5Sclose(space);
+  H5Tclose(t);
+  H5Gclose(g);
+}
+
+void set_inputs(hid_t f, const std::string& m, int layer, const std::vector<long long>& inputs) {
+  char name[32];
+  std::snprintf(name, sizeof name, "/layers/%03d", layer);
+  const hid_t g = H5Gopen2(f, (m + name).c_str(), H5P_DEFAULT);
+  if (g >= 0) { set_int_attr(g, "inputs", inputs); H5Gclose(g); }
+}
+
+// Malformed graphs in a model file whose valid seed is `c2p1,a=relu,c2p1,add@a,gap,fc10` on
+// 1x6x6: its /arch a malformed graph (a cycle, a dangling input, an add of two shapes, a
+// shortcut whose channels do not add up), or its /layers/NNN@inputs not the architecture's.
+void graph_mutants(const Bytes& valid, const std::string& model, const fs::path& out_dir, const std::string& stem) {
+  const Edits edits = {
+      {"arch-cycle", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,add@a,a=relu,c2p1,gap,fc10"); }},
+      {"arch-self", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,relu,c2p1,a=add@a,gap,fc10"); }},
+      {"arch-dangling", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,a=relu,c2p1,add@b,gap,fc10"); }},
+      {"arch-add-shapes", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,a=relu,c4p1,add@a,gap,fc10"); }},
+      {"arch-add-sides", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,a=relu,c2s2p1,add@a,gap,fc10"); }},
+      {"arch-shortcut-channels", [](hid_t f, const std::string& m) {
+         set_arch(f, m, "c2p1,a=relu,s=id8s2,c4s2p1@a,add@s,gap,fc10");
+       }},
+      {"arch-shortcut-narrow", [](hid_t f, const std::string& m) {
+         set_arch(f, m, "c2p1,a=relu,s=id1s2,c1s2p1@a,add@s,gap,fc10");
+       }},
+      {"arch-unread", [](hid_t f, const std::string& m) { set_arch(f, m, "c2p1,a=relu,c2p1@in,x=relu,gap,fc10"); }},
+      {"arch-other-inputs", [](hid_t f, const std::string& m) { set_arch(f, m, "a=c2p1,relu,c2p1,add@a,gap,fc10"); }},
+      {"inputs-forward", [](hid_t f, const std::string& m) { set_inputs(f, m, 2, {4}); }},
+      {"inputs-self", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {3, 1}); }},
+      {"inputs-dangling", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {2, 99}); }},
+      {"inputs-negative", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {-7, 1}); }},
+      {"inputs-three", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {0, 1, 2}); }},
+      {"inputs-none", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {}); }},
+      {"inputs-huge", [](hid_t f, const std::string& m) { set_inputs(f, m, 3, {2, 9223372036854775807LL}); }},
+  };
+  write_mutants(valid, model, out_dir, stem, edits);
 }
 
 }  // namespace
@@ -230,7 +295,20 @@ int main(int argc, char** argv) {
         "c3k1,bn,relu,mp2,c5p2k5,flat,fc10", "resnet20",
         // Graphs: an identity block, option A's shortcut, a projection, add of two named inputs.
         "c4p1,bn,b0=relu,c4p1,bn,add@b0,b1=relu,s=id8s2,c8s2p1@b1,bn,add@s,gap,fc10",
-        "a=c4p1,c4k1@in,b=bn,c4p1@a,add@b,x=relu,c4k1,y=bn,add@x+y,gap,flat,fc10"};
+        "a=c4p1,c4k1@in,b=bn,c4p1@a,add@b,x=relu,c4k1,y=bn,add@x+y,gap,flat,fc10",
+        "resnet32", "resnet56",
+        // A block of each kind as docs/design.md writes them: option A's and a projection.
+        "c16p1,bn,b0=relu,c16p1,bn,relu,c16p1,bn,add@b0,b1=relu,s2=id32s2,c32s2p1@b1,bn,relu,c32p1,bn,add@s2,"
+        "b2=relu,c64k1s2,s3=bn,c64s2p1@b2,bn,relu,c64p1,bn,add@s3,relu,gap,fc10",
+        // Malformed graphs, each an nnc::Error: a cycle (a reference to a later layer, or to
+        // itself), a dangling @name, an add of two shapes (channels, then sides), a shortcut
+        // whose channels do not add up (wider than the branch, narrower than its input), a
+        // projection with the wrong stride, an add of one input, a branch no layer reads.
+        "c4p1,bn,add@b1,b1=relu,gap,fc10", "c4p1,relu,b=add@b,gap,fc10",
+        "c4p1,bn,b0=relu,c4p1,bn,add@b9,relu,gap,fc10", "c4p1,b0=relu,c8p1,bn,add@b0,relu,gap,fc10",
+        "c4p1,b0=relu,c4s2p1,bn,add@b0,relu,gap,fc10", "c4p1,b1=relu,s=id16s2,c8s2p1@b1,bn,add@s,gap,fc10",
+        "c4p1,b1=relu,s=id2s2,c2s2p1@b1,bn,add@s,gap,fc10", "c4p1,b1=relu,c8k1,s=bn,c8s2p1@b1,bn,add@s,gap,fc10",
+        "c4p1,relu,add,gap,fc10", "c4p1,b0=relu,c4p1@in,x=relu,gap,fc10", "c4p1,x=relu,c4p1@in,add@x+y,gap,fc10"};
     for (std::size_t i = 0; i < specs.size(); ++i) {
       put(dir / "spec" / ("spec-" + std::to_string(i)), Bytes(specs[i].begin(), specs[i].end()));
     }
@@ -248,6 +326,11 @@ int main(int argc, char** argv) {
     g.model.init(1);
     put(dir / "model/graph.h5", nnc::encode_model(g));
     mutants(nnc::encode_model(g), "", dir / "model", "graph");
+    graph_mutants(nnc::encode_model(g), "", dir / "model", "graph");
+    nnc::ModelArtifact ga = m;  // option A's shortcut (a strided id that pads the channels)
+    ga.model = nnc::Model("c2p1,a=relu,s=id4s2,c4s2p1@a,bn,add@s,relu,gap,fc10", nnc::Shape{1, 6, 6}, 10);
+    ga.model.init(1);
+    put(dir / "model/option_a.h5", nnc::encode_model(ga));
 
     nnc::ChipArtifact c;
     c.model = m;
@@ -256,6 +339,11 @@ int main(int argc, char** argv) {
     c.provenance.tool = "nnc-fuzz-make-corpus";
     put(dir / "chip/tiny.h5", nnc::encode_chip(c));
     mutants(nnc::encode_chip(c), "/model", dir / "chip", "tiny");
+    nnc::ChipArtifact cg = c;  // a graph's chip: the convs on tiles, add and gap digital
+    cg.model = g;
+    cg.chip = nnc::program_chip(g.model, nnc::DeviceParams{}, 1);
+    put(dir / "chip/graph.h5", nnc::encode_chip(cg));
+    graph_mutants(nnc::encode_chip(cg), "/model", dir / "chip", "graph");
 
     put(dir / "onnx/tiny.onnx", nnc::export_onnx(m.model, "tiny", "0"));
     put(dir / "onnx/graph.onnx", nnc::export_onnx(g.model, "graph", "0"));
