@@ -45,9 +45,41 @@ back=$(nnc-eval r_back.h5 --dataset cifar10 --json | json_get accuracy)
 expect_exit 2 "CGaP does not support networks with branches" nnc-cgap --arch "$SPEC" --dataset cifar10 $VAL -o g.h5
 expect_exit 2 "Small-World lattice does not support networks with branches" \
   nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL -o sw.h5
-expect_exit 2 "Small-World metrics \(L and C\) does not support networks with branches" \
-  nnc-swprune --baseline magnitude --arch "$SPEC" --dataset cifar10 $VAL --epochs 1 --target-params 3000 -o sw.h5
-! grep -q -E "epoch|dense:" "$WORK/err" || fail "the magnitude baseline trained a graph before refusing it: $(cat "$WORK/err")"
+# L and C take a chain's unit graph: the flags there for them refuse a graph before any training.
+expect_exit 2 "--theta-probes \(the L and C it records\) does not support networks with branches" \
+  nnc-swprune --baseline magnitude --arch "$SPEC" --dataset cifar10 $VAL --epochs 1 --target-params 3000 --theta-probes 1 -o sw.h5
+! grep -q -E "epoch|dense:" "$WORK/err" || fail "a graph was trained before --theta-probes refused it: $(cat "$WORK/err")"
+expect_exit 2 "--theta \(the L and C it records\) does not support networks with branches" \
+  nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL --theta 1 -o sw.h5
+expect_exit 2 "--theta-sweep \(the L and C it records\) does not support networks with branches" \
+  nnc-swprune --arch "$SPEC" --dataset cifar10 $VAL --theta-sweep 1,2 -o sw.h5
+[ ! -e sw.h5 ] || fail "a refused nnc-swprune wrote its output"
+
+# The magnitude baseline prunes a graph (issue 44), the trained model given (--init) or trained
+# here (--arch): to the target, its records without L and C (null) but with tiles, links and
+# FLOPs; the file evaluates to the record's accuracy.
+nnc-swprune --baseline magnitude --init r.h5 --dataset cifar10 $VAL --target-params 1500 --prune-steps 2 \
+  --retrain-epochs 1 --finetune-epochs 1 --json -o g.h5 --quiet >g.jsonl
+grep -q '"record": "dense"' g.jsonl && [ "$(grep -c '"record": "step"' g.jsonl)" -eq 1 ] || fail "graph baseline records: $(cat g.jsonl)"
+rec=$(grep '"record": "baseline"' g.jsonl)
+for key in L C live path_length clustering path_length_random clustering_random small_world_sigma; do
+  [[ $rec == *"\"$key\": null,"* ]] || fail "graph baseline record: $key is not null: $rec"
+done
+for key in params tiles tile_links flops; do
+  [ "$(echo "$rec" | json_get $key)" -gt 0 ] || fail "graph baseline record: no $key: $rec"
+done
+pg=$(nnc-info g.h5 --json | json_get nonzero_params)
+[ "$pg" -le 1500 ] && [ "$pg" -ge 1400 ] && [ "$pg" = "$(echo "$rec" | json_get params)" ] \
+  || fail "graph baseline has $pg parameters, target 1500, record $(echo "$rec" | json_get params)"
+nnc-info g.h5 | contains "swprune_metrics: .*\"L\": null"
+acc=$(nnc-eval g.h5 --dataset cifar10 --json | json_get accuracy)
+tacc=$(echo "$rec" | json_get test_accuracy)
+awk -v a="$acc" -v b="$tacc" 'BEGIN { exit !(a - b < 1e-9 && b - a < 1e-9) }' || fail "graph baseline evaluates to $acc, its record $tacc"
+nnc-swprune --baseline magnitude --arch "$SPEC" --dataset cifar10 $VAL --epochs 1 --target-params 2000 --prune-steps 1 \
+  --finetune-epochs 1 --json -o g2.h5 2>g2.err >g2.jsonl
+grep '"record": "dense"' g2.jsonl | contains '"L": null, "C": null'
+[ "$(grep -c "no unit graph" g2.err)" -eq 1 ] || fail "the missing L and C not said once: $(cat g2.err)"
+[ "$(nnc-info g2.h5 --json | json_get nonzero_params)" -le 2000 ] || fail "graph baseline from --arch above its target"
 
 # Malformed graphs.
 expect_exit 2 "reads 'x', which no layer is named" nnc-train --arch "c8,add@x,gap,fc10" --dataset cifar10 $VAL -o x.h5

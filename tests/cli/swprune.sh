@@ -12,7 +12,7 @@ nnc-swprune $SW --theta-sweep 0.5,1,2 --tolerance 0.05 --json -o sw.h5 --quiet >
 grep -q '"record": "unpruned"' sweep.jsonl || fail "no unpruned record"
 rec=$(grep -m1 '"record": "theta"' sweep.jsonl)
 for key in L C live path_length clustering small_world_sigma tiles tile_links params flops; do
-  [[ $rec == *"\"$key\": "* ]] || fail "theta record lacks $key"
+  [[ $rec == *"\"$key\": "[0-9]* ]] || fail "theta record lacks $key (or it is not a number)"
 done
 # Parameters fall as theta grows.
 p05=$(grep '"theta": 0.5,' sweep.jsonl | json_get params)
@@ -60,6 +60,7 @@ pm=$(nnc-info mag.h5 --json | json_get nonzero_params)
 # One count everywhere (docs/design.md section 8): the baseline record's params are the
 # model's nonzero weights plus biases, as nnc-info and nnc-eval count them.
 rec=$(grep '"record": "baseline"' mag.jsonl)
+echo "$rec" | contains '"L": [0-9][^,]*, "C": [0-9]' || fail "a chain's baseline record lacks L and C: $rec"
 pr=$(echo "$rec" | json_get params); wn=$(echo "$rec" | json_get weights_nonzero); bi=$(echo "$rec" | json_get biases)
 [ "$pr" = "$pm" ] && [ "$pr" -eq $((wn + bi)) ] || fail "baseline record says $pr ($wn + $bi), the model holds $pm"
 pe=$(nnc-eval mag.h5 --dataset mnist --json | json_get params)

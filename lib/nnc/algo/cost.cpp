@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <set>
-#include <tuple>
 
 #include "nnc/algo/metrics.hpp"
 #include "nnc/nn/conv2d.hpp"
 #include "nnc/nn/error.hpp"
-#include "nnc/nn/residual.hpp"
 #include "nnc/nn/stats.hpp"
 
 namespace nnc {
@@ -54,33 +51,6 @@ DigitalOps digital_ops(const Layer& l, const CostParams& p) {
   if (t == "avgpool" || t == "gap") return {in + out, add};  // sums, then one scaling per output
   if (t == "add" || t == "shortcut") return {out, add};
   return {0, 0};                                       // flatten, dropout (identity at inference)
-}
-
-// A layer on the chip whose outputs a layer on the chip reads: unit u of `from` arrives at input
-// channel u + offset of `channels` (channels 0: unit u at channel u, no padding shortcut between).
-struct Feed {
-  int from = 0;
-  int offset = 0;
-  int channels = 0;
-  auto operator<=>(const Feed&) const = default;
-};
-
-// The layers on the chip whose outputs node `node` (a layer index, -1 the network's input) holds,
-// traced back through the layers off the chip (batch norm, ReLU, pooling, flatten, an Add's two
-// inputs, identity shortcuts; a padding shortcut moves the units to its middle channels).
-void feeds_of(const ChipState& chip, const Model& model, int node, Feed f, std::set<std::tuple<int, int, int>>& seen,
-              std::set<Feed>& out) {
-  if (node < 0 || !seen.insert({node, f.offset, f.channels}).second) return;
-  if (chip.find(node)) {
-    f.from = node;
-    out.insert(f);
-    return;
-  }
-  if (const auto* pad = dynamic_cast<const PadShortcut*>(model.layers()[static_cast<std::size_t>(node)].get())) {
-    f.offset += pad->channel_offset();
-    if (f.channels == 0) f.channels = pad->channels();
-  }
-  for (int j : model.layer_inputs(static_cast<std::size_t>(node))) feeds_of(chip, model, j, f, seen, out);
 }
 
 }  // namespace
@@ -309,15 +279,11 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
   for (std::size_t at : mapped_at) {
     const int to = rep.layers[at].layer;
     const Layer& second = *model.layers()[static_cast<std::size_t>(to)];
-    std::set<std::tuple<int, int, int>> seen;
-    std::set<Feed> feeds;
-    for (int j : model.layer_inputs(static_cast<std::size_t>(to))) feeds_of(chip, model, j, Feed{}, seen, feeds);
-    for (const Feed& f : feeds) {
+    const auto on_chip = [&](int i) { return chip.find(i) != nullptr; };
+    for (const TileFeed& f : tile_feeds(model, static_cast<std::size_t>(to), on_chip)) {
       LayerCost& c = rep.layers[cost_of[static_cast<std::size_t>(f.from)]];
       const Layer& first = *model.layers()[static_cast<std::size_t>(f.from)];
-      const TileLinks links = f.channels == 0 ? tile_links_between(first, second, T)
-                                              : tile_links_shifted(crossbar_matrix(first), crossbar_matrix(second),
-                                                                   f.offset, f.channels, T);
+      const TileLinks links = feed_tile_links(model, f, static_cast<std::size_t>(to), T);
       const int channels = f.channels == 0 ? first.width() : f.channels;
       const double values_per_unit = static_cast<double>(second.input_shape().size()) / std::max(1, channels);
       c.tile_links += links.links;

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <numeric>
+#include <tuple>
 
 #include "nnc/nn/error.hpp"
 #include "nnc/nn/layers.hpp"
+#include "nnc/nn/residual.hpp"
 #include "nnc/nn/parallel.hpp"
 #include "nnc/nn/rng.hpp"
 #include "nnc/nn/stats.hpp"
@@ -76,6 +79,24 @@ double bipartite_clustering(const Graph& g) {
   return 4.0 * static_cast<double>(cycles4) / static_cast<double>(paths3);
 }
 
+namespace {
+
+// The (input unit, output unit) pairs of crossbar matrix W with a nonzero weight, its rows
+// grouped into units_in units (rows / units_in each).
+std::vector<std::pair<int, int>> unit_edges(ConstMatrixMap W, int units_in) {
+  const int cols = static_cast<int>(W.cols());
+  const Eigen::Index g = W.rows() / units_in;
+  std::vector<std::pair<int, int>> e;
+  for (int o = 0; o < cols; ++o) {
+    for (int u = 0; u < units_in; ++u) {
+      if ((W.col(o).segment(static_cast<Eigen::Index>(u) * g, g).array() != 0).any()) e.emplace_back(u, o);
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
 UnitGraph unit_graph(const Model& model) {
   model.require_chain("the unit graph of Small-World metrics (L and C)");
   UnitGraph ug;
@@ -95,16 +116,9 @@ UnitGraph unit_graph(const Model& model) {
       throw Error("layer " + std::to_string(li) + " (" + l.spec() + "): its " + std::to_string(rows) +
                   " inputs do not group into the " + std::to_string(units_in) + " units of the layer before");
     }
-    const int g = rows / units_in;
-    std::vector<std::pair<int, int>> e;
-    for (int o = 0; o < cols; ++o) {
-      for (int u = 0; u < units_in; ++u) {
-        if ((W.col(o).segment(static_cast<Eigen::Index>(u) * g, g).array() != 0).any()) e.emplace_back(u, o);
-      }
-    }
     ug.layer_index.push_back(static_cast<int>(li));
-    ug.rows_per_unit.push_back(g);
-    ug.edges.push_back(std::move(e));
+    ug.rows_per_unit.push_back(rows / units_in);
+    ug.edges.push_back(unit_edges(W, units_in));
     ug.units.push_back(cols);
   }
   if (ug.edges.empty()) throw Error("the model has no conv or dense layer");
@@ -147,11 +161,10 @@ double sigma(double c, double c_rand, double l, double l_rand) {
   return (c / c_rand) / (l / l_rand);
 }
 
-}  // namespace
-
-NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int tile) {
+// A chain's metrics of the unit graph: L, C, live, path lengths, clustering and sigma, and per
+// layer the units and edges.
+NetworkMetrics unit_graph_metrics(const Model& model, std::uint64_t seed) {
   const UnitGraph ug = unit_graph(model);
-  const auto stats = layer_stats(model, tile);
   const std::size_t m = ug.edges.size();
   const int classes = ug.units.back();
   const std::size_t words = static_cast<std::size_t>((classes + 63) / 64);
@@ -176,7 +189,6 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
   std::vector<std::vector<std::pair<int, int>>> random_all(m);
   for (std::size_t j = 0; j < m; ++j) {
     const Layer& l = *model.layers()[ug.layer_index[j]];
-    const LayerStats& s = stats[ug.layer_index[j]];
     LayerMetrics lm;
     lm.index = ug.layer_index[j];
     lm.type = l.type();
@@ -209,18 +221,6 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
     lm.path_length_random = path_length(gr);
     lm.clustering_random = bipartite_clustering(gr);
     lm.small_world_sigma = sigma(lm.clustering, lm.clustering_random, lm.path_length, lm.path_length_random);
-
-    lm.params = s.nonzero;
-    lm.flops = s.flops;
-    lm.tiles = s.tiles;
-    lm.tiles_total = s.tiles_total;
-    if (j + 1 < m) {
-      lm.tile_links = tile_links(crossbar_matrix(l), crossbar_matrix(*model.layers()[ug.layer_index[j + 1]]),
-                                 ug.rows_per_unit[j + 1], tile).links;
-    }
-    net.flops += lm.flops;
-    net.tiles += lm.tiles;
-    net.tile_links += lm.tile_links;
     net.layers.push_back(std::move(lm));
   }
   net.L = static_cast<double>(reached_total) / classes;
@@ -232,10 +232,64 @@ NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int til
   net.path_length_random = path_length(gr);
   net.clustering_random = bipartite_clustering(gr);
   net.small_world_sigma = sigma(net.clustering, net.clustering_random, net.path_length, net.path_length_random);
+  return net;
+}
+
+// A network with branches has no unit graph: per layer its own units and edges, the unit
+// graph's quantities NaN (live 0).
+NetworkMetrics layer_unit_metrics(const Model& model) {
+  constexpr double none = std::numeric_limits<double>::quiet_NaN();
+  NetworkMetrics net;
+  net.unit_graph = false;
+  net.L = net.C = net.path_length = net.clustering = none;
+  net.path_length_random = net.clustering_random = net.small_world_sigma = none;
+  for (std::size_t li = 0; li < model.layers().size(); ++li) {
+    const Layer& l = *model.layers()[li];
+    if (!l.is_mapped()) continue;
+    const ConstMatrixMap W = crossbar_matrix(l);
+    LayerMetrics lm;
+    lm.index = static_cast<int>(li);
+    lm.type = l.type();
+    lm.spec = l.spec();
+    lm.units_in = l.input_units();
+    lm.units_out = static_cast<int>(W.cols());
+    lm.edges = unit_edges(W, lm.units_in).size();
+    lm.L = lm.C = lm.path_length = lm.clustering = none;
+    lm.path_length_random = lm.clustering_random = lm.small_world_sigma = none;
+    net.layers.push_back(std::move(lm));
+  }
+  if (net.layers.empty()) throw Error("the model has no conv or dense layer");
+  return net;
+}
+
+}  // namespace
+
+NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed, int tile) {
+  NetworkMetrics net = model.is_chain() ? unit_graph_metrics(model, seed) : layer_unit_metrics(model);
+  // The crossbar view, of any network; links follow the data flow, counted at the sending layer.
+  const auto stats = layer_stats(model, tile);
+  std::vector<int> links(model.layers().size(), 0);
+  const auto mapped = [&](int i) { return model.layers()[static_cast<std::size_t>(i)]->is_mapped(); };
+  for (const LayerMetrics& to : net.layers) {
+    const auto index = static_cast<std::size_t>(to.index);
+    for (const TileFeed& f : tile_feeds(model, index, mapped)) links[f.from] += feed_tile_links(model, f, index, tile).links;
+  }
+  for (LayerMetrics& lm : net.layers) {
+    const LayerStats& s = stats[lm.index];
+    lm.params = s.nonzero;
+    lm.flops = s.flops;
+    lm.tiles = s.tiles;
+    lm.tiles_total = s.tiles_total;
+    lm.tile_links = links[lm.index];
+    net.flops += lm.flops;
+    net.tiles += lm.tiles;
+    net.tile_links += lm.tile_links;
+  }
   net.counts = model.param_counts();
   net.params = net.counts.params();
   return net;
 }
+
 TileLinks tile_links_shifted(ConstMatrixMap W1, ConstMatrixMap W2, int offset, int channels, int tile) {
   const int units = static_cast<int>(W1.cols());
   if (channels <= 0 || W2.rows() % channels != 0) return {};
@@ -283,6 +337,39 @@ TileLinks tile_links_between(const Layer& first, const Layer& second, int tile) 
   const auto units = W1.cols();
   if (units == 0 || W2.rows() % units != 0) return {};
   return tile_links(W1, W2, static_cast<int>(W2.rows() / units), tile);
+}
+
+namespace {
+
+void feeds_of(const Model& model, int node, TileFeed f, const std::function<bool(int)>& on,
+              std::set<std::tuple<int, int, int>>& seen, std::set<TileFeed>& out) {
+  if (node < 0 || !seen.insert({node, f.offset, f.channels}).second) return;
+  if (on(node)) {
+    f.from = node;
+    out.insert(f);
+    return;
+  }
+  if (const auto* pad = dynamic_cast<const PadShortcut*>(model.layers()[static_cast<std::size_t>(node)].get())) {
+    f.offset += pad->channel_offset();
+    if (f.channels == 0) f.channels = pad->channels();
+  }
+  for (int j : model.layer_inputs(static_cast<std::size_t>(node))) feeds_of(model, j, f, on, seen, out);
+}
+
+}  // namespace
+
+std::set<TileFeed> tile_feeds(const Model& model, std::size_t to, const std::function<bool(int)>& on) {
+  std::set<std::tuple<int, int, int>> seen;
+  std::set<TileFeed> feeds;
+  for (int j : model.layer_inputs(to)) feeds_of(model, j, TileFeed{}, on, seen, feeds);
+  return feeds;
+}
+
+TileLinks feed_tile_links(const Model& model, const TileFeed& feed, std::size_t to, int tile) {
+  const Layer& first = *model.layers()[static_cast<std::size_t>(feed.from)];
+  const Layer& second = *model.layers()[to];
+  if (feed.channels == 0) return tile_links_between(first, second, tile);
+  return tile_links_shifted(crossbar_matrix(first), crossbar_matrix(second), feed.offset, feed.channels, tile);
 }
 
 }  // namespace nnc

@@ -1,8 +1,12 @@
 // Structure metrics of a sparse network (docs/design.md section 8): the paper's L and C, the unit
 // graph's path length and bipartite clustering against random graphs (the small-world
-// coefficient), parameters, FLOPs, and the crossbar view (tiles and tile links).
+// coefficient), parameters, FLOPs, and the crossbar view (tiles and tile links). The unit graph
+// is a chain's; a network with branches gets everything else.
 #pragma once
+#include <compare>
 #include <cstdint>
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,11 +50,14 @@ UnitGraph unit_graph(const Model& model);
 struct LayerMetrics {
   int index = 0;  // model layer index
   std::string type, spec;
+  // The unit graph's (a network with branches: the layer's own input units, channels of a conv
+  // and neurons of a dense layer, and its unit pairs with a nonzero weight).
   int units_in = 0, units_out = 0;
   std::size_t edges = 0;
   // The paper's L and C over this layer's input units: L = units with a path of surviving
   // connections to class k, averaged over k; C = classes a live unit reaches, averaged over
-  // live units (a unit with any surviving connection, in or out).
+  // live units (a unit with any surviving connection, in or out). These and the path lengths,
+  // clustering and sigma are NaN (live 0) without a unit graph (NetworkMetrics::unit_graph).
   double L = 0, C = 0;
   int live = 0;
   double path_length = 0, clustering = 0;            // this layer's bipartite graph
@@ -59,10 +66,14 @@ struct LayerMetrics {
   std::size_t params = 0;                            // nonzero weights + biases (LayerStats::nonzero)
   double flops = 0;                                  // per sample
   int tiles = 0, tiles_total = 0;
-  int tile_links = 0;  // links from this layer's tiles to the next mapped layer's
+  int tile_links = 0;  // links from this layer's tiles to those of the mapped layers that read its outputs
 };
 
 struct NetworkMetrics {
+  // Whether the unit graph, and with it L, C, live, path lengths, clustering and small-world
+  // sigma (the network's and every layer's), is defined: a chain's. A network with branches
+  // has none: those are NaN (live 0) and reports leave them out (JSON null).
+  bool unit_graph = true;
   std::vector<LayerMetrics> layers;  // conv and dense layers only
   double L = 0, C = 0;               // L summed over layers, C over all live units
   int live = 0;
@@ -74,8 +85,11 @@ struct NetworkMetrics {
   int tiles = 0, tile_links = 0;
 };
 
-// The random reference of each layer is a bipartite graph on the same units with the same
-// edge count, edges drawn uniformly without repetition from Rng(seed, {stream::kMetrics, j}).
+// The metrics of any model: parameters, FLOPs, tiles and tile links (along the data flow,
+// tile_feeds), and per layer its units and edges; a chain's also those of its unit graph
+// (unit_graph true): the random reference of each layer is a bipartite graph on the same units
+// with the same edge count, edges drawn uniformly without repetition from
+// Rng(seed, {stream::kMetrics, j}). A network with branches has unit_graph false.
 NetworkMetrics structure_metrics(const Model& model, std::uint64_t seed = 1, int tile = 128);
 
 // Nonempty tile-to-tile links between consecutive crossbar matrices: tile (a, b) of W1 and
@@ -92,6 +106,24 @@ TileLinks tile_links(ConstMatrixMap W1, ConstMatrixMap W2, int g, int tile);
 TileLinks tile_links_shifted(ConstMatrixMap W1, ConstMatrixMap W2, int offset, int channels, int tile);
 // The same between two mapped layers, g = W2's rows per W1 column (no link if they do not divide).
 TileLinks tile_links_between(const Layer& first, const Layer& second, int tile);
+
+// A layer on crossbars whose outputs another such layer reads: unit u of `from` arrives at
+// input channel u + offset of `channels` (channels 0: unit u at channel u, no padding shortcut
+// between).
+struct TileFeed {
+  int from = 0;
+  int offset = 0;
+  int channels = 0;
+  auto operator<=>(const TileFeed&) const = default;
+};
+// The layers on crossbars (on(i): layer i is) whose outputs layer `to` reads, traced back from
+// its inputs through the layers off them (batch norm, ReLU, pooling, flatten, an Add's two
+// inputs, identity shortcuts; a padding shortcut moves the units to its middle channels). In a
+// chain: the mapped layer before `to`, if any.
+std::set<TileFeed> tile_feeds(const Model& model, std::size_t to, const std::function<bool(int)>& on);
+// The links of a feed into layer `to`: tile_links_between, or tile_links_shifted through a
+// padding shortcut.
+TileLinks feed_tile_links(const Model& model, const TileFeed& feed, std::size_t to, int tile);
 
 
 }  // namespace nnc

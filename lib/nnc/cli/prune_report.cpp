@@ -1,6 +1,8 @@
 #include "nnc/cli/prune_report.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "nnc/nn/error.hpp"
 
@@ -10,10 +12,15 @@ namespace nnc::cli {
 
 namespace {
 
+constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
+
+// A figure of the unit graph as a number: NaN where it is not defined (a network with branches).
+double unit(const NetworkMetrics& m, double v) { return m.unit_graph ? v : kAbsent; }
+
 std::vector<double> sweep_row(const PrunePoint& p) {
   const NetworkMetrics& m = p.metrics;
-  return {p.theta, p.val_accuracy, p.test_accuracy, static_cast<double>(m.params), m.L, m.C,
-          static_cast<double>(m.live), m.path_length, m.clustering, m.small_world_sigma,
+  return {p.theta, p.val_accuracy, p.test_accuracy, static_cast<double>(m.params), unit(m, m.L), unit(m, m.C),
+          unit(m, m.live), unit(m, m.path_length), unit(m, m.clustering), unit(m, m.small_world_sigma),
           static_cast<double>(m.tiles), static_cast<double>(m.tile_links), m.flops};
 }
 
@@ -156,23 +163,26 @@ void record_magnitude_baseline(ModelArtifact& out, const MagnitudeBaselineResult
 
 namespace {
 
-// A PrunePoint as numbers: the point's and the network's scalars, then every layer's.
+// A PrunePoint as numbers: the point's and the network's scalars, then every layer's (the unit
+// graph's NaN in a network with branches).
 constexpr std::size_t kPointHead = 22, kPointLayer = 17;
 
 std::vector<double> point_values(const PrunePoint& p) {
   const NetworkMetrics& m = p.metrics;
   const ParamCounts& c = m.counts;
   std::vector<double> v = {static_cast<double>(p.kind), p.theta, static_cast<double>(p.step), p.val_accuracy,
-                           p.test_accuracy, m.L, m.C, static_cast<double>(m.live), m.path_length, m.clustering,
-                           m.path_length_random, m.clustering_random, m.small_world_sigma, static_cast<double>(m.params),
+                           p.test_accuracy, unit(m, m.L), unit(m, m.C), unit(m, m.live), unit(m, m.path_length),
+                           unit(m, m.clustering), unit(m, m.path_length_random), unit(m, m.clustering_random),
+                           unit(m, m.small_world_sigma), static_cast<double>(m.params),
                            static_cast<double>(c.weights_nonzero), static_cast<double>(c.weights),
                            static_cast<double>(c.biases), static_cast<double>(c.batch_norm), m.flops,
                            static_cast<double>(m.tiles), static_cast<double>(m.tile_links),
                            static_cast<double>(m.layers.size())};
   for (const LayerMetrics& l : m.layers) {
     v.insert(v.end(), {static_cast<double>(l.index), static_cast<double>(l.units_in), static_cast<double>(l.units_out),
-                       static_cast<double>(l.edges), l.L, l.C, static_cast<double>(l.live), l.path_length, l.clustering,
-                       l.path_length_random, l.clustering_random, l.small_world_sigma, static_cast<double>(l.params),
+                       static_cast<double>(l.edges), unit(m, l.L), unit(m, l.C), unit(m, l.live), unit(m, l.path_length),
+                       unit(m, l.clustering), unit(m, l.path_length_random), unit(m, l.clustering_random),
+                       unit(m, l.small_world_sigma), static_cast<double>(l.params),
                        l.flops, static_cast<double>(l.tiles), static_cast<double>(l.tiles_total),
                        static_cast<double>(l.tile_links)});
   }
@@ -189,7 +199,9 @@ PrunePoint point_from(const double* v, const Model& model) {
   p.val_accuracy = v[3];
   p.test_accuracy = v[4];
   NetworkMetrics& m = p.metrics;
-  m.L = v[5], m.C = v[6], m.live = i(v[7]), m.path_length = v[8], m.clustering = v[9];
+  m.unit_graph = !std::isnan(v[5]);  // a chain's L is a number, a graph's NaN
+  const auto live = [&](double x) { return m.unit_graph ? i(x) : 0; };
+  m.L = v[5], m.C = v[6], m.live = live(v[7]), m.path_length = v[8], m.clustering = v[9];
   m.path_length_random = v[10], m.clustering_random = v[11], m.small_world_sigma = v[12], m.params = z(v[13]);
   m.counts = {z(v[14]), z(v[15]), z(v[16]), z(v[17])};
   m.flops = v[18], m.tiles = i(v[19]), m.tile_links = i(v[20]);
@@ -200,7 +212,7 @@ PrunePoint point_from(const double* v, const Model& model) {
     const Layer& layer = *model.layers().at(static_cast<std::size_t>(l.index));
     l.type = layer.type();
     l.spec = layer.spec();
-    l.units_in = i(w[1]), l.units_out = i(w[2]), l.edges = z(w[3]), l.L = w[4], l.C = w[5], l.live = i(w[6]);
+    l.units_in = i(w[1]), l.units_out = i(w[2]), l.edges = z(w[3]), l.L = w[4], l.C = w[5], l.live = live(w[6]);
     l.path_length = w[7], l.clustering = w[8], l.path_length_random = w[9], l.clustering_random = w[10];
     l.small_world_sigma = w[11], l.params = z(w[12]), l.flops = w[13], l.tiles = i(w[14]);
     l.tiles_total = i(w[15]), l.tile_links = i(w[16]);

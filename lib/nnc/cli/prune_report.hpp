@@ -12,11 +12,13 @@
 namespace nnc::cli {
 
 // The columns of the /history/swprune_sweep series, one row per evaluated model (theta -1:
-// not pruned by theta).
+// not pruned by theta; L, C, live, path_length, clustering and small_world_sigma NaN in a
+// network with branches, which has no unit graph).
 extern const char* const kSweepColumns;
 Series sweep_series(const std::vector<PrunePoint>& points);
 
-// {"record": kind, ["theta",] "val_accuracy", "test_accuracy", then metrics_json's keys}.
+// {"record": kind, ["theta",] "val_accuracy", "test_accuracy", then metrics_json's keys (the
+// unit graph's null in a network with branches)}.
 Json prune_record_json(const PrunePoint& p);
 // The record of iterative magnitude pruning: prune_record_json of the pruned model plus the
 // given model's figures (keys "dense_*" for the baseline, "unpruned_*" for Small-World) and

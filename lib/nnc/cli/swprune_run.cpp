@@ -129,10 +129,14 @@ void run_swprune(Tool& tool, SwpruneFlags& f) {
     out.model.init(tool.seed);
   }
   const std::size_t dense_params = out.model.param_count();  // every weight, before any lattice
+  // L and C take a chain's unit graph: what is there for them refuses a graph before any
+  // training; the baseline's records leave them out (null).
+  for (const std::string flag : {"--theta", "--theta-sweep", "--theta-probes"}) {
+    if (tool.app().count(flag) > 0) out.model.require_chain(flag + " (the L and C it records)");
+  }
   if (f.magnitude_baseline) {
-    // Every point it records holds L and C, which take chains only: refused before any training.
-    out.model.require_chain("the unit graph of Small-World metrics (L and C)");
     if (f.init.empty()) info("dense: " + model_summary(out.model));
+    if (!out.model.is_chain()) info("a network with branches has no unit graph: the records leave out L and C (null)");
   } else {
     out.model.require_chain("the Small-World lattice");  // the architecture's fault (exit 2), not --density's
     if (f.density.empty()) f.density = default_density(f.arch);
