@@ -86,7 +86,10 @@ void run_swprune(Tool& tool, SwpruneFlags& f) {
   check_writable(f.output);
   if (f.checkpoint.empty() && f.output != "-") f.checkpoint = f.output + ".ckpt";
   const TrainOptions opt = f.train.resolved(f.data.dataset, tool.seed);
-  auto [train_set, val_set] = f.data.load_train();
+  // Named, not structured bindings: lambdas below capture them (clang 14 cannot).
+  const std::pair<Dataset, Dataset> split = f.data.load_train();
+  const Dataset& train_set = split.first;
+  const Dataset& val_set = split.second;
   const Dataset test_set = f.data.load_test(f.limit_test);
   const PruneData pd{train_set, val_set, test_set};
   TrainOptions ft = opt;
