@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "fixtures.hpp"
+#include "nnc/device/adc.hpp"
 #include "nnc/nn/error.hpp"
 #include "nnc/io/artifact.hpp"
 #include "nnc/nn/layers.hpp"
@@ -365,6 +366,126 @@ TEST_CASE("a conv with its batch norm, ReLU and max pool folded in gives the lay
     double negative = 0;
     for (std::size_t i = 0; i < y.size(); ++i) negative = std::min(negative, double(y.data()[i]));
     CHECK(negative == 0);
+  }
+}
+
+namespace {
+
+// An ADC of `bits` (0: none) over row blocks of `block_rows`, with read noise of power 0.01 per
+// weight when `noise`, on every conv of m (its layer index the noise stream).
+void attach_test_readouts(Model& m, int bits, bool noise, int block_rows) {
+  for (std::size_t i = 0; i < m.layers().size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(m.layers()[i].get());
+    if (!conv) continue;
+    auto a = std::make_unique<AdcReadout>();
+    a->bits = bits;
+    a->block_rows = block_rows;
+    a->full_scale.assign(static_cast<std::size_t>(a->blocks(conv->rows())), 1.0);  // 6 bits: steps of 1/31
+    if (noise) a->noise_power = Vector::Constant(conv->weight.value.size(), Real(0.01));
+    a->chip_seed = 9;
+    a->read_seed = 1;
+    a->layer = static_cast<int>(i);
+    conv->readout = std::move(a);
+  }
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.n() == b.n() && std::equal(a.data(), a.data() + a.size(), b.data());
+}
+
+}  // namespace
+
+TEST_CASE("a conv read through a readout applies its fused batch norm after the read-out, then ReLU and pool: the layers' bits") {
+  // 16 inputs: an ADC reads the row blocks by Winograd, noise alone takes the Winograd product;
+  // 3 inputs: im2col and direct. Odd maps: the pool drops the last row and column.
+  const struct {
+    Shape in;
+    bool pool;
+  } cases[] = {{{16, 8, 8}, false}, {{16, 8, 8}, true}, {{3, 8, 8}, true}, {{16, 7, 9}, true}};
+  const struct {
+    int bits;
+    bool noise;
+  } reads[] = {{6, false}, {0, true}, {6, true}};
+  for (const auto& k : cases) {
+    for (const auto& r : reads) {
+      Model m(k.pool ? "c8p1,bn,relu,mp2" : "c8p1,bn,relu", k.in, static_cast<int>(Shape{8, k.in.h / (k.pool ? 2 : 1), k.in.w / (k.pool ? 2 : 1)}.size()));
+      m.init(2);
+      randomize_batch_norms(m);
+      attach_test_readouts(m, r.bits, r.noise, 40);
+      const Tensor x = random_tensor(20, k.in, 5);
+      INFO(k.in.str(), " pool ", k.pool, " ADC bits ", r.bits, " noise ", r.noise);
+      const ForwardContext ctx;
+      // The reference: the layers one by one, as Model::infer's copies ran them before (the
+      // ReLU a layer of its own).
+      std::vector<LayerPtr> layers;
+      for (const auto& l : m.layers()) layers.push_back(l->clone());
+      std::vector<Tensor> acts(layers.size() + 1);
+      acts[0] = x;
+      for (std::size_t i = 0; i < layers.size(); ++i) layers[i]->forward(acts[i], acts[i + 1], ctx);
+      const Tensor& ref = acts.back();
+      std::vector<Real> scale, shift;
+      dynamic_cast<const BatchNorm&>(*m.layers()[1]).inference_affine(scale, shift);
+      auto fused = m.layers()[0]->clone();
+      auto& conv = dynamic_cast<Conv2d&>(*fused);
+      REQUIRE(conv.can_fuse_pool());
+      conv.fuse_inference(scale, shift, true, k.pool);
+      Tensor y;
+      conv.forward(x, y, ctx);
+      CHECK(same_bits(y, ref));
+      // The test tells the batch norm's place: applied before the read-out (folded into the
+      // weights and bias) or left out, the read-out gives other bits.
+      auto before = m.layers()[0]->clone();
+      auto& folded = dynamic_cast<Conv2d&>(*before);
+      ReadoutPtr readout = folded.readout;
+      folded.readout.reset();
+      folded.fuse_inference(scale, shift, false, false);  // into the weights and bias
+      folded.readout = readout;
+      Tensor a, b;
+      folded.forward(x, a, ctx);
+      for (std::size_t i = 2; i < layers.size(); ++i) {  // the ReLU and the pool
+        layers[i]->forward(a, b, ctx);
+        std::swap(a, b);
+      }
+      CHECK_FALSE(same_bits(a, ref));
+      std::vector<Real> ones(scale.size(), Real(1)), zeros(scale.size(), Real(0));
+      auto skipped = m.layers()[0]->clone();
+      dynamic_cast<Conv2d&>(*skipped).fuse_inference(ones, zeros, true, k.pool);
+      skipped->forward(x, a, ctx);
+      CHECK_FALSE(same_bits(a, ref));
+    }
+  }
+}
+
+TEST_CASE("inference past the pipeline size on a chip with an ADC and read noise: the fused read-out gives the layers' bits") {
+  const Shape in{3, 32, 32};
+  Model m("c16p1,bn,relu,c16p1,bn,relu,mp2,flat,fc10", in, 10);
+  m.init(4);
+  randomize_batch_norms(m);
+  const int n = 1040;  // past Model::kPipelineBytes (16 x 32 x 32 floats a sample)
+  REQUIRE(std::size_t{n} * 16 * 32 * 32 * sizeof(Real) > Model::kPipelineBytes);
+  const Tensor x = random_tensor(n, in, 5);
+  for (const bool adc : {true, false}) {
+    INFO("ADC ", adc);
+    Model chip = m;
+    attach_test_readouts(chip, adc ? 6 : 0, true, 40);
+    // The reference: every layer over the whole batch, from copies whose reads start where the
+    // chip's do.
+    const Model copy = chip;
+    std::vector<Tensor> acts(copy.layers().size() + 1);
+    acts[0] = x;
+    for (std::size_t i = 0; i < copy.layers().size(); ++i) {
+      ForwardContext ctx;
+      ctx.layer_index = static_cast<int>(i);
+      copy.layers()[i]->clone()->forward(acts[i], acts[i + 1], ctx);
+    }
+    for (int threads : {1, 2}) {
+      Model read = chip;
+      set_threads(threads);
+      Tensor out;
+      read.infer(x, out);
+      CHECK(std::equal(out.data(), out.data() + out.size(), acts.back().data()));
+    }
+    set_threads(0);
   }
 }
 

@@ -182,10 +182,13 @@ void gradient_product(const Matrix& dm, const Matrix& v, Matrix& du, bool accumu
 }  // namespace
 
 void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool) {
-  if (readout) throw Error("conv " + spec() + ": a layer read through a readout cannot fuse the layers after it");
   if (pool && !can_fuse_pool()) throw Error("conv " + spec() + ": cannot pool in its output pass");
   const auto outs = static_cast<std::size_t>(out_channels_);
   if (scale.size() != outs || shift.size() != outs) throw Error("conv " + spec() + ": fused batch norm of another width");
+  if (readout) {  // the weights stay: the batch norm comes after the read-out (after_readout)
+    after_ = {scale, shift, relu, pool};
+    return;
+  }
   const auto n = static_cast<std::size_t>(rows());
   if (!has_bias_) {
     bias.value = Vector::Zero(out_channels_);
@@ -198,6 +201,61 @@ void Conv2d::fuse_inference(const std::vector<Real>& scale, const std::vector<Re
   relu_out_ = relu;
   pool_out_ = pool;
   filter_ready_ = false;
+}
+
+namespace {
+
+// The output pass of a read-out layer with its batch norm, ReLU and 2x2 max pool fused
+// (Conv2d::fuse_inference): one map of h x w sums read out, plus `bias` when kBias, into dst,
+// with the float operations of the layers it stands for, in their order: v = sum + bias (the
+// conv's output pass), v * scale + shift (BatchNorm::forward), v > 0 ? v : 0 (Relu::forward),
+// and of each 2x2 window the first largest value in the order (0,0), (0,1), (1,0), (1,1)
+// (Pool::forward; a last row or column that fills no window dropped). So the output is the
+// layers' to the bit.
+template <bool kBias, bool kRelu>
+void after_readout_plane(const Real* __restrict src, int h, int w, Real bias, Real scale, Real shift, bool pool,
+                         Real* __restrict dst) {
+  auto value = [&](int i) {
+    Real v = src[i];
+    if constexpr (kBias) v = v + bias;
+    v = v * scale + shift;
+    if constexpr (kRelu) v = v > 0 ? v : Real(0);
+    return v;
+  };
+  if (!pool) {
+    const int n = h * w;
+    for (int i = 0; i < n; ++i) dst[i] = value(i);
+    return;
+  }
+  const int oh = h / 2, ow = w / 2;
+  for (int oy = 0; oy < oh; ++oy) {
+    for (int ox = 0; ox < ow; ++ox) {
+      const int i = 2 * oy * w + 2 * ox;
+      const Real a = value(i), b = value(i + 1), c = value(i + w), d = value(i + w + 1);
+      Real m = a;
+      m = b > m ? b : m;
+      m = c > m ? c : m;
+      m = d > m ? d : m;
+      dst[oy * ow + ox] = m;
+    }
+  }
+}
+
+}  // namespace
+
+void Conv2d::after_readout(const Real* sums, bool add_bias, int smp, int o, Tensor& y) const {
+  const Shape s = fused_output_shape();
+  const auto c = static_cast<std::size_t>(o);
+  const Real b = has_bias_ ? bias.value[o] : Real(0);
+  Real* dst = y.sample(smp) + c * static_cast<std::size_t>(s.h) * s.w;
+  const Real scale = after_.scale[c], shift = after_.shift[c];
+  if (add_bias) {
+    after_.relu ? after_readout_plane<true, true>(sums, out_.h, out_.w, b, scale, shift, after_.pool, dst)
+                : after_readout_plane<true, false>(sums, out_.h, out_.w, b, scale, shift, after_.pool, dst);
+  } else {
+    after_.relu ? after_readout_plane<false, true>(sums, out_.h, out_.w, b, scale, shift, after_.pool, dst)
+                : after_readout_plane<false, false>(sums, out_.h, out_.w, b, scale, shift, after_.pool, dst);
+  }
 }
 
 // The transformed filter replaces the weights, which the Winograd forward pass then never
@@ -241,16 +299,28 @@ bool Conv2d::uses_direct(bool training) const {
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
+  // Read noise on the whole sums comes after the product's output pass, and a fused batch norm
+  // after the noise: the sums go to noisy_, and one more pass maps them into y. (A readout that
+  // reads row blocks applies the batch norm in its own output pass.)
+  const bool noise_first = readout && readout->sums_only() && fused_after_readout();
+  if (noise_first) ensure_size(noisy_, 1);
+  Tensor& sums = noise_first ? noisy_[0] : y;
   if (uses_winograd()) {
-    forward_winograd(x, y);
+    forward_winograd(x, sums);
   } else if (uses_direct(ctx.training)) {
-    forward_direct(x, y);
+    forward_direct(x, sums);
   } else if (reads_blocks_by_winograd(ctx)) {
-    forward_winograd_blocks(x, y, ctx);
+    forward_winograd_blocks(x, sums, ctx);
   } else {
-    forward_im2col(x, y, ctx);
+    forward_im2col(x, sums, ctx);
   }
-  if (readout && readout->sums_only()) add_sum_noise(x, y, ctx);
+  if (readout && readout->sums_only()) add_sum_noise(x, sums, ctx);
+  if (!noise_first) return;
+  const int N = sums.n(), P = out_.h * out_.w;
+  y.resize(N, fused_output_shape());
+  parallel_for(N, [&](int smp) {
+    for (int o = 0; o < out_channels_; ++o) after_readout(sums.sample(smp) + static_cast<std::size_t>(o) * P, false, smp, o, y);
+  });
 }
 
 // Training keeps im2col (its backward reads the unrolled input).
@@ -317,7 +387,7 @@ std::shared_ptr<const Conv2d::BlockFilters> Conv2d::block_filters(const Real* an
 void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int m = winograd_tile(), points = WinogradTiles{0, 0, 0, m}.points();
   const int N = x.n(), P = out_.h * out_.w;
-  y.resize(N, out_);
+  y.resize(N, fused_output_shape());
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
   const ReadoutProduct rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
@@ -391,6 +461,10 @@ void Conv2d::forward_winograd_blocks(const Tensor& x, Tensor& y, const ForwardCo
       Real* dst = y.sample(begin + smp);
       const Real* src = s.out.data() + static_cast<std::size_t>(smp) * s.out.rows();
       for (int o = 0; o < out_channels_; ++o) {
+        if (fused_after_readout()) {
+          after_readout(src + static_cast<std::size_t>(o) * P, true, begin + smp, o, y);
+          continue;
+        }
         const Real bias_o = has_bias_ ? bias.value[o] : Real(0);
         for (int p = 0; p < P; ++p) dst[o * P + p] = src[o * P + p] + bias_o;
       }
@@ -444,7 +518,12 @@ void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
 
 void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ctx) {
   const int N = x.n(), P = out_.h * out_.w;
-  y.resize(N, out_);
+  ReadoutProduct rp;
+  const bool blocks = reads_blocks();
+  // A fused batch norm after a read-out of row blocks runs in this output pass (with noise on
+  // the whole sums, forward() applies it after the noise).
+  const bool after = blocks && fused_after_readout();
+  y.resize(N, after ? fused_output_shape() : out_);
   const int chunks = num_chunks(N, kSampleChunk);
   const bool keep = ctx.training &&
                     static_cast<std::size_t>(N) * P * static_cast<std::size_t>(rows()) * sizeof(Real) <= kKeepColsBytes;
@@ -452,8 +531,6 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
   ensure_size(scratch_, static_cast<std::size_t>(max_threads()));
   cols_of_ = nullptr;
   const ConstMatrixMap W(weight.value.data(), rows(), out_channels_);
-  ReadoutProduct rp;
-  const bool blocks = reads_blocks();
   if (blocks) rp = begin_readout(*readout, weight.value, rows(), N, ctx, spec());
   parallel_chunks(N, kSampleChunk, [&](int k, int begin, int end) {
     Work& s = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
@@ -478,6 +555,10 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& y, const ForwardContext& ct
         const Real b = has_bias_ ? bias.value[o] : Real(0);
         const Real* src = s.out.data() + static_cast<std::size_t>(o) * s.out.rows() +
                           static_cast<std::size_t>(smp - begin) * P;
+        if (after) {
+          after_readout(src, true, smp, o, y);
+          continue;
+        }
         Real* dst = y.sample(smp) + static_cast<std::size_t>(o) * P;
         if (relu_out_) {
           for (int p = 0; p < P; ++p) dst[p] = std::max(src[p] + b, Real(0));

@@ -79,11 +79,17 @@ class Conv2d : public Layer {
   // For an inference copy only (Model::infer): folds the batch norm that follows, y*scale[o] +
   // shift[o], into the weights and bias, applies the ReLU after it in the output pass when
   // `relu`, and a 2x2 max pool after that when `pool` (can_fuse_pool()), so that none of them
-  // makes a pass of its own; forward() then writes the pooled shape. Not with a readout.
+  // makes a pass of its own; forward() then writes the pooled shape. With a readout the
+  // weights stay (the read-out must see the array's own sums): the output pass applies the
+  // batch norm's map to the sums read out, then the ReLU and the pool, with the float
+  // operations of those layers in their order (after_readout_plane in conv2d.cpp), so the
+  // output is the layers' to the bit.
   void fuse_inference(const std::vector<Real>& scale, const std::vector<Real>& shift, bool relu, bool pool);
-  // Whether the output pass can pool 2x2 (the Winograd path, whose tiles hold whole 2x2
-  // windows on even maps).
-  bool can_fuse_pool() const { return uses_winograd() && out_.h % 2 == 0 && out_.w % 2 == 0; }
+  // Whether the output pass can pool 2x2: the Winograd path, whose tiles hold whole 2x2
+  // windows on even maps; with a readout every path, whose output pass goes plane by plane.
+  bool can_fuse_pool() const {
+    return readout ? out_.h >= 2 && out_.w >= 2 : uses_winograd() && out_.h % 2 == 0 && out_.w % 2 == 0;
+  }
   Param weight{"weight"}, bias{"bias"};
   // How the product is read out (nn/readout.hpp); null: the exact product. Set on a chip with an
   // ADC (device/adc.hpp AdcReadout, device/chip.hpp attach_adc).
@@ -121,6 +127,17 @@ class Conv2d : public Layer {
   bool has_bias_;
   bool relu_out_ = false;  // fuse_inference: the output pass applies max(0, .)
   bool pool_out_ = false;  // fuse_inference: and pools 2x2
+  // fuse_inference on a layer with a readout: the batch norm's map (scale empty: none fused),
+  // the ReLU and the 2x2 max pool that the output pass applies after the read-out.
+  struct AfterReadout {
+    std::vector<Real> scale, shift;
+    bool relu = false, pool = false;
+  } after_;
+  bool fused_after_readout() const { return !after_.scale.empty(); }
+  Shape fused_output_shape() const { return after_.pool ? Shape{out_.c, out_.h / 2, out_.w / 2} : out_; }
+  // Sample smp's output channel o of an output pass with after_: from P = out h * w sums read
+  // out, in a row (plus the bias when `add_bias`), into y.
+  void after_readout(const Real* sums, bool add_bias, int smp, int o, Tensor& y) const;
   // The Winograd path's transformed matrices, each in_.c x T or out_channels_ x T, and its
   // filter gradient; outside a prepared inference copy, freed after each pass
   // (release_winograd).
@@ -147,6 +164,7 @@ class Conv2d : public Layer {
   ScratchBuffers<Work> work_;     // one per sample chunk, reused from batch to batch
   ScratchBuffers<Work> scratch_;  // one per thread: buffers not kept from one pass to the next
   ScratchBuffers<Work> batch_;    // the whole-batch Winograd schedule's matrices (one Work)
+  ScratchBuffers<Tensor> noisy_;  // with after_ and noise on the whole sums: the sums read out
   // work_[k].cols hold the unrolled input `cols_of_` of the last training forward pass (null
   // when not kept), so that backward need not unroll it again.
   const Tensor* cols_of_ = nullptr;

@@ -394,7 +394,8 @@ namespace {
 
 // Folds every conv's batch norm, the ReLU after it and a 2x2 max pool after that into the conv
 // (Conv2d::fuse_inference) of a model that will only run inference; returns which layers are
-// folded away. The results differ from the unfused layers' by float rounding only.
+// folded away. The results differ from the unfused layers' by float rounding only; a conv read
+// through a readout applies the batch norm after the read-out, and gives the layers' bits.
 // Only a layer that reads the previous layer alone, as its only reader, is folded (alone[i]).
 std::vector<char> fuse_for_inference(std::vector<LayerPtr>& layers, const std::vector<char>& alone) {
   std::vector<char> fused(layers.size(), 0);
@@ -403,7 +404,7 @@ std::vector<char> fuse_for_inference(std::vector<LayerPtr>& layers, const std::v
   for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
     auto* conv = dynamic_cast<Conv2d*>(at(i));
     const auto* bn = dynamic_cast<const BatchNorm*>(at(i + 1));
-    if (!conv || !bn || conv->readout) continue;
+    if (!conv || !bn) continue;
     const bool relu = dynamic_cast<const Relu*>(at(i + 2)) != nullptr;
     const auto* pool = relu ? dynamic_cast<const Pool*>(at(i + 3)) : nullptr;
     const bool pooled = pool && pool->is_max() && pool->kernel() == 2 && conv->can_fuse_pool();
