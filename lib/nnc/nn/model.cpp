@@ -402,7 +402,12 @@ std::vector<char> fuse_for_inference(std::vector<LayerPtr>& layers, const std::v
   auto at = [&](std::size_t i) { return i < layers.size() && alone[i] ? layers[i].get() : nullptr; };
   std::vector<Real> scale, shift;
   for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
-    auto* conv = dynamic_cast<Conv2d*>(at(i));
+    // Only the batch norm must read the conv alone. A conv read through a readout folds the
+    // layers after it to the layers' bits, whatever it reads (the first layer, a residual
+    // block's first conv); one without keeps to convs that read the previous layer alone, as
+    // it did: folding the first conv's batch norm into its weights would change the logits.
+    auto* conv = dynamic_cast<Conv2d*>(layers[i].get());
+    if (conv && !conv->readout && !alone[i]) conv = nullptr;
     const auto* bn = dynamic_cast<const BatchNorm*>(at(i + 1));
     if (!conv || !bn) continue;
     const bool relu = dynamic_cast<const Relu*>(at(i + 2)) != nullptr;

@@ -68,7 +68,8 @@ class Model {
   // of the model, so activations stay a group's worth and in cache, each in a buffer reused once
   // its last reader has run; in the copy each conv's batch norm, ReLU and 2x2 max pool are
   // folded into the conv and an add's ReLU into the add (no pass of their own; the
-  // logits differ from forward()'s by float rounding). Below it (LeNet-5), forward() layer by layer, whose
+  // logits differ from forward()'s by float rounding; a conv read through a readout applies
+  // them after its read-out, to the bits of the layers one by one). Below it (LeNet-5), forward() layer by layer, whose
   // per-call costs are lower. Either way the numbers do not depend on the thread count.
   void infer(const Tensor& x, Tensor& logits);
   static constexpr std::size_t kPipelineBytes = std::size_t{64} << 20;
