@@ -143,6 +143,19 @@ TEST_CASE("bad model files are refused with the file named") {
   const std::string arch_error = error_of([&] { decode_model(arch, "a.h5"); });
   INFO(arch_error);
   CHECK(arch_error.find("'bogus'") != std::string::npos);
+  CHECK(arch_error.find("a.h5: /arch: ") == 0);
+
+  // A model inside another artifact (a chip's /model) is named by its own path.
+  h5::Writer nested;
+  {
+    h5::Id g = h5::create_group(nested.root(), "model");
+    io::write_model_group(g, a);
+    h5::write_attr(h5::Id(H5Dopen2(g, "arch", H5P_DEFAULT)), "classes", std::int64_t{0});
+  }
+  const h5::Reader r(nested.image(), "c.h5");
+  const std::string nested_error = error_of([&] { io::read_model_group(r, h5::Id(H5Gopen2(r.root(), "model", H5P_DEFAULT))); });
+  INFO(nested_error);
+  CHECK(nested_error.find("c.h5: /model/arch: invalid input_shape or classes") == 0);
 }
 
 TEST_CASE("sha256 of known strings") {

@@ -200,13 +200,13 @@ ModelArtifact read_model_group(const h5::Reader& r, hid_t group) {
   const auto classes = h5::read_attr_int(r, arch, "classes");
   if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[0] > 1 << 16 ||
       shape[1] > 1 << 16 || shape[2] > 1 << 16 || classes < 1 || classes > 1 << 20) {
-    throw r.error("/arch", "invalid input_shape or classes");
+    throw r.error(h5::object_path(arch), "invalid input_shape or classes");
   }
   ModelArtifact a;
   try {
     a.model = Model(spec, Shape{int(shape[0]), int(shape[1]), int(shape[2])}, static_cast<int>(classes));
   } catch (const Error& e) {
-    throw r.error("/arch", e.what());
+    throw r.error(h5::object_path(arch), e.what());
   }
   if (h5::has_attr(arch, "name")) a.model.set_arch(h5::read_attr_string(r, arch, "name"));
   h5::Id layers = h5::open_group(r, group, "layers");
