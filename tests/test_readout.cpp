@@ -256,6 +256,54 @@ TEST_CASE("readout: the counter-based normals are N(0, 1), independent of how a 
   CHECK_FALSE(std::equal(other.begin(), other.end(), z.begin()));
 }
 
+TEST_CASE("readout: an inference copy's variance convolution reads as a layer's, pass after pass, and both follow a new noise power") {
+  // 16 inputs: the variance by the Winograd product; 3: by the direct convolution.
+  for (const Shape in : {Shape{16, 8, 8}, Shape{3, 8, 8}}) {
+    INFO(in.str());
+    Conv2d conv(8, 3, 1, 1, true);
+    conv.setup(in);
+    Rng rng(2);
+    conv.init(rng);
+    auto a = std::make_unique<AdcReadout>();
+    a->bits = 0;
+    const Tensor power = test::random_tensor(1, {static_cast<int>(conv.weight.value.size()), 1, 1}, 8, 0.001, 0.02);
+    a->noise_power = Eigen::Map<const Vector>(power.data(), conv.weight.value.size());
+    a->chip_seed = 9;
+    a->read_seed = 1;
+    conv.readout = std::move(a);
+    const Tensor x = test::random_tensor(20, in, 5);
+    // Two passes of the layer (reads 0-19, then 20-39). A cache of the variance convolution
+    // (issue 46) must keep these bits and follow the noise power.
+    auto passes = [&](Layer& l, Tensor (&y)[2]) {
+      readout_slot(l)->get()->start_reads(0);
+      for (Tensor& t : y) l.forward(x, t, ForwardContext{});
+    };
+    Tensor ref[2], kept[2];
+    passes(*conv.clone(), ref);
+    CHECK_FALSE(same(ref[0], ref[1]));
+    auto copy = conv.clone();
+    copy->prepare_inference();
+    passes(*copy, kept);
+    CHECK(same(kept[0], ref[0]));
+    CHECK(same(kept[1], ref[1]));
+    // A new noise power (the chip's conductances changed): a layer outside an inference copy,
+    // having read with the old, reads with the new, as a fresh inference copy does.
+    auto& noise = dynamic_cast<AdcReadout&>(*conv.readout).noise_power;
+    auto layer = conv.clone();
+    passes(*layer, kept);
+    noise *= Real(4);
+    dynamic_cast<AdcReadout&>(*readout_slot(*layer)->get()).noise_power = noise;
+    Tensor after[2], fresh[2];
+    passes(*layer, after);
+    CHECK_FALSE(same(after[0], ref[0]));
+    auto again = conv.clone();
+    again->prepare_inference();
+    passes(*again, fresh);
+    CHECK(same(after[0], fresh[0]));
+    CHECK(same(after[1], fresh[1]));
+  }
+}
+
 TEST_CASE("readout: Model::infer's per-thread copies read image i as a layer-by-layer pass does, ADC or not") {
   // Activations past Model::kPipelineBytes take infer's per-thread copies, which each read a
   // part of the batch (before December 2026 they all numbered their reads from the batch's
