@@ -276,10 +276,10 @@ CostReport chip_cost(const ChipState& chip, const Model& model, const CostParams
   // register of b flip-flops at both ends; counted at the layer that sends.
   std::vector<std::size_t> cost_of(model.layers().size(), 0);  // rep.layers index of each mapped layer
   for (std::size_t at : mapped_at) cost_of[static_cast<std::size_t>(rep.layers[at].layer)] = at;
+  const auto on_chip = [&](int i) { return chip.find(i) != nullptr; };
   for (std::size_t at : mapped_at) {
     const int to = rep.layers[at].layer;
     const Layer& second = *model.layers()[static_cast<std::size_t>(to)];
-    const auto on_chip = [&](int i) { return chip.find(i) != nullptr; };
     for (const TileFeed& f : tile_feeds(model, static_cast<std::size_t>(to), on_chip)) {
       LayerCost& c = rep.layers[cost_of[static_cast<std::size_t>(f.from)]];
       const Layer& first = *model.layers()[static_cast<std::size_t>(f.from)];
